@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make serve` and `make test`.
+# Each creates .venv, installs, prepares the model, builds the index if stale, then serves or tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: serve test setup model index browser clean
+
+serve: index
+	$(PY) -m acuerdos serve
+
+test: index browser
+	$(PY) -m pytest -q
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(PY) -m acuerdos.model
+
+# `acuerdos build` without --force rebuilds only when the index is missing or stale.
+index: model
+	$(PY) -m acuerdos build
+
+# The browser test drives Debian's Chromium; Playwright never downloads a browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: /usr/bin/chromium missing; the browser test will be skipped (apt-get install chromium)"; fi; }
+
+clean:
+	rm -rf embeddings/*.faiss embeddings/*.json embeddings/*.jsonl embeddings/lexical

@@ -1,0 +1,83 @@
+"""Plain records shared by every layer: a corpus passage, a search hit, an answer."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One citable unit of a source document, quoted verbatim."""
+
+    id: str
+    source: str  # key of the document in corpus/sources.toml
+    body: str  # issuing body, written out
+    language: str  # "es" | "en"
+    text: str  # the passage as shown to the user, verbatim apart from HTML and whitespace
+    citation: str
+    position: int  # 1-based order within its document
+    file: str
+    line: int
+    title: str = ""
+    section: str = ""  # report section, e.g. "approved agreements"
+    session: str = ""  # roman numeral, e.g. "XX"
+    session_number: int | None = None
+    date_start: str = ""  # ISO 8601
+    date_end: str = ""
+    date_provenance: str = ""  # where the date comes from when it is not in the document
+    city: str = ""
+    state: str = ""
+    agreement: int | None = None
+    agreement_word: str = ""
+
+    @property
+    def place(self) -> str:
+        return ", ".join(part for part in (self.city, self.state) if part)
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date_start[:4]) if self.date_start else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned for a question, with its rank and supporting sentence."""
+
+    rank: int
+    id: str
+    score: float
+    text: str
+    citation: str
+    source: str
+    session: str
+    date: str
+    place: str
+    agreement: int | None
+    highlight: str
+    title: str = ""
+    section: str = ""
+    relevance: str = ""  # "high" | "medium" | "low" | "related"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says: an extractive answer and the hits it cites."""
+
+    question: str
+    answer: str
+    abstained: bool
+    language: str
+    results: list[Hit] = field(default_factory=list)
+    message: str = ""  # a notice about the question itself (truncated, empty, ...)
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
