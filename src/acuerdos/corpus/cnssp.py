@@ -139,7 +139,7 @@ def _resolve_misnamed_sessions(path: Path, rows: list[_Row]) -> list[Problem]:
     aliases: dict[str, str] = {}
     for session in rows_per_session:
         dates = {row.dates for row in rows if row.session == session and row.dates}
-        owners = {max(sessions_per_date[d], key=rows_per_session.__getitem__) for d in dates}
+        owners = {_likely_owner(sessions_per_date[d], rows_per_session) for d in dates}
         if len(owners) == 1 and (owner := owners.pop()) != session:
             aliases[session] = owner
     problems = []
@@ -151,6 +151,12 @@ def _resolve_misnamed_sessions(path: Path, rows: list[_Row]) -> list[Problem]:
             ))
             row.session = aliases[row.session]
     return problems
+
+
+def _likely_owner(candidates: set[str], rows_per_session: dict[str, int]) -> str:
+    """Among sessions sharing a date, the real one: typos drop letters ('VIII'), so prefer the name
+    that contains the others, then the session with more rows."""
+    return max(sorted(candidates), key=lambda s: (sum(o in s for o in candidates), rows_per_session[s]))
 
 
 def _check_numbering(path: Path, rows: list[_Row], sessions: dict[str, _Session]) -> list[Problem]:
