@@ -128,5 +128,132 @@ def corpus_show(corpus_dir, passage_id, as_json):
         click.echo(f"\nDate: {passage.date_start} ({passage.date_provenance})")
 
 
+def model_option(command):
+    return click.option("--model", default=None, envvar="ACUERDOS_MODEL",
+                        help="Sentence-transformers model name or path. Default: offline multilingual-e5-small.")(command)
+
+
+def filter_options(command):
+    options = [
+        click.option("--source", multiple=True, help="Only this source (cnssp, cnsp40). Repeatable."),
+        click.option("--session", multiple=True, help="Only this session, e.g. XIX. Repeatable."),
+        click.option("--year-min", type=int, default=None),
+        click.option("--year-max", type=int, default=None),
+        click.option("--place", default=None, help="Only passages whose place contains this text."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(source, session, year_min, year_max, place) -> dict:
+    raw = {"source": list(source), "session": list(session), "year_min": year_min,
+           "year_max": year_max, "place": place}
+    return {key: value for key, value in raw.items() if value not in (None, [], "")}
+
+
+def _load_assistant(model, rebuild=True):
+    from .assistant import Assistant
+
+    return Assistant.load(model=model, rebuild=rebuild)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the index is fresh.")
+@model_option
+@one_line_errors
+def build(force, model):
+    """Embed every passage and write the index to embeddings/ (only if missing or stale).
+
+    \b
+    Example:
+        acuerdos build --force
+    """
+    from .assistant import ensure_index
+    from .embed import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(model)
+    index, warnings = ensure_index(config.index_dir(), config.corpus_dir(), encoder, force=force)
+    manifest = index.manifest
+    click.echo(f"Index {config.index_dir()} ({manifest['build']}): {manifest['passage_count']} passages, "
+               f"model {manifest['model']}, {manifest['faiss_factory']}, built {manifest['created_at']}")
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="Batch: read JSON lines from stdin, write one per line.")
+@click.option("--k", default=5, show_default=True, type=click.IntRange(1, 50), help="Number of results.")
+@click.option("--history", multiple=True, help="An earlier question of the conversation. Repeatable.")
+@click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
+@filter_options
+@model_option
+@one_line_errors
+def ask(question, as_json, as_jsonl, k, history, no_rebuild, model, **filter_values):
+    """Answer a question with cited passages.
+
+    \b
+    Examples:
+        acuerdos ask "¿Qué se acordó sobre el fentanilo?"
+        acuerdos ask --json --session XIX "criptoactivos"
+        acuerdos ask --jsonl < tests/eval/dev.jsonl
+    """
+    if as_jsonl:
+        from .batch import answer_lines
+
+        assistant = _load_assistant(model, rebuild=not no_rebuild)
+        for line in answer_lines(assistant, sys.stdin.buffer, k=k):
+            click.echo(line)
+        return
+    if question is None:
+        raise click.UsageError("give a QUESTION, or --jsonl to read questions from stdin")
+    assistant = _load_assistant(model, rebuild=not no_rebuild)
+    answer = assistant.ask(question, history=list(history), k=k, filters=_filters(**filter_values))
+    if as_json:
+        print_json(answer.to_dict())
+    else:
+        click.echo(format_answer(answer))
+
+
+def format_answer(answer) -> str:
+    lines = [answer.message] if answer.message else []
+    lines.append(answer.answer)
+    for hit in answer.results:
+        lines += ["", f"[{hit.rank}] {hit.citation}" + (f" — {hit.title}" if hit.title else ""),
+                  f"    ({hit.relevance}, score {hit.score:.2f}) {hit.text}"]
+    return "\n".join(lines)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--ablation", is_flag=True, help="Also run the system with each lever turned off.")
+@model_option
+@one_line_errors
+def eval_command(file, as_json, ablation, model):
+    """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
+
+    \b
+    Example:
+        acuerdos eval tests/eval/dev.jsonl
+    """
+    from . import evaluate
+
+    questions = evaluate.read_questions(file)
+    assistant = _load_assistant(model)
+    systems = {"acuerdos": None} | {f"baseline: {k}": v for k, v in evaluate.baselines().items()}
+    if ablation:
+        systems |= {f"ablation: {k}": v for k, v in evaluate.ablations().items() if k != "full system"}
+    results = {}
+    for name, settings in systems.items():
+        system = evaluate.assistant_system(assistant, settings, abstain=not name.startswith("baseline"))
+        results[name] = evaluate.grouped_metrics(evaluate.run(questions, system))
+    if as_json:
+        print_json(results)
+    else:
+        click.echo(f"{file}: {len(questions)} questions")
+        click.echo(evaluate.format_table(results))
+
+
 def main() -> None:
     cli()

@@ -1,0 +1,107 @@
+"""The extractive answer: sentences quoted from the top passages, each with its [n] marker.
+
+Nothing here writes a sentence of its own about the corpus: the only words that are not quoted
+are the frame ("Según las fuentes:") and notices, in the question's language.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .lexical import tokenize
+from .records import Hit
+
+MAX_QUESTION_CHARS = 2000
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[“\"¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
+_SPANISH_HINTS = frozenset("que qué cual cuál cuales cuándo cuando donde dónde quien quién como cómo se sobre "
+                           "el la los las del de en y por para una un acuerdo acuerdos acordó sesión".split())
+_ENGLISH_HINTS = frozenset("what which when where who how the of and in on about was were did is are agreed "
+                           "agreement session council to for".split())
+
+FRAMES = {
+    "es": {
+        "answer": "Según las fuentes:",
+        "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
+        "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
+        "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
+        "truncated": "La pregunta se recortó a {n} caracteres.",
+        "cleaned": "Se quitaron caracteres de control de la pregunta.",
+        "language": "Solo entiendo español e inglés; busqué de todos modos.",
+    },
+    "en": {
+        "answer": "According to the sources:",
+        "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
+        "abstain_none": "The documents in the corpus do not answer this question.",
+        "empty": "The question is empty. Type a question about the agreements.",
+        "truncated": "The question was cut to {n} characters.",
+        "cleaned": "Control characters were removed from the question.",
+        "language": "I only understand Spanish and English; I searched anyway.",
+    },
+}
+
+
+def detect_language(text: str) -> str:
+    """'es', 'en', or 'other' for text with letters of neither (or no known words at all)."""
+    if "¿" in text or "¡" in text or re.search(r"[ñáéíóú]", text.lower()):
+        return "es"
+    words = re.findall(r"[a-záéíóúñü]+", text.lower())
+    spanish = sum(w in _SPANISH_HINTS for w in words)
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if spanish or english:
+        return "es" if spanish > english else "en"
+    latin = sum(c.isascii() and c.isalpha() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    if letters and latin / letters < 0.5:
+        return "other"
+    return "es"
+
+
+def clean_question(raw: str) -> tuple[str, list[str]]:
+    """Remove control characters, collapse whitespace and cap the length. Returns (question, notices)."""
+    notices = []
+    without_controls = "".join(
+        c if unicodedata.category(c)[0] != "C" or c in "\t\n" else " " for c in raw
+    )
+    if without_controls != raw:
+        notices.append("cleaned")
+    question = " ".join(without_controls.split())
+    if len(question) > MAX_QUESTION_CHARS:
+        question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
+        notices.append("truncated")
+    return question, notices
+
+
+def notice_text(notices: list[str], language: str) -> str:
+    frames = FRAMES["es" if language == "es" else "en"]
+    return " ".join(frames[n].format(n=MAX_QUESTION_CHARS) for n in notices)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def supporting_sentence(text: str, question: str) -> str:
+    """The sentence of the passage that shares the most words with the question (verbatim)."""
+    sentences = split_sentences(text)
+    if len(sentences) <= 1:
+        return text
+    wanted = set(tokenize(question, drop_boilerplate=True))
+    if not wanted:
+        return sentences[0]
+
+    def overlap(sentence: str) -> float:
+        words = set(tokenize(sentence, drop_boilerplate=True))
+        return len(words & wanted) / (1 + 0.02 * len(words))
+
+    return max(sentences, key=overlap)
+
+
+def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int) -> str:
+    """The answer text: a frame, then quoted sentences with markers that match the hit ranks."""
+    frames = FRAMES["es" if language == "es" else "en"]
+    if abstained:
+        return frames["abstain"] if hits else frames["abstain_none"]
+    quotes = [f"«{hit.highlight}» [{hit.rank}]" for hit in hits[:answer_count]]
+    return " ".join([frames["answer"], *quotes])
+

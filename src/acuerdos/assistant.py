@@ -1,0 +1,170 @@
+"""The Assistant: load (or rebuild) the index, then answer questions with cited passages."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .answer import clean_question, compose, detect_language, notice_text, supporting_sentence
+from .corpus import load_corpus
+from .embed import Encoder
+from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
+from .filters import parse_filters
+from .index import Index, build_index, check_fresh, load_index
+from .records import Answer, Hit
+from .search import Scored, Searcher, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Abstain when the best passage is this weak on both signals (set on the dev set's tune split)."""
+
+    min_dense: float = 0.83
+    min_lexical: float = 6.0
+    answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
+
+
+@dataclass
+class Assistant:
+    index: Index
+    searcher: Searcher
+    calibration: Calibration = field(default_factory=Calibration)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, model: str | None = None,
+             rebuild: bool = True, progress: bool = True, encoder: Encoder | None = None,
+             settings: Settings = Settings()) -> Assistant:
+        """Load the index, rebuilding it when stale (or failing with the command that fixes it)."""
+        index_dir = index_dir or config.index_dir()
+        corpus_dir = corpus_dir or config.corpus_dir()
+        if encoder is None:
+            from .embed import SentenceTransformerEncoder
+
+            encoder = SentenceTransformerEncoder(model)
+        index, warnings = ensure_index(index_dir, corpus_dir, encoder, rebuild=rebuild, progress=progress)
+        return cls(index, Searcher(index, encoder, settings), warnings=warnings)
+
+    def sources(self) -> list[dict[str, str]]:
+        seen: dict[str, str] = {}
+        for passage in self.index.passages:
+            seen.setdefault(passage.source, passage.body)
+        return [{"key": key, "label": body} for key, body in seen.items()]
+
+    def ask(self, question: str, history: list[str] | None = None, k: int = 5,
+            filters: dict[str, Any] | None = None, settings: Settings | None = None) -> Answer:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        k = max(1, min(int(k), 50))
+        parsed_filters = parse_filters(filters, self.index.passages)
+        cleaned, notices = clean_question(question)
+        history = [clean_question(h)[0] for h in (history or []) if isinstance(h, str) and h.strip()][-3:]
+        language = detect_language(cleaned) if cleaned else "es"
+        if language == "other":
+            notices.append("language")
+        frame_language = "en" if language == "other" else language
+        if not cleaned:
+            return Answer(question, "", True, frame_language, [],
+                          notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
+        result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
+        abstained = self._abstains(result.scored)
+        hits = [self._hit(rank, scored, cleaned, abstained) for rank, scored in enumerate(result.scored, 1)]
+        answer_count = self._answer_count(result.scored)
+        return Answer(
+            question=question,
+            answer=compose(hits, frame_language, abstained, answer_count),
+            abstained=abstained,
+            language=frame_language,
+            results=hits,
+            message=notice_text(notices, frame_language),
+            filters=parsed_filters.to_dict(),
+        )
+
+    def _abstains(self, scored: list[Scored]) -> bool:
+        if not scored:
+            return True
+        best_dense = max(s.dense for s in scored[:3])
+        best_lexical = max(s.lexical for s in scored[:3])
+        return best_dense < self.calibration.min_dense and best_lexical < self.calibration.min_lexical
+
+    def _answer_count(self, scored: list[Scored]) -> int:
+        if not scored:
+            return 0
+        top = scored[0].score
+        return max(1, sum(1 for s in scored[:3] if top - s.score <= self.calibration.answer_margin))
+
+    def _hit(self, rank: int, scored: Scored, question: str, abstained: bool) -> Hit:
+        passage = self.index.passages[scored.position]
+        return Hit(
+            rank=rank,
+            id=passage.id,
+            score=round(scored.score, 4),
+            text=passage.text,
+            citation=passage.citation,
+            source=passage.source,
+            session=passage.session,
+            date=passage.date_start,
+            place=passage.place,
+            agreement=passage.agreement,
+            highlight=supporting_sentence(passage.text, question),
+            title=passage.title,
+            section=passage.section,
+            relevance="related" if abstained else _relevance(scored.dense),
+        )
+
+
+def _relevance(dense: float) -> str:
+    return "high" if dense >= 0.86 else "medium" if dense >= 0.83 else "low"
+
+
+def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: bool = True,
+                 progress: bool = True, force: bool = False) -> tuple[Index, list[str]]:
+    """The current index, rebuilt if missing, stale or corrupt and the corpus is sound.
+
+    A corpus with errors is never indexed: the previous index keeps serving, with a warning.
+    """
+    corpus = load_corpus(corpus_dir)
+    problem: AcuerdosError | None = None
+    if not force:
+        try:
+            index = load_index(index_dir)
+            check_fresh(index.manifest, corpus.sha256, encoder.name, encoder.fingerprint)
+            return index, []
+        except IndexFileError as error:
+            problem = error
+    if corpus.errors:
+        first = corpus.errors[0]
+        message = f"the corpus has {len(corpus.errors)} problems (first: {first})"
+        if problem is not None and _is_usable(index_dir, encoder):
+            warning = f"{message}; serving the previous index"
+            _say(warning, progress)
+            return load_index(index_dir), [warning]
+        raise CorpusError(message)
+    if not rebuild:
+        raise problem or IndexFileError("index rebuild disabled", hint="acuerdos build")
+    reason = f" ({problem})" if problem else ""
+    _say(f"Building the index for {len(corpus.passages)} passages{reason} ...", progress)
+    started = time.perf_counter()
+    index = build_index(corpus, encoder, index_dir, progress=progress)
+    _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
+    return index, []
+
+
+def _is_usable(index_dir: Path, encoder: Encoder) -> bool:
+    try:
+        manifest = load_index(index_dir).manifest
+    except IndexFileError:
+        return False
+    return manifest.get("model") == encoder.name and manifest.get("model_fingerprint") == encoder.fingerprint
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+    log.info(message)

@@ -1,0 +1,68 @@
+"""Sentence embeddings for questions and passages, through sentence-transformers."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .records import Passage
+
+
+class Encoder(Protocol):
+    name: str
+    fingerprint: str
+    dimension: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def passage_document(passage: Passage) -> str:
+    """What gets embedded for a passage: its title or section gives the topic the text may not name."""
+    heading = passage.title or passage.section
+    return f"{heading}. {passage.text}" if heading else passage.text
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model; the default is the offline multilingual-e5-small."""
+
+    def __init__(self, name: str | None = None, cache_size: int = 4096):
+        from . import config
+        from .model import load_model, model_fingerprint
+
+        self.name = name or config.model_name()
+        self.model = load_model(self.name)
+        self.fingerprint = model_fingerprint(self.name)
+        self.dimension = int(self.model.get_embedding_dimension())
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self._encode(missing, self._query_prompt)
+            with self._lock:
+                for text, vector in zip(missing, vectors):
+                    self._cache[text] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache.get(t) if t in self._cache else self._encode([t], self._query_prompt)[0]
+                             for t in texts])
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(list(texts), self._passage_prompt, progress=progress)
+
+    def _encode(self, texts: list[str], prompt_name: str | None, progress: bool = False) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True,
+            batch_size=32, show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

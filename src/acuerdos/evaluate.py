@@ -1,0 +1,149 @@
+"""Evaluation on a labelled question set: hit@k, MRR, multi-passage recall, abstention.
+
+Each line: {"id", "question", "lang", "kind", "history"?, "gold": [verbatim substrings], "split"?}.
+A result is a hit when its text contains a gold substring; for kind "multi" every gold string is
+expected in the top 10. An answerable question the system abstains on counts as a miss.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import AcuerdosError
+from .search import Settings
+
+KINDS_WITHOUT_ANSWER = {"unanswerable"}
+
+
+@dataclass
+class Outcome:
+    question: dict[str, Any]
+    rank: int | None  # 1-based rank of the first gold hit within the top 10
+    recall: float | None  # for kind multi
+    abstained: bool
+
+
+# A system maps a labelled question to (texts of the top 10 results, abstained).
+System = Callable[[dict[str, Any]], tuple[list[str], bool]]
+
+
+def read_questions(path: Path) -> list[dict[str, Any]]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise AcuerdosError(f"{path}:{number}: not JSON: {error}") from None
+        missing = [key for key in ("id", "question", "kind", "gold") if key not in item]
+        if missing:
+            raise AcuerdosError(f"{path}:{number}: missing {', '.join(missing)}")
+        questions.append(item)
+    return questions
+
+
+def judge(question: dict[str, Any], texts: list[str], abstained: bool) -> Outcome:
+    gold = question["gold"]
+    if question["kind"] in KINDS_WITHOUT_ANSWER:
+        return Outcome(question, None, None, abstained)
+    rank = None
+    if not abstained:
+        rank = next((r for r, text in enumerate(texts[:10], 1) if any(g in text for g in gold)), None)
+    recall = None
+    if question["kind"] == "multi":
+        found = sum(any(g in text for text in texts[:10]) for g in gold) if not abstained else 0
+        recall = found / len(gold)
+    return Outcome(question, rank, recall, abstained)
+
+
+def metrics(outcomes: list[Outcome]) -> dict[str, Any]:
+    answerable = [o for o in outcomes if o.question["kind"] not in KINDS_WITHOUT_ANSWER]
+    unanswerable = [o for o in outcomes if o.question["kind"] in KINDS_WITHOUT_ANSWER]
+    multi = [o for o in answerable if o.recall is not None]
+
+    def share(items: list[Outcome], test: Callable[[Outcome], bool]) -> float | None:
+        return round(sum(map(test, items)) / len(items), 3) if items else None
+
+    return {
+        "n": len(outcomes),
+        "hit@1": share(answerable, lambda o: o.rank == 1),
+        "hit@5": share(answerable, lambda o: o.rank is not None and o.rank <= 5),
+        "mrr@10": round(sum(1 / o.rank for o in answerable if o.rank) / len(answerable), 3) if answerable else None,
+        "recall@10_multi": round(sum(o.recall for o in multi) / len(multi), 3) if multi else None,
+        "abstention": share(unanswerable, lambda o: o.abstained),
+        "false_abstention": share(answerable, lambda o: o.abstained),
+    }
+
+
+def grouped_metrics(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        q = outcome.question
+        groups["overall"].append(outcome)
+        groups[f"kind={q['kind']}"].append(outcome)
+        groups[f"lang={q.get('lang', '?')}"].append(outcome)
+        if q.get("split"):
+            groups[f"split={q['split']}"].append(outcome)
+    return {name: metrics(items) for name, items in sorted(groups.items(), key=lambda kv: _group_order(kv[0]))}
+
+
+def _group_order(name: str) -> tuple[int, str]:
+    return ({"overall": 0}.get(name, 1 if name.startswith("split") else 2 if name.startswith("lang") else 3), name)
+
+
+def run(questions: Iterable[dict[str, Any]], system: System) -> list[Outcome]:
+    return [judge(q, *system(q)) for q in questions]
+
+
+def assistant_system(assistant, settings: Settings | None = None, abstain: bool = True) -> System:
+    def answer(question: dict[str, Any]) -> tuple[list[str], bool]:
+        result = assistant.ask(question["question"], history=question.get("history") or [], k=10,
+                               settings=settings)
+        return [hit.text for hit in result.results], result.abstained and abstain
+
+    return answer
+
+
+def baselines() -> dict[str, Settings]:
+    plain = Settings(metadata=False, history=False)
+    return {
+        "bm25": replace(plain, dense=False),
+        "dense": replace(plain, lexical=False),
+    }
+
+
+def ablations() -> dict[str, Settings]:
+    full = Settings()
+    return {
+        "full system": full,
+        "- lexical": replace(full, lexical=False),
+        "- dense": replace(full, dense=False),
+        "- metadata": replace(full, metadata=False),
+        "- history": replace(full, history=False),
+    }
+
+
+COLUMNS = ("n", "hit@1", "hit@5", "mrr@10", "recall@10_multi", "abstention", "false_abstention")
+
+
+def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """One block per group; one row per system."""
+    lines = []
+    groups = next(iter(results.values())).keys()
+    header = f"{'group / system':<34}" + "".join(f"{c:>17}" for c in COLUMNS)
+    for group in groups:
+        lines.append(header if not lines else "")
+        lines.append(group)
+        for system, by_group in results.items():
+            row = by_group.get(group, {})
+            cells = "".join(f"{_cell(row.get(c)):>17}" for c in COLUMNS)
+            lines.append(f"  {system:<32}{cells}")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,203 @@
+"""The index directory: a FAISS index of passage vectors, the passages, and a manifest.
+
+Layout of embeddings/:
+    manifest.json            what built the index, and which build directory is current
+    build-<id>/index.faiss   inner product on normalized vectors (= cosine)
+    build-<id>/passages.jsonl
+
+A build writes a new build directory, then replaces manifest.json in one rename: a build
+killed at any point leaves the previous index whole. Old build directories are removed after.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .corpus import Corpus
+from .embed import Encoder, passage_document
+from .errors import IndexFileError, StaleIndexError
+from .records import Passage
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+INDEX_FILE = "index.faiss"
+PASSAGES_FILE = "passages.jsonl"
+LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
+
+
+@dataclass
+class Index:
+    passages: list[Passage]
+    faiss_index: Any
+    manifest: dict[str, Any]
+    directory: Path
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+
+
+def choose_factory(count: int) -> str:
+    """Exact search while it is fast enough; see docs/performance.md for the measured rule."""
+    if count <= 200_000:
+        return "Flat"
+    return "HNSW32,SQ8" if count <= 2_000_000 else "IVF4096,PQ64"
+
+
+def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False) -> Index:
+    import faiss
+
+    documents = [passage_document(p) for p in corpus.passages]
+    vectors = encoder.encode_passages(documents, progress=progress)
+    factory = choose_factory(len(vectors))
+    faiss_index = faiss.index_factory(encoder.dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    if not faiss_index.is_trained:
+        faiss_index.train(vectors)
+    faiss_index.add(vectors)
+    directory.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
+    faiss.write_index(faiss_index, str(build / INDEX_FILE))
+    _write_passages(build / PASSAGES_FILE, corpus.passages)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "build": "",
+        "model": encoder.name,
+        "model_fingerprint": encoder.fingerprint,
+        "dimension": encoder.dimension,
+        "metric": "inner_product",
+        "normalized": True,
+        "faiss_factory": factory,
+        "embedded_text": "title or section, '. ', passage text; prompt 'passage: '",
+        "corpus_sha256": corpus.sha256,
+        "passage_count": len(corpus.passages),
+        "files": {name: _sha256(build / name) for name in (INDEX_FILE, PASSAGES_FILE)},
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    os.rename(build, final)
+    manifest["build"] = final.name
+    _write_json_atomically(directory / MANIFEST, manifest)
+    _remove_other_builds(directory, keep=final.name)
+    return Index(corpus.passages, faiss_index, manifest, directory)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexFileError(f"no index in {directory}", hint="acuerdos build") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise IndexFileError(f"{path} is corrupt: {error}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int):
+        raise IndexFileError(f"{path} is not an acuerdos manifest")
+    if manifest["format_version"] > FORMAT_VERSION:
+        raise IndexFileError(
+            f"{path} is format {manifest['format_version']}, written by a newer acuerdos "
+            f"(this one reads {FORMAT_VERSION})", hint="upgrade acuerdos, or acuerdos build --force")
+    return manifest
+
+
+def check_fresh(manifest: dict[str, Any], corpus_sha256: str, model: str, fingerprint: str) -> None:
+    """Raise StaleIndexError naming what changed since the index was built."""
+    changes = []
+    if manifest.get("format_version") != FORMAT_VERSION:
+        changes.append(f"format {manifest.get('format_version')} → {FORMAT_VERSION}")
+    if manifest.get("corpus_sha256") != corpus_sha256:
+        changes.append("the corpus changed")
+    if manifest.get("model") != model or manifest.get("model_fingerprint") != fingerprint:
+        changes.append(f"model {manifest.get('model')} ({manifest.get('model_fingerprint')}) → {model} ({fingerprint})")
+    if changes:
+        raise StaleIndexError("the index is stale: " + "; ".join(changes), hint="acuerdos build")
+
+
+def load_index(directory: Path) -> Index:
+    """Load and verify the current build: checksums, counts and dimension must all agree."""
+    import faiss
+
+    manifest = read_manifest(directory)
+    build = directory / str(manifest.get("build", ""))
+    files = manifest.get("files") or {}
+    for name in (INDEX_FILE, PASSAGES_FILE):
+        path = build / name
+        if not path.is_file():
+            raise IndexFileError(f"{path} is missing")
+        if files.get(name) != _sha256(path):
+            raise IndexFileError(f"{path} is corrupt (checksum differs from the manifest)")
+    try:
+        faiss_index = faiss.read_index(str(build / INDEX_FILE))
+    except RuntimeError as error:
+        raise IndexFileError(f"{build / INDEX_FILE} cannot be read: {str(error).splitlines()[0]}") from None
+    passages = _read_passages(build / PASSAGES_FILE)
+    if faiss_index.ntotal != len(passages) or len(passages) != manifest.get("passage_count"):
+        raise IndexFileError(f"{build} holds {faiss_index.ntotal} vectors for {len(passages)} passages")
+    if faiss_index.d != manifest.get("dimension"):
+        raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
+    return Index(passages, faiss_index, manifest, directory)
+
+
+def _write_passages(path: Path, passages: list[Passage]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for passage in passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _read_passages(path: Path) -> list[Passage]:
+    passages = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                passages.append(Passage.from_dict(json.loads(line)))
+            except (json.JSONDecodeError, TypeError) as error:
+                raise IndexFileError(f"{path}:{number}: bad passage record: {error}") from None
+    return passages
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _remove_other_builds(directory: Path, keep: str) -> None:
+    for child in directory.iterdir():
+        if child.is_dir() and child.name != keep and (child.name.startswith("build-") or child.name.startswith(".build-")):
+            if child.name.startswith(".build-") and _is_recent(child):
+                continue  # another build may be writing it right now
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _is_recent(path: Path, seconds: float = 3600) -> bool:
+    return time.time() - path.stat().st_mtime < seconds
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""

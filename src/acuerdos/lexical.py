@@ -1,0 +1,68 @@
+"""BM25 over accent-folded, stopword-free, stemmed tokens of both languages."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from .corpus.spanish import fold
+
+_WORD = re.compile(r"[a-z0-9]+")
+_DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
+_PLURAL_CODE = re.compile(r"(?<=\d)s\b")  # "C4s" is the plural of "C4"
+
+# Short, hand-checked lists: function words of Spanish and English, plus the boilerplate of the tables.
+STOPWORDS = frozenset("""
+a al algo algunas algunos ante antes como con contra cual cuales cuando de del desde donde dos el ella
+ellas ellos en entre era es esa ese eso esta este esto estos estas fue han hasta la las le les lo los mas
+me mi mismo muy no nos o otra otro para pero por que quien se ser si sin sobre su sus tambien te tiene
+todo todos tras un una uno unos unas y ya cual qué que sera han ha fueron
+the of and or to in on at by for with from as is are was were be been being this that these those it its
+an a which who whom what when where why how than then there their they them he she his her we our you your
+did do does done has have had not no will would shall should can could may might must about into over
+also any all each both such only so very just
+""".split())
+BOILERPLATE = frozenset("""
+miembros integrantes conferencia nacional secretarios seguridad publica acuerdan toman conocimiento
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmers():
+    import Stemmer
+
+    return Stemmer.Stemmer("spanish"), Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    # Both stemmers, in a fixed order, on every word: the same word always gets the same key,
+    # whichever language the question or the passage is in.
+    spanish, english = _stemmers()
+    return english.stemWord(spanish.stemWord(word))
+
+
+def tokenize(text: str, drop_boilerplate: bool = False) -> list[str]:
+    words = _WORD.findall(_PLURAL_CODE.sub("", _DIGIT_HYPHEN.sub("", fold(text))))
+    stop = STOPWORDS | BOILERPLATE if drop_boilerplate else STOPWORDS
+    return [_stem(w) for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
+
+
+class LexicalIndex:
+    """Scores every passage for a question; built in memory from the passages in milliseconds."""
+
+    def __init__(self, documents: Sequence[str]):
+        import bm25s
+
+        self.bm25 = bm25s.BM25()
+        tokens = [tokenize(d) or ["∅"] for d in documents]
+        self.bm25.index(tokens, show_progress=False)
+        self.size = len(documents)
+
+    def scores(self, question: str) -> np.ndarray:
+        tokens = tokenize(question)
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

