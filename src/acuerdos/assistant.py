@@ -17,6 +17,7 @@ from .filters import parse_filters
 from .index import Index, build_index, check_fresh, load_index
 from .records import Answer, Hit
 from .search import Scored, Searcher, Settings
+from .translate import translations
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     reason = f" ({problem})" if problem else ""
     _say(f"Building the index for {len(corpus.passages)} passages{reason} ...", progress)
     started = time.perf_counter()
-    index = build_index(corpus, encoder, index_dir, progress=progress)
+    index = build_index(corpus, encoder, index_dir, progress=progress,
+                        translations=translations(corpus.passages, corpus_dir))
     _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
     return index, []
 

@@ -109,7 +109,7 @@ def assistant_system(assistant, settings: Settings | None = None, abstain: bool 
 
 
 def baselines() -> dict[str, Settings]:
-    plain = Settings(metadata=False, history=False)
+    plain = Settings(metadata=False, history=False, translations=False)
     return {
         "bm25": replace(plain, dense=False),
         "dense": replace(plain, lexical=False),
@@ -124,6 +124,7 @@ def ablations() -> dict[str, Settings]:
         "- dense": replace(full, dense=False),
         "- metadata": replace(full, metadata=False),
         "- history": replace(full, history=False),
+        "- translations": replace(full, translations=False),
     }
 
 

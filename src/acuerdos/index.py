@@ -1,9 +1,11 @@
 """The index directory: a FAISS index of passage vectors, the passages, and a manifest.
 
 Layout of embeddings/:
-    manifest.json            what built the index, and which build directory is current
-    build-<id>/index.faiss   inner product on normalized vectors (= cosine)
-    build-<id>/passages.jsonl
+    manifest.json             what built the index, and which build directory is current
+    build-<id>/index.faiss    inner product on normalized vectors (= cosine), one per document
+    build-<id>/passages.jsonl the passages, in order
+    build-<id>/documents.jsonl what was embedded: each passage's text, then its translation
+                              (a second "view" used only for matching across languages)
 
 A build writes a new build directory, then replaces manifest.json in one rename: a build
 killed at any point leaves the previous index whole. Old build directories are removed after.
@@ -16,11 +18,11 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -29,11 +31,23 @@ from .embed import Encoder, passage_document
 from .errors import IndexFileError, StaleIndexError
 from .records import Passage
 
+T = TypeVar("T")
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
+DOCUMENTS_FILE = "documents.jsonl"
+FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
+
+
+@dataclass
+class Document:
+    """One embedded text: a view ("original" or "translation") of the passage at `position`."""
+
+    position: int
+    view: str
+    text: str
 
 
 @dataclass
@@ -42,10 +56,25 @@ class Index:
     faiss_index: Any
     manifest: dict[str, Any]
     directory: Path
+    documents: list[Document]
+
+    @property
+    def views(self) -> int:
+        return len(self.documents) // max(1, len(self.passages))
 
     @property
     def vectors(self) -> np.ndarray:
-        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+        """The vectors of the passages' original text, in passage order."""
+        return self.faiss_index.reconstruct_n(0, len(self.passages))
+
+
+def make_documents(passages: list[Passage], translations: dict[str, str]) -> list[Document]:
+    """Every passage's own text; then, if any translation exists, a translation view for all."""
+    documents = [Document(i, "original", passage_document(p)) for i, p in enumerate(passages)]
+    if translations:
+        documents += [Document(i, "translation", translations.get(p.id, passage_document(p)))
+                      for i, p in enumerate(passages)]
+    return documents
 
 
 def choose_factory(count: int) -> str:
@@ -55,11 +84,12 @@ def choose_factory(count: int) -> str:
     return "HNSW32,SQ8" if count <= 2_000_000 else "IVF4096,PQ64"
 
 
-def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False) -> Index:
+def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
+                translations: dict[str, str] | None = None) -> Index:
     import faiss
 
-    documents = [passage_document(p) for p in corpus.passages]
-    vectors = encoder.encode_passages(documents, progress=progress)
+    documents = make_documents(corpus.passages, translations or {})
+    vectors = encoder.encode_passages([d.text for d in documents], progress=progress)
     factory = choose_factory(len(vectors))
     faiss_index = faiss.index_factory(encoder.dimension, factory, faiss.METRIC_INNER_PRODUCT)
     if not faiss_index.is_trained:
@@ -68,7 +98,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))
-    _write_passages(build / PASSAGES_FILE, corpus.passages)
+    _write_jsonl(build / PASSAGES_FILE, [p.to_dict() for p in corpus.passages])
+    _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
     manifest = {
         "format_version": FORMAT_VERSION,
         "build": "",
@@ -79,9 +110,10 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "normalized": True,
         "faiss_factory": factory,
         "embedded_text": "title or section, '. ', passage text; prompt 'passage: '",
+        "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
-        "files": {name: _sha256(build / name) for name in (INDEX_FILE, PASSAGES_FILE)},
+        "files": {name: _sha256(build / name) for name in FILES},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -90,7 +122,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
-    return Index(corpus.passages, faiss_index, manifest, directory)
+    return Index(corpus.passages, faiss_index, manifest, directory, documents)
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
@@ -130,7 +162,7 @@ def load_index(directory: Path) -> Index:
     manifest = read_manifest(directory)
     build = directory / str(manifest.get("build", ""))
     files = manifest.get("files") or {}
-    for name in (INDEX_FILE, PASSAGES_FILE):
+    for name in FILES:
         path = build / name
         if not path.is_file():
             raise IndexFileError(f"{path} is missing")
@@ -140,31 +172,37 @@ def load_index(directory: Path) -> Index:
         faiss_index = faiss.read_index(str(build / INDEX_FILE))
     except RuntimeError as error:
         raise IndexFileError(f"{build / INDEX_FILE} cannot be read: {str(error).splitlines()[0]}") from None
-    passages = _read_passages(build / PASSAGES_FILE)
-    if faiss_index.ntotal != len(passages) or len(passages) != manifest.get("passage_count"):
-        raise IndexFileError(f"{build} holds {faiss_index.ntotal} vectors for {len(passages)} passages")
+    passages = _read_jsonl(build / PASSAGES_FILE, Passage.from_dict)
+    documents = _read_jsonl(build / DOCUMENTS_FILE, lambda record: Document(**record))
+    if len(passages) != manifest.get("passage_count") or faiss_index.ntotal != len(documents) \
+            or len(documents) % max(1, len(passages)):
+        raise IndexFileError(f"{build} holds {faiss_index.ntotal} vectors and {len(documents)} documents "
+                             f"for {len(passages)} passages")
     if faiss_index.d != manifest.get("dimension"):
         raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
-    return Index(passages, faiss_index, manifest, directory)
+    return Index(passages, faiss_index, manifest, directory, documents)
 
 
-def _write_passages(path: Path, passages: list[Passage]) -> None:
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as out:
-        for passage in passages:
-            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
         os.fsync(out.fileno())
 
 
-def _read_passages(path: Path) -> list[Passage]:
-    passages = []
+def _read_jsonl(path: Path, make: Callable[[dict[str, Any]], T]) -> list[T]:
+    records = []
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             try:
-                passages.append(Passage.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as error:
-                raise IndexFileError(f"{path}:{number}: bad passage record: {error}") from None
-    return passages
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise TypeError("not an object")
+                records.append(make(record))
+            except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+                raise IndexFileError(f"{path}:{number}: bad record: {error}") from None
+    return records
 
 
 def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:

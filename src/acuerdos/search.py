@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .embed import Encoder, passage_document
+from .embed import Encoder
 from .filters import Filters, question_metadata
 from .index import Index
 from .lexical import LexicalIndex
@@ -22,6 +22,7 @@ class Settings:
     metadata: bool = True
     metadata_boost: float = 0.15
     history: bool = True
+    translations: bool = True
 
 
 @dataclass
@@ -48,7 +49,8 @@ class Searcher:
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        self.lexical = LexicalIndex([passage_document(p) for p in index.passages])
+        self.lexical = LexicalIndex(_lexical_documents(index, translations=True))
+        self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False))
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
                history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
@@ -58,11 +60,12 @@ class Searcher:
         context = _with_history(question, history) if settings.history else question
 
         started = time.perf_counter()
-        dense = self._dense_scores(context) if settings.dense else np.zeros(len(passages), np.float32)
+        dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
         timings["dense"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        lexical = self.lexical.scores(context) if settings.lexical else np.zeros(len(passages), np.float32)
+        lexical_index = self.lexical if settings.translations else self.lexical_original
+        lexical = lexical_index.scores(context) if settings.lexical else np.zeros(len(passages), np.float32)
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -81,8 +84,8 @@ class Searcher:
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
         return SearchResult(scored, timings)
 
-    def _dense_scores(self, text: str) -> np.ndarray:
-        """Cosine similarity of the question to every passage, in passage order."""
+    def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
+        """Cosine similarity of the question to every passage (its best view), in passage order."""
         assert self.encoder is not None
         query = self.encoder.encode_queries([text])
         count = self.index.faiss_index.ntotal
@@ -90,7 +93,17 @@ class Searcher:
         scores = np.full(count, -1.0, dtype=np.float32)
         valid = ids[0] >= 0
         scores[ids[0][valid]] = similarities[0][valid]
-        return scores
+        views = scores.reshape(self.index.views, len(self.index.passages))
+        return views.max(axis=0) if translations else views[0]
+
+
+def _lexical_documents(index: Index, translations: bool) -> list[str]:
+    """Each passage's views joined: an English question can match the English translation."""
+    texts: list[list[str]] = [[] for _ in index.passages]
+    for document in index.documents:
+        if translations or document.view == "original":
+            texts[document.position].append(document.text)
+    return [" ".join(views) for views in texts]
 
 
 def _with_history(question: str, history: list[str] | None) -> str:

@@ -13,6 +13,7 @@ from . import cnssp, report
 from .problems import Problem
 
 MANIFEST = "sources.toml"
+AIDS = "aids"  # derived search aids (translations, glossary); never shown to the user
 Parser = Callable[[Path, dict], tuple[list[Passage], list[Problem]]]
 PARSERS: dict[str, Parser] = {"cnssp-table": cnssp.parse, "press-report": report.parse}
 REQUIRED_KEYS = ("key", "file", "format", "body", "language")
@@ -60,6 +61,8 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         corpus.passages += passages
         corpus.problems += problems
     _check_unique_ids(corpus)
+    for aid in sorted((corpus_dir / AIDS).glob("*")) if (corpus_dir / AIDS).is_dir() else []:
+        digest.update(aid.name.encode() + aid.read_bytes())  # search aids change the index too
     corpus.sha256 = digest.hexdigest()
     return corpus
 
