@@ -16,7 +16,7 @@ from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from .filters import parse_filters
 from .index import Index, build_index, check_fresh, load_index
 from .records import Answer, Hit
-from .search import Scored, Searcher, Settings
+from .search import Evidence, Scored, Searcher, Settings
 from .translate import translations
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Calibration:
-    """Abstain when the best passage is this weak on both signals (set on the dev set's tune split)."""
+    """When to say "the corpus does not answer". Set by `acuerdos eval --calibrate` on the tune split."""
 
-    min_dense: float = 0.83
-    min_lexical: float = 6.0
+    min_dense: float = 0.805  # abstain below this cosine ...
+    min_lexical: float = 99.0  # ... unless the best BM25 score reaches this
+    name_dense: float = 0.86  # a question naming something the corpus never mentions needs this cosine
     answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
+
+    def abstains(self, evidence: Evidence) -> bool:
+        weak = evidence.dense < self.min_dense and evidence.lexical < self.min_lexical
+        unknown = (bool(evidence.unknown_names) or evidence.missing_quantity) and evidence.dense < self.name_dense
+        return weak or unknown
 
 
 @dataclass
@@ -74,7 +80,7 @@ class Assistant:
             return Answer(question, "", True, frame_language, [],
                           notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
         result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
-        abstained = self._abstains(result.scored)
+        abstained = not result.scored or self.calibration.abstains(result.evidence)
         hits = [self._hit(rank, scored, cleaned, abstained) for rank, scored in enumerate(result.scored, 1)]
         answer_count = self._answer_count(result.scored)
         return Answer(
@@ -86,13 +92,6 @@ class Assistant:
             message=notice_text(notices, frame_language),
             filters=parsed_filters.to_dict(),
         )
-
-    def _abstains(self, scored: list[Scored]) -> bool:
-        if not scored:
-            return True
-        best_dense = max(s.dense for s in scored[:3])
-        best_lexical = max(s.lexical for s in scored[:3])
-        return best_dense < self.calibration.min_dense and best_lexical < self.calibration.min_lexical
 
     def _answer_count(self, scored: list[Scored]) -> int:
         if not scored:

@@ -228,9 +228,10 @@ def format_answer(answer) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--ablation", is_flag=True, help="Also run the system with each lever turned off.")
+@click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the split=tune questions.")
 @model_option
 @one_line_errors
-def eval_command(file, as_json, ablation, model):
+def eval_command(file, as_json, ablation, calibrate, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
@@ -241,6 +242,10 @@ def eval_command(file, as_json, ablation, model):
 
     questions = evaluate.read_questions(file)
     assistant = _load_assistant(model)
+    if calibrate:
+        tune = [q for q in questions if q.get("split", "tune") == "tune"]
+        print_json(evaluate.calibrate(assistant, tune) | {"questions": len(tune)})
+        return
     systems = {"acuerdos": None} | {f"baseline: {k}": v for k, v in evaluate.baselines().items()}
     if ablation:
         systems |= {f"ablation: {k}": v for k, v in evaluate.ablations().items() if k != "full system"}

@@ -148,3 +148,28 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 def _cell(value: Any) -> str:
     return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def calibrate(assistant, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Grid-search the abstention thresholds on the given questions (use the tune split).
+
+    Objective: abstain on unanswerable questions, with each false abstention costing three.
+    """
+    from .assistant import Calibration
+
+    evidence = []
+    for q in questions:
+        result = assistant.searcher.search(q["question"], k=10, history=q.get("history") or [])
+        evidence.append((q["kind"] in KINDS_WITHOUT_ANSWER, result.evidence))
+    best: tuple[float, Calibration] | None = None
+    for min_dense in [0.80 + 0.005 * i for i in range(13)]:
+        for name_dense in [0.84 + 0.01 * i for i in range(10)]:
+            calibration = replace(assistant.calibration, min_dense=round(min_dense, 3),
+                                  name_dense=round(name_dense, 3))
+            right = sum(calibration.abstains(e) for unanswerable, e in evidence if unanswerable)
+            wrong = sum(calibration.abstains(e) for unanswerable, e in evidence if not unanswerable)
+            score = right - 3 * wrong
+            if best is None or score > best[0]:
+                best = (score, calibration)
+    assert best is not None
+    return {"min_dense": best[1].min_dense, "name_dense": best[1].name_dense, "objective": best[0]}

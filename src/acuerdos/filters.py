@@ -98,7 +98,18 @@ def _year(value: Any) -> int | None:
 _ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|session|sesion)")
 _ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)?\s+(?:asamblea|plenar|session|sesion|meeting)")
 _SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|session|sesion)\s+(?:plenaria\s+)?([ivxl]+|\d{1,2})\b")
+_STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
+_ORDINAL_NUMBERS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "primer": 1, "primero": 1, "primera": 1, "segundo": 2, "segunda": 2,
+    "tercer": 3, "tercero": 3, "tercera": 3, "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5,
+    "sexto": 6, "sexta": 6, "septimo": 7, "septima": 7, "octavo": 8, "octava": 8, "noveno": 9,
+    "novena": 9, "decimo": 10, "decima": 10,
+}
+_POINT_WORDS = r"(?:point|measure|agreement|punto|medida|acuerdo)"
+_ORDINAL_BEFORE = re.compile(rf"\b([a-z]+)\s+{_POINT_WORDS}\b")
+_ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+)?([a-z]+)\b")
 _SPANISH_ORDINALS = {
     "decimoquinta": 15, "decimosexta": 16, "decimoseptima": 17, "decimoctava": 18, "decimonovena": 19,
     "vigesima": 20, "cuadragesima": 40, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
@@ -114,10 +125,17 @@ class QuestionMetadata:
     years: set[int] = field(default_factory=set)
     months: set[int] = field(default_factory=set)
     places: set[str] = field(default_factory=set)
-    sources: set[str] = field(default_factory=set)
+    points: set[int] = field(default_factory=set)  # "his second point", "el acuerdo quinto"
 
     def __bool__(self) -> bool:
-        return bool(self.sessions or self.years or self.months or self.places or self.sources)
+        return bool(self.sessions or self.years or self.months or self.places or self.points)
+
+    def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
+        """A follow-up keeps what the earlier question named unless it names something else."""
+        if self.sessions or self.years or self.months:
+            return self
+        return QuestionMetadata(earlier.sessions, earlier.years, earlier.months,
+                                self.places or earlier.places, self.points)
 
     def matches(self, passage: Passage) -> float:
         """The share of the named metadata this passage agrees with (0 when nothing is named)."""
@@ -130,8 +148,8 @@ class QuestionMetadata:
             checks.append(bool(passage.date_start) and int(passage.date_start[5:7]) in self.months)
         if self.places:
             checks.append(any(p in fold(passage.place) for p in self.places))
-        if self.sources:
-            checks.append(passage.source in self.sources)
+        if self.points:
+            checks.append(_point_number(passage) in self.points)
         return sum(checks) / len(checks) if checks else 0.0
 
 
@@ -152,6 +170,9 @@ def question_metadata(question: str, passages: list[Passage]) -> QuestionMetadat
         roman = int_to_roman(int(match.group(1)))
         if roman in known_sessions:
             meta.sessions.add(roman)
+    for match in _STANDALONE_ROMAN.finditer(text):
+        if match.group(1).upper() in known_sessions:
+            meta.sessions.add(match.group(1).upper())
     for word, number in _SPANISH_ORDINALS.items():
         if word in text and int_to_roman(number) in known_sessions:
             meta.sessions.add(int_to_roman(number))
@@ -162,10 +183,15 @@ def question_metadata(question: str, passages: list[Passage]) -> QuestionMetadat
         for part in (passage.city, passage.state):
             if part and len(part) > 3 and re.search(rf"\b{re.escape(fold(part))}\b", text):
                 meta.places.add(fold(part))
-    if re.search(r"\bconsejo nacional\b|\bcouncil\b|\bcnsp\b|\b40th\b|cuadragesima", text):
-        meta.sources |= {p.source for p in passages if p.session_number == 40}
-    if re.search(r"\bconferencia\b|\bconference\b|\bcnssp\b|\basamblea\b|\bplenar", text):
-        meta.sources |= {p.source for p in passages if p.agreement is not None and p.session_number != 40}
-    if len(meta.sources) > 1:
-        meta.sources = set()
+    for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text)]:
+        if word in _ORDINAL_NUMBERS:
+            meta.points.add(_ORDINAL_NUMBERS[word])
     return meta
+
+
+def _point_number(passage: Passage) -> int | None:
+    """The number of an agreement, or of a report's numbered point ("…, Second")."""
+    if passage.agreement is not None:
+        return passage.agreement
+    last = fold(passage.section.rsplit(", ", 1)[-1]) if ", " in passage.section else ""
+    return _ORDINAL_NUMBERS.get(last)

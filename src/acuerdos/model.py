@@ -371,10 +371,19 @@ def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
     raise AssertionError("unreachable")
 
 
-def model_fingerprint(name: str = DEFAULT_MODEL) -> str:
-    """16 hex digits identifying the model's weights and tokenizer (for index staleness checks)."""
+def model_fingerprint(name: str = DEFAULT_MODEL, backend: str = "torch") -> str:
+    """16 hex digits identifying the model's weights and tokenizer (for index staleness checks).
+
+    The ONNX backends compute slightly different vectors (int8 most of all): each has its own fingerprint,
+    so that an index built with one backend is stale for another.
+    """
     if not _is_default(name):
         return hashlib.sha256(str(name).encode()).hexdigest()[:16]
+    if backend != "torch":
+        stamp = _onnx_stamp(prepare_onnx(name), model_fingerprint(name))
+        if stamp is None or backend not in stamp["fingerprints"]:
+            raise ModelError(f"no ONNX export for backend {backend!r} (choices: {', '.join(BACKENDS)})")
+        return str(stamp["fingerprints"][backend])
     path = prepare_model(name)
     stamp = _stamp(path)
     if stamp is None:
@@ -382,9 +391,167 @@ def model_fingerprint(name: str = DEFAULT_MODEL) -> str:
     return str(stamp["fingerprint"])
 
 
+# --------------------------------------------------------------------------- ONNX exports
+# Beside the converted model, in onnx/: the same network exported once to ONNX (attention, layer norms and
+# GELU fused by onnxruntime's BERT optimizer), with mean pooling and L2 normalization inside the graph, in
+# fp32 and with int8 weights (dynamic quantization, per channel). onnxruntime runs them without torch.
+BACKENDS = ("torch", "onnx", "onnx-int8")
+ONNX_FORMAT = 1  # bump when the export changes: every cache is then re-exported
+ONNX_DIR = "onnx"
+ONNX_STAMP = "acuerdos-onnx.json"
+
+
+def _cpu_has_vnni() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return " avx512_vnni" in flags or " avx_vnni" in flags
+
+
+def onnx_file(backend: str) -> str:
+    """The file name of an ONNX backend's export, inside onnx/.
+
+    Without VNNI, int8 weights use 7 bits (reduce_range) so that AVX2's u8*s8 products cannot saturate.
+    """
+    if backend == "onnx":
+        return "model.onnx"
+    if backend == "onnx-int8":
+        return "model_qint8_avx512_vnni.onnx" if _cpu_has_vnni() else "model_qint8_avx2.onnx"
+    raise ModelError(f"unknown ONNX backend {backend!r} (choices: {', '.join(BACKENDS[1:])})")
+
+
+def _onnx_stamp(directory: Path, base_fingerprint: str) -> dict[str, Any] | None:
+    """The stamp of a complete export of this very model for this CPU, else None."""
+    try:
+        stamp = json.loads((directory / ONNX_STAMP).read_text(encoding="utf-8"))
+        if stamp["format"] != ONNX_FORMAT or stamp["base_fingerprint"] != base_fingerprint:
+            return None
+        for backend in BACKENDS[1:]:
+            name = onnx_file(backend)
+            if (directory / name).stat().st_size != stamp["files"][name]["size"]:
+                return None
+        return stamp
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def prepare_onnx(name: str = DEFAULT_MODEL, progress: bool = True) -> Path:
+    """The onnx/ directory of the converted default model, exporting it first (offline, once) if needed."""
+    if not _is_default(name):
+        raise ModelError(f"the ONNX backends exist only for {DEFAULT_MODEL}, not {name!r}",
+                         hint="ACUERDOS_BACKEND=torch")
+    target = prepare_model(name, progress=progress)
+    base = model_fingerprint(name)
+    out = target / ONNX_DIR
+    if _onnx_stamp(out, base) is not None:
+        return out
+    try:
+        with _locked(model_cache_dir() / f".{DEFAULT_MODEL}.lock"):
+            if _onnx_stamp(out, base) is not None:  # another process exported it while we waited
+                return out
+            for leftover in target.glob(f".{ONNX_DIR}.tmp-*"):  # from an export that was killed
+                shutil.rmtree(leftover, ignore_errors=True)
+            if progress:
+                print(f"Exporting {DEFAULT_MODEL} to ONNX (fp32 and int8) into {out} (once) ...",
+                      file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            tmp = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIR}.tmp-", dir=target))
+            try:
+                _export_onnx(target, tmp, base)
+                umask = os.umask(0)
+                os.umask(umask)
+                tmp.chmod(0o777 & ~umask)
+                for path in tmp.iterdir():
+                    path.chmod(0o666 & ~umask)
+                if out.exists():
+                    os.replace(out, tmp.with_name(tmp.name + "-old"))
+                os.replace(tmp, out)
+            finally:
+                for path in (tmp, tmp.with_name(tmp.name + "-old")):
+                    shutil.rmtree(path, ignore_errors=True)
+            if progress:
+                print(f"ONNX export ready in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
+    except OSError as exc:
+        raise ModelError(f"cannot write the ONNX export into {out}: {exc}",
+                         hint="set ACUERDOS_MODEL_CACHE to a writable directory") from exc
+    if _onnx_stamp(out, base) is None:
+        raise ModelError(f"the ONNX export in {out} fails its own check")
+    return out
+
+
+def _export_onnx(model_dir: Path, out: Path, base_fingerprint: str) -> None:
+    """torch -> ONNX (TorchScript exporter) -> fused fp32 graph -> int8 weights. No network is used."""
+    import logging
+    import warnings
+
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+
+    class Pooled(torch.nn.Module):
+        """BERT, then what modules.json adds: mean pooling over the attention mask and L2 normalization."""
+
+        def __init__(self, model: torch.nn.Module):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+
+    raw = out / "model_raw.onnx"
+    ids = torch.tensor([[0, 35377, 12, 2], [0, 35377, 2, 1]])  # two rows, one padded: masks are traced
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+            "sentence_embedding": {0: "batch"}}
+    root = logging.getLogger()  # the quantizer warns through the root logger about pre-processing we skip
+    level = root.level
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        root.setLevel(logging.ERROR)
+        try:
+            torch.onnx.export(Pooled(bert), (ids, mask), str(raw), input_names=["input_ids", "attention_mask"],
+                              output_names=["sentence_embedding"], dynamic_axes=axes, opset_version=17,
+                              do_constant_folding=True, dynamo=False)
+            fused = optimize_model(str(raw), model_type="bert", num_heads=config["num_attention_heads"],
+                                   hidden_size=config["hidden_size"], opt_level=0)
+            fused.save_model_to_file(str(out / onnx_file("onnx")))
+            raw.unlink()
+            vnni = _cpu_has_vnni()
+            quantize_dynamic(out / onnx_file("onnx"), out / onnx_file("onnx-int8"), weight_type=QuantType.QInt8,
+                             per_channel=True, reduce_range=not vnni, op_types_to_quantize=["MatMul", "Attention"],
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        finally:
+            root.setLevel(level)
+    files, fingerprints = {}, {}
+    for backend in BACKENDS[1:]:
+        name = onnx_file(backend)
+        digest = _sha256(out / name)
+        files[name] = {"sha256": digest, "size": (out / name).stat().st_size}
+        fingerprints[backend] = hashlib.sha256(f"{base_fingerprint} {backend} {digest}".encode()).hexdigest()[:16]
+    from importlib import metadata
+
+    _write_json(out / ONNX_STAMP, {
+        "format": ONNX_FORMAT, "base_fingerprint": base_fingerprint, "files": files,
+        "fingerprints": fingerprints, "inputs": ["input_ids", "attention_mask"], "output": "sentence_embedding",
+        "quantization": {"weights": "int8 symmetric, per channel", "activations": "uint8, dynamic",
+                         "reduce_range": not vnni, "operators": ["MatMul", "Attention"]},
+        "versions": {p: metadata.version(p) for p in ("torch", "transformers", "onnx", "onnxruntime")}})
+
+
 if __name__ == "__main__":
     try:
         print(prepare_model())
+        if "--no-onnx" not in sys.argv[1:]:
+            prepare_onnx()
     except ModelError as error:
         print(f"error: {error}" + (f" (try: {error.hint})" if error.hint else ""), file=sys.stderr)
         sys.exit(1)

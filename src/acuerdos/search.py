@@ -1,6 +1,7 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 from .embed import Encoder
 from .filters import Filters, question_metadata
 from .index import Index
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,19 @@ class Scored:
 
 
 @dataclass
+class Evidence:
+    """How well the corpus seems to cover the question; abstention is decided on this."""
+
+    dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
+    lexical: float  # best BM25 score among the top results
+    unknown_names: list[str]  # names and years in the question that the corpus never mentions
+    missing_quantity: bool = False  # asks "how many" but no top passage states a number
+
+
+@dataclass
 class SearchResult:
     scored: list[Scored]
+    evidence: Evidence
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -51,6 +63,7 @@ class Searcher:
         self.settings = settings
         self.lexical = LexicalIndex(_lexical_documents(index, translations=True))
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False))
+        self.known_words = _known_words(index)
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
                history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
@@ -76,13 +89,26 @@ class Searcher:
             fused += settings.lexical_weight * zscore(lexical) * (1.0 if settings.dense else 1 / settings.lexical_weight)
         if settings.metadata:
             meta = question_metadata(question, passages)
+            if settings.history and history:
+                meta = meta.or_else(question_metadata(history[-1], passages))
             if meta:
                 fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
         order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
         timings["fusion"] = time.perf_counter() - started
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
-        return SearchResult(scored, timings)
+        return SearchResult(scored, self._evidence(question, history, scored, settings), timings)
+
+    def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
+                  settings: Settings) -> Evidence:
+        dense = max((s.dense for s in scored[:3]), default=0.0)
+        if history and settings.history and settings.dense:
+            # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
+            dense = max(dense, float(self._dense_scores(history[-1], settings.translations).max()))
+        lexical = max((s.lexical for s in scored[:3]), default=0.0)
+        texts = [self.index.passages[s.position].text for s in scored[:3]]
+        missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
+        return Evidence(dense, lexical, unknown_names(question, self.known_words), missing_quantity)
 
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
@@ -104,6 +130,32 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
         if translations or document.view == "original":
             texts[document.position].append(document.text)
     return [" ".join(views) for views in texts]
+
+
+_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+_DIGIT = re.compile(r"\d")
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question))
+
+
+_NAME = re.compile(r"(?<![\w¿¡])([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+|\d{4})\b")
+
+
+def unknown_names(question: str, known_words: frozenset[str]) -> list[str]:
+    """Capitalized words (not the first) and years of the question that no passage mentions."""
+    names = [m.group(1) for m in _NAME.finditer(question) if m.start() > 0 and question[:m.start()].strip(" ¿¡\"'")]
+    return [name for name in names if not set(tokenize(name)) <= known_words]
+
+
+def _known_words(index: Index) -> frozenset[str]:
+    words: set[str] = set()
+    for document in index.documents:
+        words.update(tokenize(document.text))
+    for passage in index.passages:
+        words.update(tokenize(f"{passage.place} {passage.session} {passage.date_start[:4]}"))
+    return frozenset(words)
 
 
 def _with_history(question: str, history: list[str] | None) -> str:

@@ -1,0 +1,520 @@
+"""Pure formatting for the web chat: answer messages, source cards, exports, labels (no gradio here).
+
+Everything that comes from the person or from the corpus is treated as text: it is HTML-escaped before
+it goes into a message, and Markdown-escaped before it goes into an export, so a question such as
+``<img src=x onerror=alert(1)>`` or ``[link](javascript:...)`` is shown as those characters and never
+becomes markup. Answers and hits may be given as records (``Answer``/``Hit``) or as their ``to_dict()``.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+LANGUAGES = ("es", "en")
+LANGUAGE_CHOICES = [("Español", "es"), ("English", "en")]
+SESSIONS = ("XV", "XVI", "XVII", "XVIII", "XIX", "XX")
+YEAR_MIN, YEAR_MAX = 2016, 2018
+DEFAULT_SOURCES = [
+    {"key": "cnssp", "label": "Conferencia Nacional de Secretarios de Seguridad Pública"},
+    {"key": "cnsp40", "label": "Consejo Nacional de Seguridad Pública"},
+]
+# A passage longer than this is folded: its supporting sentence shows, the whole passage opens on demand.
+FOLD_CHARS = 420
+
+EXAMPLES = [
+    "Which day was declared National Police Day?",
+    "What was agreed about fentanyl?",
+    "¿Qué se acordó sobre el número de emergencias 911?",
+    "¿Qué acordó la XIX Asamblea sobre criptoactivos?",
+    "How did the use-of-force regulation evolve?",
+    "UMECAS",
+    "¿Qué medidas anunció el presidente en la 40.ª sesión del Consejo?",
+    "¿Se acordó algún homenaje a los policías fallecidos?",
+]
+
+LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "title": "Acuerdos de seguridad pública",
+        "subtitle": (
+            "Pregunte en español o en inglés sobre los acuerdos de la Conferencia Nacional de Secretarios de "
+            "Seguridad Pública (2016–2018) y la 40.ª sesión del Consejo Nacional de Seguridad Pública. "
+            "Cada respuesta cita textualmente los pasajes de los documentos; nada se inventa."
+        ),
+        "language": "Idioma / Language",
+        "chat": "Conversación",
+        "chat_placeholder": "Las respuestas aparecen aquí, con sus fuentes citadas.",
+        "input": "Pregunta",
+        "input_placeholder": "Escriba su pregunta… p. ej. ¿Qué se acordó sobre el fentanilo?",
+        "send": "Preguntar",
+        "new": "Nueva conversación",
+        "filters": "Filtros",
+        "filters_help": "Se aplican a las siguientes preguntas.",
+        "source": "Fuente",
+        "session": "Sesión de la Conferencia (Asamblea Plenaria)",
+        "year_min": "Desde el año",
+        "year_max": "Hasta el año",
+        "place": "Lugar",
+        "place_any": "",
+        "reset": "Quitar filtros",
+        "active": "Filtros activos",
+        "active_none": "ninguno: se busca en todo el corpus",
+        "examples": "Preguntas de ejemplo",
+        "export": "Exportar la conversación",
+        "download_md": "Descargar Markdown",
+        "download_json": "Descargar JSON",
+        "answer": "Respuesta",
+        "sources": "Fuentes",
+        "related": "Pasajes posiblemente relacionados",
+        "others": "Otros pasajes encontrados",
+        "abstain": "Los documentos del corpus no responden a esta pregunta.",
+        "abstain_none": "Los documentos del corpus no responden a esta pregunta y no hay pasajes relacionados.",
+        "no_results": "No se encontró ningún pasaje.",
+        "relevance": "Relevancia",
+        "rel_high": "alta",
+        "rel_medium": "media",
+        "rel_low": "baja",
+        "rel_related": "posiblemente relacionado",
+        "copy_citation": "Copiar cita",
+        "copy_answer": "Copiar respuesta en Markdown",
+        "copied": "Copiado ✓",
+        "full_passage": "Ver el pasaje completo",
+        "section": "Sección",
+        "question": "Pregunta",
+        "searching": "Buscando en los documentos…",
+        "error": "No se pudo responder",
+        "filters_used": "Filtros",
+        "conversation": "Conversación",
+        "exported": "Exportado",
+        "year": "año",
+        "years": "años",
+        "from": "desde",
+        "to": "hasta",
+        "feedback_thanks": "Gracias por su opinión.",
+    },
+    "en": {
+        "title": "Public-security agreements",
+        "subtitle": (
+            "Ask in Spanish or English about the agreements of Mexico's National Conference of Public "
+            "Security Secretaries (2016–2018) and the 40th session of the National Public Security Council. "
+            "Every answer quotes the documents' passages word for word; nothing is made up."
+        ),
+        "language": "Idioma / Language",
+        "chat": "Conversation",
+        "chat_placeholder": "Answers appear here, with their sources cited.",
+        "input": "Question",
+        "input_placeholder": "Type your question… e.g. What was agreed about fentanyl?",
+        "send": "Ask",
+        "new": "New conversation",
+        "filters": "Filters",
+        "filters_help": "They apply to the next questions.",
+        "source": "Source",
+        "session": "Conference session (Plenary Assembly)",
+        "year_min": "From year",
+        "year_max": "To year",
+        "place": "Place",
+        "place_any": "",
+        "reset": "Clear filters",
+        "active": "Active filters",
+        "active_none": "none: searching the whole corpus",
+        "examples": "Example questions",
+        "export": "Export the conversation",
+        "download_md": "Download Markdown",
+        "download_json": "Download JSON",
+        "answer": "Answer",
+        "sources": "Sources",
+        "related": "Possibly related passages",
+        "others": "Other passages found",
+        "abstain": "The documents in the corpus do not answer this question.",
+        "abstain_none": "The documents in the corpus do not answer this question, and no passage is related.",
+        "no_results": "No passage was found.",
+        "relevance": "Relevance",
+        "rel_high": "high",
+        "rel_medium": "medium",
+        "rel_low": "low",
+        "rel_related": "possibly related",
+        "copy_citation": "Copy citation",
+        "copy_answer": "Copy answer as Markdown",
+        "copied": "Copied ✓",
+        "full_passage": "Show the whole passage",
+        "section": "Section",
+        "question": "Question",
+        "searching": "Searching the documents…",
+        "error": "Could not answer",
+        "filters_used": "Filters",
+        "conversation": "Conversation",
+        "exported": "Exported",
+        "year": "year",
+        "years": "years",
+        "from": "from",
+        "to": "to",
+        "feedback_thanks": "Thank you for your feedback.",
+    },
+}
+
+SOURCE_LABELS = {
+    "es": {"cnssp": "Acuerdos de la CNSSP (2016–2018)", "cnsp40": "Informe del Consejo (40.ª sesión, 2016)"},
+    "en": {"cnssp": "CNSSP agreements (2016–2018)", "cnsp40": "Council report (40th session, 2016)"},
+}
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_RELEVANCE = ("high", "medium", "low", "related")
+
+
+# --------------------------------------------------------------------------- small helpers
+def lang_of(value: Any) -> str:
+    """'es' or 'en' from a language code or a choice label ("Español", "English")."""
+    text = str(value or "").strip().lower()
+    return "en" if text.startswith("en") else "es"
+
+
+def t(lang: str, key: str) -> str:
+    return LABELS[lang_of(lang)][key]
+
+
+def as_dict(record: Any) -> dict[str, Any]:
+    """An Answer/Hit record or its dict, as a dict."""
+    if record is None:
+        return {}
+    if is_dataclass(record) and not isinstance(record, type):
+        return asdict(record)
+    if isinstance(record, Mapping):
+        return dict(record)
+    raise TypeError(f"cannot format {type(record).__name__}")
+
+
+def esc(text: Any) -> str:
+    """HTML-escaped text with its line breaks kept."""
+    escaped = html.escape(str(text if text is not None else ""), quote=True)
+    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def source_label(key: str, lang: str, sources: Sequence[Mapping[str, str]] | None = None) -> str:
+    local = SOURCE_LABELS[lang_of(lang)].get(key)
+    if local:
+        return local
+    for source in sources or ():
+        if source.get("key") == key:
+            return str(source.get("label") or key)
+    return key
+
+
+def relevance_label(relevance: str, lang: str) -> str:
+    return t(lang, f"rel_{relevance}") if relevance in _RELEVANCE else str(relevance or "")
+
+
+def citation_text(hit: Any) -> str:
+    """The citation as it is copied: the citation line, then the agreement title if there is one."""
+    h = as_dict(hit)
+    citation = str(h.get("citation") or "")
+    title = str(h.get("title") or "")
+    return f"{citation} — {title}" if title else citation
+
+
+def cited_ranks(answer: Any) -> list[int]:
+    """Ranks referred to by [n] markers in the answer text, in order of first mention."""
+    a = as_dict(answer)
+    known = {int(h.get("rank", 0)) for h in a.get("results") or []}
+    ranks: list[int] = []
+    for match in _MARKER.finditer(str(a.get("answer") or "")):
+        rank = int(match.group(1))
+        if rank in known and rank not in ranks:
+            ranks.append(rank)
+    return ranks
+
+
+def _split_hits(answer: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+    """(cards to show as sources, other passages found) for an answer that did not abstain."""
+    hits = [as_dict(h) for h in answer.get("results") or []]
+    ranks = cited_ranks(answer)
+    if not ranks:
+        return hits, []
+    by_rank = {int(h.get("rank", 0)): h for h in hits}
+    cited = [by_rank[r] for r in ranks]
+    others = [h for h in hits if int(h.get("rank", 0)) not in ranks]
+    return cited, others
+
+
+# --------------------------------------------------------------------------- HTML
+def highlight_html(text: str, highlight: str) -> str:
+    """The passage, escaped, with its supporting sentence inside <mark>."""
+    text = str(text or "")
+    highlight = str(highlight or "").strip()
+    if highlight:
+        start = text.find(highlight)
+        if start < 0:  # tolerate whitespace differences
+            pattern = r"\s+".join(re.escape(word) for word in highlight.split())
+            found = re.search(pattern, text)
+            if found:
+                start, end = found.start(), found.end()
+            else:
+                start = -1
+        else:
+            end = start + len(highlight)
+        if start >= 0:
+            return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+    return esc(text)
+
+
+def answer_text_html(text: str) -> str:
+    """The extractive answer, escaped, with its [n] markers as reference badges."""
+    return _MARKER.sub(r'<span class="acu-ref">[\1]</span>', esc(text))
+
+
+def user_message_html(question: str) -> str:
+    return f'<div class="acu-question">{esc(question)}</div>'
+
+
+def card_html(hit: Any, lang: str) -> str:
+    """One source card: number, citation + copy button, relevance, title or section, passage."""
+    h = as_dict(hit)
+    rank = int(h.get("rank") or 0)
+    relevance = str(h.get("relevance") or "")
+    rel_class = relevance if relevance in _RELEVANCE else "other"
+    title = str(h.get("title") or "")
+    section = str(h.get("section") or "")
+    text = str(h.get("text") or "")
+    highlight = str(h.get("highlight") or "")
+    parts = [f'<div class="acu-card" id="acu-hit-{esc(h.get("id", ""))}">']
+    parts.append('<div class="acu-card-head">')
+    parts.append(f'<span class="acu-num">[{rank}]</span>')
+    parts.append(f'<span class="acu-cite">{esc(h.get("citation", ""))}</span>')
+    if relevance:
+        parts.append(
+            f'<span class="acu-rel acu-rel-{rel_class}">{esc(t(lang, "relevance"))}: '
+            f"{esc(relevance_label(relevance, lang))}</span>"
+        )
+    parts.append(
+        f'<button type="button" class="acu-copy" title="{esc(t(lang, "copy_citation"))}" '
+        f'value="{esc(t(lang, "copied"))}">{esc(t(lang, "copy_citation"))}</button>'
+    )
+    parts.append("</div>")
+    parts.append(f'<span class="acu-copytext" hidden>{esc(citation_text(h))}</span>')
+    if title:
+        parts.append(f'<div class="acu-title">{esc(title)}</div>')
+    elif section:
+        parts.append(f'<div class="acu-title">{esc(t(lang, "section"))}: {esc(section)}</div>')
+    folded = len(text) > FOLD_CHARS and highlight and len(highlight) < 0.8 * len(text)
+    if folded:
+        parts.append(f'<div class="acu-passage acu-preview">… <mark>{esc(highlight)}</mark> …</div>')
+        parts.append(
+            f'<details class="acu-more"><summary>{esc(t(lang, "full_passage"))}</summary>'
+            f'<div class="acu-passage">{highlight_html(text, highlight)}</div></details>'
+        )
+    else:
+        parts.append(f'<div class="acu-passage">{highlight_html(text, highlight)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def message_html(answer: Any, lang: str) -> str:
+    """The assistant message for one answer: notice, answer text, numbered source cards, copy button."""
+    a = as_dict(answer)
+    lang = lang_of(lang)
+    hits = [as_dict(h) for h in a.get("results") or []]
+    parts = ['<div class="acu-answer">']
+    if a.get("message"):
+        parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
+    if a.get("abstained"):
+        key = "abstain" if hits else "abstain_none"
+        parts.append(f'<div class="acu-abstain">{esc(t(lang, key))}</div>')
+        if hits:
+            parts.append(f'<div class="acu-section-title">{esc(t(lang, "related"))}</div>')
+            parts.extend(card_html(h, lang) for h in hits)
+    elif not hits:
+        if a.get("answer"):
+            parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
+        parts.append(f'<div class="acu-abstain">{esc(t(lang, "no_results"))}</div>')
+    else:
+        cited, others = _split_hits(a)
+        if a.get("answer"):
+            parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
+        parts.append(f'<div class="acu-section-title">{esc(t(lang, "sources"))}</div>')
+        parts.extend(card_html(h, lang) for h in cited)
+        if others:
+            parts.append(
+                f'<details class="acu-others"><summary>{esc(t(lang, "others"))} ({len(others)})</summary>'
+                + "".join(card_html(h, lang) for h in others)
+                + "</details>"
+            )
+    if a.get("filters"):
+        parts.append(f'<div class="acu-filters-used">{esc(active_filters_text(a["filters"], lang))}</div>')
+    parts.append('<div class="acu-actions">')
+    parts.append(
+        f'<button type="button" class="acu-copy-md" title="{esc(t(lang, "copy_answer"))}" '
+        f'value="{esc(t(lang, "copied"))}">{esc(t(lang, "copy_answer"))}</button>'
+    )
+    parts.append(f'<pre class="acu-md" hidden>{html.escape(answer_markdown(a, lang))}</pre>')
+    parts.append("</div></div>")
+    return "".join(parts)
+
+
+def error_html(error: str, lang: str) -> str:
+    return f'<div class="acu-answer"><div class="acu-error">{esc(t(lang, "error"))}: {esc(error)}</div></div>'
+
+
+def pending_html(lang: str) -> str:
+    return f'<div class="acu-answer"><div class="acu-pending">{esc(t(lang, "searching"))}</div></div>'
+
+
+def chat_messages(turns: Iterable[Mapping[str, Any]], lang: str) -> list[dict[str, str]]:
+    """Chatbot messages (role/content) for the conversation so far, in the interface language.
+
+    Each turn is {"question": str, "answer": Answer dict} or {"question": str, "error": str}; every turn
+    gives exactly two messages, so the assistant message of turn i is message 2*i+1.
+    """
+    messages: list[dict[str, str]] = []
+    for turn in turns:
+        messages.append({"role": "user", "content": user_message_html(turn.get("question", ""))})
+        if turn.get("answer") is not None:
+            content = message_html(turn["answer"], lang)
+        elif turn.get("error"):
+            content = error_html(turn["error"], lang)
+        else:
+            content = pending_html(lang)
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+# --------------------------------------------------------------------------- filters
+def filters_from_ui(sources: Sequence[str] | None, sessions: Sequence[str] | None,
+                    year_min: Any, year_max: Any, place: str | None,
+                    all_sources: Sequence[str] = ("cnssp", "cnsp40"),
+                    years: tuple[int, int] = (YEAR_MIN, YEAR_MAX)) -> dict[str, Any]:
+    """The engine's filters dict from the sidebar values; choices that exclude nothing are left out."""
+    filters: dict[str, Any] = {}
+    chosen = [s for s in (sources or []) if s]
+    if chosen and set(chosen) != set(all_sources):
+        filters["source"] = chosen
+    chosen_sessions = [s for s in (sessions or []) if s]
+    if chosen_sessions:
+        filters["session"] = chosen_sessions
+    low, high = _int(year_min), _int(year_max)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    if low is not None and low > years[0]:
+        filters["year_min"] = low
+    if high is not None and high < years[1]:
+        filters["year_max"] = high
+    if place and str(place).strip():
+        filters["place"] = str(place).strip()
+    return filters
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def active_filters_text(filters: Mapping[str, Any] | None, lang: str,
+                        sources: Sequence[Mapping[str, str]] | None = None) -> str:
+    """One line naming the filters in force, e.g. "Filtros activos: Sesión XIX, XX · años 2017–2018"."""
+    lang = lang_of(lang)
+    filters = filters or {}
+    parts: list[str] = []
+    if filters.get("source"):
+        parts.append(f"{t(lang, 'source')}: " + ", ".join(source_label(s, lang, sources) for s in filters["source"]))
+    if filters.get("session"):
+        parts.append(f"{t(lang, 'session')}: " + ", ".join(str(s) for s in filters["session"]))
+    low, high = filters.get("year_min"), filters.get("year_max")
+    if low is not None and high is not None:
+        parts.append(f"{t(lang, 'years')} {low}–{high}" if low != high else f"{t(lang, 'year')} {low}")
+    elif low is not None:
+        parts.append(f"{t(lang, 'years')}: {t(lang, 'from')} {low}")
+    elif high is not None:
+        parts.append(f"{t(lang, 'years')}: {t(lang, 'to')} {high}")
+    if filters.get("place"):
+        parts.append(f"{t(lang, 'place')}: {filters['place']}")
+    return f"{t(lang, 'active')}: " + (" · ".join(parts) if parts else t(lang, "active_none"))
+
+
+# --------------------------------------------------------------------------- exports
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~@])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])", re.MULTILINE)
+
+
+def md_escape(text: Any) -> str:
+    """Markdown-inert text: HTML escaped and Markdown punctuation backslash-escaped.
+
+    Rendered by any Markdown viewer it reads as the original characters: no links, images, HTML or emphasis.
+    """
+    value = html.escape(str(text if text is not None else ""), quote=False)
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    value = _MD_LINE_START.sub(lambda m: m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1]), value)
+    # bare URLs would become links in GitHub-flavoured Markdown
+    return value.replace("://", ":\\/\\/").replace("www.", "www\\.")
+
+
+def _md_quote(text: str) -> str:
+    lines = str(text or "").replace("\r\n", "\n").split("\n")
+    return "\n".join(f"> {md_escape(line)}" if line.strip() else ">" for line in lines)
+
+
+def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
+    """One answer as Markdown: the question, the answer with its markers, and each cited passage quoted."""
+    a = as_dict(answer)
+    lang = lang_of(lang)
+    out = [f"{heading} {t(lang, 'question')}: {md_escape(a.get('question', ''))}", ""]
+    if a.get("message"):
+        out += [f"*{md_escape(a['message'])}*", ""]
+    hits = [as_dict(h) for h in a.get("results") or []]
+    if a.get("abstained"):
+        out += [md_escape(t(lang, "abstain" if hits else "abstain_none")), ""]
+        shown, title = hits, t(lang, "related")
+    else:
+        if a.get("answer"):
+            out += [md_escape(a["answer"]), ""]
+        shown, _others = _split_hits(a)
+        title = t(lang, "sources")
+        if not hits:
+            out += [md_escape(t(lang, "no_results")), ""]
+    if shown:
+        out += [f"**{md_escape(title)}**", ""]
+        for h in shown:
+            line = f"\\[{int(h.get('rank') or 0)}\\] **{md_escape(h.get('citation', ''))}**"
+            if h.get("title"):
+                line += f" — {md_escape(h['title'])}"
+            elif h.get("section"):
+                line += f" — {md_escape(t(lang, 'section'))}: {md_escape(h['section'])}"
+            if h.get("relevance"):
+                line += f" ({md_escape(t(lang, 'relevance').lower())}: {md_escape(relevance_label(h['relevance'], lang))})"
+            out += [line, "", _md_quote(h.get("text", "")), ""]
+    if a.get("filters"):
+        out += [f"*{md_escape(active_filters_text(a['filters'], lang))}*", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def conversation_markdown(turns: Iterable[Mapping[str, Any]], lang: str, now: datetime | None = None) -> str:
+    lang = lang_of(lang)
+    now = now or datetime.now(timezone.utc)
+    out = [f"# {md_escape(t(lang, 'title'))} — {md_escape(t(lang, 'conversation'))}", "",
+           f"{t(lang, 'exported')}: {now.isoformat(timespec='seconds')}", ""]
+    for number, turn in enumerate(turns, 1):
+        if turn.get("answer") is not None:
+            body = answer_markdown(turn["answer"], lang, heading="##")
+            out.append(body.replace("## ", f"## {number}. ", 1))
+        else:
+            out.append(f"## {number}. {t(lang, 'question')}: {md_escape(turn.get('question', ''))}\n")
+            if turn.get("error"):
+                out.append(f"*{md_escape(t(lang, 'error'))}: {md_escape(turn['error'])}*\n")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def conversation_json(turns: Iterable[Mapping[str, Any]], now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    data = {
+        "exported": now.isoformat(timespec="seconds"),
+        "turns": [
+            {"question": turn.get("question", ""),
+             **({"answer": as_dict(turn["answer"])} if turn.get("answer") is not None else {}),
+             **({"error": turn["error"]} if turn.get("error") else {})}
+            for turn in turns
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
