@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +51,17 @@ class Assistant:
         """Load the index, rebuilding it when stale (or failing with the command that fixes it)."""
         index_dir = index_dir or config.index_dir()
         corpus_dir = corpus_dir or config.corpus_dir()
+        second = None
         if encoder is None:
             from .embed import SentenceTransformerEncoder
+            from .second_encoder import second_encoder
 
-            encoder = SentenceTransformerEncoder(model)
-        index, warnings = ensure_index(index_dir, corpus_dir, encoder, rebuild=rebuild, progress=progress)
-        return cls(index, Searcher(index, encoder, settings), warnings=warnings)
+            encoder, second = SentenceTransformerEncoder(model), second_encoder()
+        index, warnings = ensure_index(index_dir, corpus_dir, encoder, rebuild=rebuild, progress=progress,
+                                       second=second)
+        if second is not None:
+            settings = replace(settings, second_encoder=True)
+        return cls(index, Searcher(index, encoder, settings, second=second), warnings=warnings)
 
     def sources(self) -> list[dict[str, str]]:
         seen: dict[str, str] = {}
@@ -124,7 +129,8 @@ def _relevance(dense: float) -> str:
 
 
 def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: bool = True,
-                 progress: bool = True, force: bool = False) -> tuple[Index, list[str]]:
+                 progress: bool = True, force: bool = False,
+                 second: Encoder | None = None) -> tuple[Index, list[str]]:
     """The current index, rebuilt if missing, stale or corrupt and the corpus is sound.
 
     A corpus with errors is never indexed: the previous index keeps serving, with a warning.
@@ -134,7 +140,8 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     if not force:
         try:
             index = load_index(index_dir)
-            check_fresh(index.manifest, corpus.sha256, encoder.name, encoder.fingerprint)
+            check_fresh(index.manifest, corpus.sha256, encoder.name, encoder.fingerprint,
+                        second.fingerprint if second else None)
             return index, []
         except IndexFileError as error:
             problem = error
@@ -152,7 +159,7 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     _say(f"Building the index for {len(corpus.passages)} passages{reason} ...", progress)
     started = time.perf_counter()
     index = build_index(corpus, encoder, index_dir, progress=progress,
-                        translations=translations(corpus.passages, corpus_dir))
+                        translations=translations(corpus.passages, corpus_dir), second=second)
     _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
     return index, []
 

@@ -171,9 +171,11 @@ def build(force, model):
     """
     from .assistant import ensure_index
     from .embed import SentenceTransformerEncoder
+    from .second_encoder import second_encoder
 
     encoder = SentenceTransformerEncoder(model)
-    index, warnings = ensure_index(config.index_dir(), config.corpus_dir(), encoder, force=force)
+    index, warnings = ensure_index(config.index_dir(), config.corpus_dir(), encoder, force=force,
+                                   second=second_encoder())
     manifest = index.manifest
     click.echo(f"Index {config.index_dir()} ({manifest['build']}): {manifest['passage_count']} passages, "
                f"model {manifest['model']}, {manifest['faiss_factory']}, built {manifest['created_at']}")

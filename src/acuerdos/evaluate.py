@@ -109,7 +109,7 @@ def assistant_system(assistant, settings: Settings | None = None, abstain: bool 
 
 
 def baselines() -> dict[str, Settings]:
-    plain = Settings(metadata=False, history=False, translations=False)
+    plain = Settings(metadata=False, history=False, translations=False, second_encoder=False)
     return {
         "bm25": replace(plain, dense=False),
         "dense": replace(plain, lexical=False),

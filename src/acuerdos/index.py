@@ -37,6 +37,7 @@ MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
+SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
 FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
 
@@ -57,6 +58,7 @@ class Index:
     manifest: dict[str, Any]
     directory: Path
     documents: list[Document]
+    second_index: Any = None
 
     @property
     def views(self) -> int:
@@ -84,20 +86,31 @@ def choose_factory(count: int) -> str:
     return "HNSW32,SQ8" if count <= 2_000_000 else "IVF4096,PQ64"
 
 
-def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
-                translations: dict[str, str] | None = None) -> Index:
+def _faiss_index(vectors: np.ndarray, factory: str) -> Any:
     import faiss
 
-    documents = make_documents(corpus.passages, translations or {})
-    vectors = encoder.encode_passages([d.text for d in documents], progress=progress)
-    factory = choose_factory(len(vectors))
-    faiss_index = faiss.index_factory(encoder.dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    faiss_index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
     if not faiss_index.is_trained:
         faiss_index.train(vectors)
     faiss_index.add(vectors)
+    return faiss_index
+
+
+def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
+                translations: dict[str, str] | None = None, second: Encoder | None = None) -> Index:
+    import faiss
+
+    documents = make_documents(corpus.passages, translations or {})
+    texts = [d.text for d in documents]
+    vectors = encoder.encode_passages(texts, progress=progress)
+    factory = choose_factory(len(vectors))
+    faiss_index = _faiss_index(vectors, factory)
+    second_index = _faiss_index(second.encode_passages(texts), factory) if second else None
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))
+    if second_index is not None:
+        faiss.write_index(second_index, str(build / SECOND_INDEX_FILE))
     _write_jsonl(build / PASSAGES_FILE, [p.to_dict() for p in corpus.passages])
     _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
     manifest = {
@@ -106,6 +119,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "model": encoder.name,
         "model_fingerprint": encoder.fingerprint,
         "dimension": encoder.dimension,
+        "second_model": second.name if second else None,
+        "second_model_fingerprint": second.fingerprint if second else None,
         "metric": "inner_product",
         "normalized": True,
         "faiss_factory": factory,
@@ -113,7 +128,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
-        "files": {name: _sha256(build / name) for name in FILES},
+        "files": {name: _sha256(build / name) for name in _files(second is not None)},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -122,7 +137,11 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
-    return Index(corpus.passages, faiss_index, manifest, directory, documents)
+    return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index)
+
+
+def _files(with_second: bool) -> tuple[str, ...]:
+    return FILES + (SECOND_INDEX_FILE,) if with_second else FILES
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
@@ -142,9 +161,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return manifest
 
 
-def check_fresh(manifest: dict[str, Any], corpus_sha256: str, model: str, fingerprint: str) -> None:
+def check_fresh(manifest: dict[str, Any], corpus_sha256: str, model: str, fingerprint: str,
+                second_fingerprint: str | None = None) -> None:
     """Raise StaleIndexError naming what changed since the index was built."""
     changes = []
+    if manifest.get("second_model_fingerprint") != second_fingerprint:
+        changes.append(f"second encoder {manifest.get('second_model_fingerprint')} → {second_fingerprint}")
     if manifest.get("format_version") != FORMAT_VERSION:
         changes.append(f"format {manifest.get('format_version')} → {FORMAT_VERSION}")
     if manifest.get("corpus_sha256") != corpus_sha256:
@@ -162,16 +184,14 @@ def load_index(directory: Path) -> Index:
     manifest = read_manifest(directory)
     build = directory / str(manifest.get("build", ""))
     files = manifest.get("files") or {}
-    for name in FILES:
+    for name in _files(bool(manifest.get("second_model"))):
         path = build / name
         if not path.is_file():
             raise IndexFileError(f"{path} is missing")
         if files.get(name) != _sha256(path):
             raise IndexFileError(f"{path} is corrupt (checksum differs from the manifest)")
-    try:
-        faiss_index = faiss.read_index(str(build / INDEX_FILE))
-    except RuntimeError as error:
-        raise IndexFileError(f"{build / INDEX_FILE} cannot be read: {str(error).splitlines()[0]}") from None
+    faiss_index = _read_faiss(build / INDEX_FILE)
+    second_index = _read_faiss(build / SECOND_INDEX_FILE) if manifest.get("second_model") else None
     passages = _read_jsonl(build / PASSAGES_FILE, Passage.from_dict)
     documents = _read_jsonl(build / DOCUMENTS_FILE, lambda record: Document(**record))
     if len(passages) != manifest.get("passage_count") or faiss_index.ntotal != len(documents) \
@@ -180,7 +200,18 @@ def load_index(directory: Path) -> Index:
                              f"for {len(passages)} passages")
     if faiss_index.d != manifest.get("dimension"):
         raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
-    return Index(passages, faiss_index, manifest, directory, documents)
+    if second_index is not None and second_index.ntotal != faiss_index.ntotal:
+        raise IndexFileError(f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
+    return Index(passages, faiss_index, manifest, directory, documents, second_index)
+
+
+def _read_faiss(path: Path) -> Any:
+    import faiss
+
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as error:
+        raise IndexFileError(f"{path} cannot be read: {str(error).splitlines()[0]}") from None
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

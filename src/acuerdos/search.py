@@ -24,6 +24,8 @@ class Settings:
     metadata_boost: float = 0.15
     history: bool = True
     translations: bool = True
+    second_encoder: bool = False  # measured, not kept: see docs/quality.md
+    second_weight: float = 0.5
 
 
 @dataclass
@@ -57,9 +59,11 @@ def zscore(values: np.ndarray) -> np.ndarray:
 
 
 class Searcher:
-    def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings()):
+    def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings(),
+                 second: Encoder | None = None):
         self.index = index
         self.encoder = encoder
+        self.second = second if index.second_index is not None else None
         self.settings = settings
         self.lexical = LexicalIndex(_lexical_documents(index, translations=True))
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False))
@@ -76,6 +80,14 @@ class Searcher:
         dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
         timings["dense"] = time.perf_counter() - started
 
+        if settings.dense and settings.second_encoder and self.second is not None:
+            started = time.perf_counter()
+            second = self._view_scores(self.index.second_index, self.second.encode_queries([context]),
+                                       settings.translations)
+            timings["second_dense"] = time.perf_counter() - started
+        else:
+            second = None
+
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = lexical_index.scores(context) if settings.lexical else np.zeros(len(passages), np.float32)
@@ -85,6 +97,8 @@ class Searcher:
         fused = np.zeros(len(passages), np.float32)
         if settings.dense:
             fused += zscore(dense)
+        if second is not None:
+            fused += settings.second_weight * zscore(second)
         if settings.lexical:
             fused += settings.lexical_weight * zscore(lexical) * (1.0 if settings.dense else 1 / settings.lexical_weight)
         if settings.metadata:
@@ -113,9 +127,11 @@ class Searcher:
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
         assert self.encoder is not None
-        query = self.encoder.encode_queries([text])
-        count = self.index.faiss_index.ntotal
-        similarities, ids = self.index.faiss_index.search(query, count)
+        return self._view_scores(self.index.faiss_index, self.encoder.encode_queries([text]), translations)
+
+    def _view_scores(self, faiss_index, query: np.ndarray, translations: bool) -> np.ndarray:
+        count = faiss_index.ntotal
+        similarities, ids = faiss_index.search(query, count)
         scores = np.full(count, -1.0, dtype=np.float32)
         valid = ids[0] >= 0
         scores[ids[0][valid]] = similarities[0][valid]

@@ -86,6 +86,10 @@ def report_passages(path: str) -> list[tuple[str, str]]:
     return out
 
 
+def _short(hits: list[str]) -> str:
+    return str(hits if len(hits) <= 5 else hits[:5] + ["..."])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dev", default=os.path.join(HERE, "dev.jsonl"))
@@ -169,7 +173,7 @@ def main(argv=None) -> int:
             for g in gold:
                 hits = where(g)
                 if len(hits) != 1:
-                    errors.append(f"{tag}: gold {g!r} occurs in {len(hits)} passages {hits}")
+                    errors.append(f"{tag}: gold {g!r} occurs in {len(hits)} passages {_short(hits)}")
                 else:
                     targets.append(hits[0])
             if kind == "multi" and len(set(targets)) != len(targets):
@@ -208,7 +212,7 @@ def main(argv=None) -> int:
             for m in members:
                 hits = where(m)
                 if len(hits) != 1:
-                    errors.append(f"{tag}: member {m!r} occurs in {len(hits)} passages {hits}")
+                    errors.append(f"{tag}: member {m!r} occurs in {len(hits)} passages {_short(hits)}")
                 else:
                     if hits[0] in seen:
                         errors.append(f"{tag}: member {m!r} duplicates passage {hits[0]}")
