@@ -26,6 +26,7 @@ class Settings:
     translations: bool = True
     second_encoder: bool = False  # measured, not kept: see docs/quality.md
     second_weight: float = 0.5
+    followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
 
 
 @dataclass
@@ -97,6 +98,8 @@ class Searcher:
         fused = np.zeros(len(passages), np.float32)
         if settings.dense:
             fused += zscore(dense)
+            if history and settings.history and settings.followup_weight:
+                fused += settings.followup_weight * zscore(self._dense_scores(question, settings.translations))
         if second is not None:
             fused += settings.second_weight * zscore(second)
         if settings.lexical:
