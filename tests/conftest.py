@@ -19,3 +19,35 @@ def real_corpus():
     from acuerdos.corpus import load_corpus
 
     return load_corpus(PROJECT / "corpus")
+
+
+@pytest.fixture
+def fake_encoder():
+    from .fakes import HashingEncoder
+
+    return HashingEncoder()
+
+
+@pytest.fixture
+def small_index(tmp_path, fake_encoder):
+    """The fixture corpus, indexed with the fake encoder in a temporary directory."""
+    from acuerdos.assistant import ensure_index
+
+    index, _ = ensure_index(tmp_path / "embeddings", DATA / "corpus_ok", fake_encoder, progress=False)
+    return index
+
+
+@pytest.fixture(scope="session")
+def real_assistant():
+    """The real stack: converted e5 model, the FAISS index in embeddings/ (built if stale)."""
+    from acuerdos.assistant import Assistant
+
+    return Assistant.load(progress=False)
+
+
+@pytest.fixture
+def small_assistant(small_index, fake_encoder):
+    from acuerdos.assistant import Assistant
+    from acuerdos.search import Searcher
+
+    return Assistant(small_index, Searcher(small_index, fake_encoder))

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -132,7 +133,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(build, final)
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)

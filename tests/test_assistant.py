@@ -1,0 +1,65 @@
+"""The Assistant on the real stack: converted e5, FAISS index in embeddings/, real corpus."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from acuerdos.errors import QuestionError
+
+
+def test_extractive_answer_quotes_verbatim_with_matching_markers(real_assistant):
+    answer = real_assistant.ask("¿Qué día se instituyó como Día Nacional del Policía?")
+    assert not answer.abstained and answer.language == "es"
+    assert answer.results[0].id == "cnssp-xx-08"
+    assert answer.answer.startswith("Según las fuentes:")
+    quotes = re.findall(r"«(.+?)» \[(\d+)\]", answer.answer)
+    assert quotes
+    by_rank = {hit.rank: hit for hit in answer.results}
+    for quote, marker in quotes:
+        hit = by_rank[int(marker)]
+        assert quote == hit.highlight and quote in hit.text
+
+
+def test_english_question_finds_the_spanish_agreement(real_assistant):
+    answer = real_assistant.ask("Which day was declared National Police Day?")
+    assert answer.language == "en" and answer.answer.startswith("According to the sources:")
+    assert answer.results[0].citation == (
+        "CNSSP, XX Asamblea Plenaria (Saltillo, Coahuila, 15–16 nov 2018), Acuerdo Octavo")
+
+
+def test_off_topic_question_abstains_and_still_shows_related(real_assistant):
+    answer = real_assistant.ask("What is the recipe for chiles en nogada?")
+    assert answer.abstained
+    assert answer.answer.startswith("The documents in the corpus do not answer this question")
+    assert answer.results and all(hit.relevance == "related" for hit in answer.results)
+
+
+def test_follow_up_is_resolved_from_history(real_assistant):
+    alone = real_assistant.ask("¿Y en la XIX?")
+    followed = real_assistant.ask("¿Y en la XIX?",
+                                  history=["¿Qué acuerdos hubo sobre blancos prioritarios en la XVIII Asamblea?"])
+    assert followed.results[0].id == "cnssp-xix-16"
+    assert alone.results[0].id != "cnssp-xix-16"
+
+
+def test_filters_apply(real_assistant):
+    answer = real_assistant.ask("protocolo de uso de la fuerza", filters={"session": ["XX"]})
+    assert answer.results and {hit.session for hit in answer.results} == {"XX"}
+    assert answer.filters == {"session": ["XX"]}
+
+
+def test_keyword_queries_land(real_assistant):
+    assert real_assistant.ask("fentanilo").results[0].id == "cnssp-xviii-11"
+    assert real_assistant.ask("UMECAS").results[0].id == "cnssp-xviii-16"
+
+
+def test_empty_question_gets_a_message_not_an_error(real_assistant):
+    answer = real_assistant.ask("   \n\t ")
+    assert answer.abstained and not answer.results
+    assert "vacía" in answer.message
+
+
+def test_unknown_filter_is_a_question_error(real_assistant):
+    with pytest.raises(QuestionError, match="valid filters"):
+        real_assistant.ask("hola", filters={"colour": "red"})
