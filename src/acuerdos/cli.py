@@ -262,5 +262,42 @@ def eval_command(file, as_json, ablation, calibrate, model):
         click.echo(evaluate.format_table(results))
 
 
+@cli.command()
+@one_line_errors
+def translate():
+    """Refresh corpus/aids/translations.jsonl with Apertium (Debian package apertium-eng-spa).
+
+    The translations are used only to match questions across languages; they are never shown.
+    """
+    from .corpus import load_corpus
+    from .errors import CorpusError
+    from .translate import apertium_available, refresh_cache
+
+    if not apertium_available():
+        raise CorpusError("apertium is not installed", hint="apt-get install apertium-eng-spa")
+    loaded = load_corpus(config.corpus_dir())
+    added, total = refresh_cache(loaded.passages, config.corpus_dir())
+    click.echo(f"{added} passages translated now, {total} translations cached; run `acuerdos build` next")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; loopback by default.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--share", is_flag=True, help="Open a public Gradio share link (off unless asked for).")
+@click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
+@model_option
+@one_line_errors
+def serve(host, port, share, no_rebuild, model):
+    """Start the web chat (and its /ask API) at http://HOST:PORT.
+
+    \b
+    Example:
+        acuerdos serve --port 7860
+    """
+    from .app import launch
+
+    launch(_load_assistant(model, rebuild=not no_rebuild), host=host, port=port, share=share)
+
+
 def main() -> None:
     cli()
