@@ -1,0 +1,52 @@
+"""The labelled sets are only worth something if every label points at exactly one passage."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from ..conftest import PROJECT
+
+EVAL = PROJECT / "tests" / "eval"
+KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi", "followup", "unanswerable"}
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return [json.loads(line) for line in (EVAL / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def test_dev_set_shape(questions):
+    assert len(questions) >= 80
+    assert len({q["id"] for q in questions}) == len(questions)
+    kinds = Counter(q["kind"] for q in questions)
+    assert set(kinds) == KINDS
+    assert Counter(q["lang"] for q in questions).keys() == {"es", "en"}
+    assert {q["split"] for q in questions} == {"tune", "holdout"}
+    for q in questions:
+        if q["kind"] == "unanswerable":
+            assert q["gold"] == []
+        elif q["kind"] == "multi":
+            assert len(q["gold"]) >= 2
+        else:
+            assert q["gold"]
+        if q["kind"] == "followup":
+            assert q["history"]
+
+
+def test_every_gold_string_is_in_exactly_one_passage(questions, real_corpus):
+    texts = [p.text for p in real_corpus.passages]
+    for q in questions:
+        for gold in q["gold"]:
+            owners = [t for t in texts if gold in t]
+            assert len(owners) == 1, (q["id"], gold, len(owners))
+
+
+def test_every_thread_member_is_in_exactly_one_passage(real_corpus):
+    threads = json.loads((EVAL / "threads.json").read_text(encoding="utf-8"))
+    texts = [p.text for p in real_corpus.passages]
+    assert len(threads) >= 10
+    for thread in threads:
+        for member in thread["members"]:
+            assert sum(member in t for t in texts) == 1, (thread["name"], member)
