@@ -299,5 +299,15 @@ def serve(host, port, share, no_rebuild, model):
     launch(_load_assistant(model, rebuild=not no_rebuild), host=host, port=port, share=share)
 
 
+def _register_commands() -> None:
+    from .cli_threads import thread_command, threads_command
+
+    cli.add_command(thread_command, "thread")
+    cli.add_command(threads_command, "threads")
+
+
+_register_commands()
+
+
 def main() -> None:
     cli()
