@@ -17,6 +17,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import json  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -24,6 +25,7 @@ from typing import Any  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from . import app_format as fmt  # noqa: E402
+from .errors import AcuerdosError  # noqa: E402
 from .feedback import record_feedback  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -60,15 +62,16 @@ CSS = """
 .acu-rel-related { background: #ffedd5; color: #7c2d12; border-color: #fdba74; }
 .acu-title { font-style: italic; margin-top: 0.15rem; }
 .acu-passage { margin-top: 0.3rem; line-height: 1.5; }
-.acu-passage mark, .acu-preview mark { background: #fde68a; color: #1f2937; padding: 0 0.1rem; border-radius: 2px; }
-.acu-more summary, .acu-others summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.9rem;
-  margin-top: 0.25rem; }
+.acu-passage mark, .acu-preview mark { background: #fef3c7; color: #1f2937; padding: 0 0.1rem;
+  border-radius: 2px; box-shadow: inset 0 -2px 0 #f59e0b; }
+.acu-more summary, .acu-others summary { cursor: pointer; color: var(--body-text-color-subdued);
+  font-size: 0.9rem; margin-top: 0.25rem; }
 .acu-others .acu-card { margin-top: 0.4rem; }
 .acu-filters-used { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .acu-actions { display: flex; justify-content: flex-end; align-items: center; }
-button.acu-copy, button.acu-copy-md { font-size: 0.75rem; padding: 0.1rem 0.5rem; border-radius: 6px; cursor: pointer;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
-  color: var(--body-text-color); }
+button.acu-copy, button.acu-copy-md { font-size: 0.75rem; padding: 0.1rem 0.5rem; border-radius: 6px;
+  cursor: pointer; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); color: var(--body-text-color); }
 button.acu-copy:hover, button.acu-copy-md:hover { border-color: var(--color-accent); }
 .acu-active { font-size: 0.9rem; padding: 0.4rem 0.6rem; border-radius: 6px;
   background: var(--background-fill-secondary); }
@@ -226,7 +229,8 @@ def _write_exports(turns: list[dict[str, Any]], lang: str, request: gr.Request |
     folder = _export_dir(request)
     stem = "acuerdos-conversacion" if fmt.lang_of(lang) == "es" else "acuerdos-conversation"
     md_path, json_path = folder / f"{stem}.md", folder / f"{stem}.json"
-    for path, text in ((md_path, fmt.conversation_markdown(turns, lang)), (json_path, fmt.conversation_json(turns))):
+    texts = {md_path: fmt.conversation_markdown(turns, lang), json_path: fmt.conversation_json(turns)}
+    for path, text in texts.items():
         temporary = path.with_suffix(path.suffix + ".tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
@@ -281,10 +285,10 @@ def build_app(assistant: Any) -> gr.Blocks:
                 session_box = gr.CheckboxGroup(choices=facets["sessions"], value=[],
                                                label=fmt.t(lang0, "session"), elem_id="acu-f-session")
                 with gr.Row():
-                    year_min = gr.Dropdown(choices=year_choices, value=year_low, label=fmt.t(lang0, "year_min"),
-                                           min_width=100, elem_id="acu-f-ymin")
-                    year_max = gr.Dropdown(choices=year_choices, value=year_high, label=fmt.t(lang0, "year_max"),
-                                           min_width=100, elem_id="acu-f-ymax")
+                    year_min = gr.Dropdown(choices=year_choices, value=year_low, min_width=100,
+                                           label=fmt.t(lang0, "year_min"), elem_id="acu-f-ymin")
+                    year_max = gr.Dropdown(choices=year_choices, value=year_high, min_width=100,
+                                           label=fmt.t(lang0, "year_max"), elem_id="acu-f-ymax")
                 place = gr.Dropdown(choices=[""] + facets["places"], value="", allow_custom_value=True,
                                     label=fmt.t(lang0, "place"), elem_id="acu-f-place")
                 reset = gr.Button(fmt.t(lang0, "reset"), size="sm", elem_id="acu-reset")
@@ -311,6 +315,8 @@ def build_app(assistant: Any) -> gr.Blocks:
             try:
                 answer = ask_engine(text, history, ui_filters(src, sessions, ymin, ymax, where))
                 turn["answer"] = fmt.as_dict(answer)
+            except AcuerdosError as error:  # e.g. a place that is not in the corpus: said in the chat
+                turn["error"] = str(error)
             except Exception as error:  # noqa: BLE001 - shown in the chat, never a crash
                 log.exception("ask failed")
                 turn["error"] = str(error) or type(error).__name__
@@ -355,7 +361,8 @@ def build_app(assistant: Any) -> gr.Blocks:
                     queue=False, show_progress="hidden")
 
         # ---- new conversation (the button, or the chatbot's own trash icon)
-        def forget():
+        def forget(request: gr.Request):
+            shutil.rmtree(_export_dir(request), ignore_errors=True)  # the exports of this conversation
             return [], [], gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
 
         new_chat.click(forget, None, [chatbot, turns, download_md, download_json], api_visibility="private",
@@ -375,8 +382,8 @@ def build_app(assistant: Any) -> gr.Blocks:
             return (
                 _header_md(language),
                 gr.update(label=fmt.t(language, "language")),
-                gr.update(value=fmt.chat_messages(conversation or [], language), label=fmt.t(language, "chat"),
-                          placeholder=fmt.t(language, "chat_placeholder")),
+                gr.update(value=fmt.chat_messages(conversation or [], language),
+                          label=fmt.t(language, "chat"), placeholder=fmt.t(language, "chat_placeholder")),
                 gr.update(label=fmt.t(language, "input"), placeholder=fmt.t(language, "input_placeholder")),
                 gr.update(value=fmt.t(language, "send")),
                 gr.update(label=fmt.t(language, "examples")),

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 LANGUAGES = ("es", "en")
@@ -72,7 +72,9 @@ LABELS: dict[str, dict[str, str]] = {
         "related": "Pasajes posiblemente relacionados",
         "others": "Otros pasajes encontrados",
         "abstain": "Los documentos del corpus no responden a esta pregunta.",
-        "abstain_none": "Los documentos del corpus no responden a esta pregunta y no hay pasajes relacionados.",
+        "abstain_none": (
+            "Los documentos del corpus no responden a esta pregunta y no hay pasajes relacionados."
+        ),
         "no_results": "No se encontró ningún pasaje.",
         "relevance": "Relevancia",
         "rel_high": "alta",
@@ -419,7 +421,8 @@ def active_filters_text(filters: Mapping[str, Any] | None, lang: str,
     filters = filters or {}
     parts: list[str] = []
     if filters.get("source"):
-        parts.append(f"{t(lang, 'source')}: " + ", ".join(source_label(s, lang, sources) for s in filters["source"]))
+        names = ", ".join(source_label(s, lang, sources) for s in filters["source"])
+        parts.append(f"{t(lang, 'source')}: {names}")
     if filters.get("session"):
         parts.append(f"{t(lang, 'session')}: " + ", ".join(str(s) for s in filters["session"]))
     low, high = filters.get("year_min"), filters.get("year_max")
@@ -483,7 +486,8 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
             elif h.get("section"):
                 line += f" — {md_escape(t(lang, 'section'))}: {md_escape(h['section'])}"
             if h.get("relevance"):
-                line += f" ({md_escape(t(lang, 'relevance').lower())}: {md_escape(relevance_label(h['relevance'], lang))})"
+                relevance = relevance_label(h["relevance"], lang)
+                line += f" ({md_escape(t(lang, 'relevance').lower())}: {md_escape(relevance)})"
             out += [line, "", _md_quote(h.get("text", "")), ""]
     if a.get("filters"):
         out += [f"*{md_escape(active_filters_text(a['filters'], lang))}*", ""]
@@ -492,7 +496,7 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
 
 def conversation_markdown(turns: Iterable[Mapping[str, Any]], lang: str, now: datetime | None = None) -> str:
     lang = lang_of(lang)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     out = [f"# {md_escape(t(lang, 'title'))} — {md_escape(t(lang, 'conversation'))}", "",
            f"{t(lang, 'exported')}: {now.isoformat(timespec='seconds')}", ""]
     for number, turn in enumerate(turns, 1):
@@ -507,7 +511,7 @@ def conversation_markdown(turns: Iterable[Mapping[str, Any]], lang: str, now: da
 
 
 def conversation_json(turns: Iterable[Mapping[str, Any]], now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     data = {
         "exported": now.isoformat(timespec="seconds"),
         "turns": [

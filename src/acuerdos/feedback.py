@@ -11,7 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,15 @@ def record_feedback(question: str, ids: Iterable[str], verdict: str,
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     record = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "question": str(question or "")[:MAX_QUESTION_CHARS],
         "ids": [str(i) for i in list(ids or [])[:MAX_IDS]],
         "verdict": verdict,
     }
-    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(record, ensure_ascii=False)
+    # U+2028/2029 are line breaks to str.splitlines() and some JSONL readers: keep them escaped
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    line = (text + "\n").encode("utf-8")
     path = _file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:
@@ -70,7 +73,7 @@ def read_feedback(data_dir: Path | str | None = None) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     records = []
-    for line in raw.decode("utf-8", errors="replace").splitlines():
+    for line in raw.decode("utf-8", errors="replace").split("\n"):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:

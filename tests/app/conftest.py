@@ -1,0 +1,38 @@
+"""Fixtures for the web chat: a fake assistant, and one real server per test session.
+
+The real server uses the session's `real_assistant` (tests/conftest.py: `Assistant.load()` over embeddings/).
+"""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from .fakes import FakeAssistant
+
+
+@pytest.fixture
+def fake_assistant():
+    return FakeAssistant()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(real_assistant):
+    """The real app on a free loopback port, in this process; yields its URL."""
+    from acuerdos.app import build_app
+
+    demo = build_app(real_assistant)
+    _app, url, share_url = demo.launch(server_name="127.0.0.1", server_port=free_port(),
+                                       prevent_thread_lock=True, quiet=True)
+    assert share_url is None
+    assert url.startswith("http://127.0.0.1:")
+    try:
+        yield url
+    finally:
+        demo.close(verbose=False)

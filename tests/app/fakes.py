@@ -1,0 +1,80 @@
+"""A small stand-in for the Assistant: same ask() signature, answers built from fixture hits."""
+from __future__ import annotations
+
+from typing import Any
+
+from acuerdos.records import Answer, Hit
+
+_POLICE_DAY_TEXT = ('Los integrantes de la Asamblea Plenaria de la Conferencia Nacional de Secretarios de '
+                    'Seguridad Pública, aprueban instituir el 15 de noviembre como el '
+                    '"Día Nacional del Policía".')
+POLICE_DAY = Hit(
+    rank=1, id="cnssp-xx-08", score=0.91, text=_POLICE_DAY_TEXT,
+    citation="CNSSP, XX Asamblea Plenaria (Saltillo, Coahuila, 15–16 nov 2018), Acuerdo Octavo",
+    source="cnssp", session="XX", date="2018-11-15", place="Saltillo, Coahuila", agreement=8,
+    highlight=_POLICE_DAY_TEXT, title="Día Nacional del Policía", relevance="high",
+)
+FENTANYL = Hit(
+    rank=2, id="cnssp-xviii-11", score=0.88,
+    text=("Los miembros de la Conferencia Nacional de Secretarios de Seguridad Pública toman conocimiento de "
+          "la presentación de la Directora General de Fichas y Registro de Narcotráfico y Delitos Conexos de "
+          "la División Antidrogas de la Policía Federal, sobre los cursos de capacitación en materia de "
+          "Fentanilo, por lo que refrendan el compromiso de la importancia de mismos."),
+    citation=("CNSSP, XVIII Asamblea Plenaria (Puerto Peñasco, Sonora, 22–23 nov 2017), "
+              "Acuerdo Décimo Primero"),
+    source="cnssp", session="XVIII", date="2017-11-22", place="Puerto Peñasco, Sonora", agreement=11,
+    highlight="sobre los cursos de capacitación en materia de Fentanilo",
+    title="Fentanilo y capacitación", relevance="medium",
+)
+REPORT = Hit(
+    rank=3, id="cnsp40-p006", score=0.52,
+    text=("“In this collective mission, the government will continue to be a factor of meeting, union and "
+          "joint work to achieve the tranquility of Mexican families,” he said. He urged them, from their "
+          "sphere of work, “To continue promoting underlying changes to create a better world and a safer "
+          "country”. " + "Filler sentence to make the passage long enough to fold. " * 6),
+    citation="Consejo Nacional de Seguridad Pública, 40th session (2016), the president's five measures",
+    source="cnsp40", session="XL", date="2016-08-30", place="Palacio Nacional, Ciudad de México",
+    agreement=None,
+    highlight=("He urged them, from their sphere of work, “To continue promoting underlying changes to "
+               "create a better world and a safer country”."),
+    section="the president's five measures", relevance="low",
+)
+HITS = [POLICE_DAY, FENTANYL, REPORT]
+
+
+def _renumber(hits: list[Hit], relevance: str | None = None) -> list[Hit]:
+    out = []
+    for rank, hit in enumerate(hits, 1):
+        data = dict(hit.__dict__, rank=rank)
+        if relevance:
+            data["relevance"] = relevance
+        out.append(Hit(**data))
+    return out
+
+
+class FakeAssistant:
+    """Police Day and fentanyl questions are answered; anything else abstains with related passages."""
+
+    def __init__(self):
+        self.calls: list[dict[str, Any]] = []
+
+    def sources(self):
+        return [{"key": "cnssp", "label": "Conferencia Nacional de Secretarios de Seguridad Pública"},
+                {"key": "cnsp40", "label": "Consejo Nacional de Seguridad Pública"}]
+
+    def ask(self, question: str, history: list[str] | None = None, k: int = 5,
+            filters: dict[str, Any] | None = None) -> Answer:
+        self.calls.append({"question": question, "history": list(history or []), "k": k, "filters": filters})
+        lowered = question.lower()
+        language = "es" if any(c in lowered for c in "¿áéíóúñ") else "en"
+        if "polic" in lowered:
+            hits = _renumber([POLICE_DAY, FENTANYL, REPORT])
+            frame = "Según las fuentes:" if language == "es" else "According to the sources:"
+            text = f"{frame} «{hits[0].highlight}» [1]"
+            return Answer(question, text, False, language, hits[:k], "", dict(filters or {}))
+        if "fentan" in lowered:
+            hits = _renumber([FENTANYL, POLICE_DAY])
+            text = f"According to the sources: «{hits[0].highlight}» [1]"
+            return Answer(question, text, False, language, hits[:k], "", dict(filters or {}))
+        hits = _renumber([REPORT, FENTANYL], relevance="related")
+        return Answer(question, "", True, language, hits[:k], "", dict(filters or {}))

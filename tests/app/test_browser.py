@@ -1,0 +1,182 @@
+"""The chat in a real headless Chromium: ask, see cited cards, copy, like, export, no XSS, nothing off-host.
+
+Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser); saves docs/screenshot.png.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from acuerdos.feedback import read_feedback
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+TIMEOUT = 60_000  # ms; an answer takes about a second on two cores
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    origin = live_server.rstrip("/")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    page = context.new_page()
+    page.requests = []  # every URL the page asks for, websockets included
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("websocket", lambda socket: page.requests.append(socket.url))
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(live_server)
+    page.wait_for_selector("#acu-question textarea", timeout=TIMEOUT)
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    before = page.locator(".acu-answer:not(:has(.acu-pending))").count()
+    page.fill("#acu-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.acu-answer').length > n"
+        " && !document.querySelector('.acu-pending')", arg=before, timeout=TIMEOUT)
+
+
+def assert_local_only(page, live_server) -> None:
+    host = urlsplit(live_server).netloc
+    assert page.requests, "no request recorded"
+    outside = sorted({url for url in page.requests
+                      if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != host})
+    assert not outside, f"requests left {host}: {outside}"
+    assert all(urlsplit(url).hostname == "127.0.0.1" for url in page.requests if urlsplit(url).hostname)
+
+
+def test_answer_with_cards_copy_like_and_screenshot(page, live_server):
+    started = time.perf_counter()
+    ask(page, "¿Qué día se instituyó como Día Nacional del Policía?")
+    answer_seconds = time.perf_counter() - started
+    card = page.locator(".acu-answer").last.locator(".acu-card").first
+    card.wait_for(state="visible")
+    citation = card.locator(".acu-cite").inner_text()
+    assert "XX Asamblea Plenaria" in citation and "Acuerdo Octavo" in citation
+    assert "Día Nacional del Policía" in card.locator(".acu-title").inner_text()
+    assert card.locator("mark").count() >= 1 and card.locator("mark").first.is_visible()
+    assert page.locator(".acu-answer").last.locator(".acu-ref").first.inner_text() == "[1]"
+
+    # one-click copy of the citation
+    card.locator("button.acu-copy").click()
+    page.wait_for_function("() => window.__acuerdosCopied !== undefined", timeout=5_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Acuerdo Octavo" in copied and "Día Nacional del Policía" in copied
+
+    # copy the whole answer as Markdown
+    page.locator(".acu-answer").last.locator("button.acu-copy-md").click()
+    page.wait_for_function("() => (window.__acuerdosCopied || '').startsWith('### ')", timeout=5_000)
+    markdown = page.evaluate("navigator.clipboard.readText()")
+    assert markdown.startswith("### Pregunta:") and "Acuerdo Octavo" in markdown
+
+    # a new conversation, then an English question about a Spanish agreement
+    page.locator("#acu-new").click()
+    page.wait_for_function("() => document.querySelectorAll('.acu-answer').length === 0", timeout=10_000)
+    ask(page, "What was agreed about fentanyl?")
+    last = page.locator(".acu-answer").last
+    assert "XVIII Asamblea Plenaria" in last.locator(":scope > .acu-card .acu-cite").first.inner_text()
+
+    # an example question, clicked: an English question answered from two Spanish agreements
+    page.locator("#acu-new").click()
+    page.wait_for_function("() => document.querySelectorAll('.acu-answer').length === 0", timeout=10_000)
+    example = "How did the use-of-force regulation evolve?"
+    page.locator("#acu-examples").get_by_text(example).click()
+    page.wait_for_function("() => document.querySelectorAll('.acu-answer .acu-card').length > 0"
+                           " && !document.querySelector('.acu-pending')", timeout=TIMEOUT)
+    assert page.locator(".acu-question").last.inner_text().strip() == example
+    cited = page.locator(".acu-answer").last.locator(":scope > .acu-card")
+    assert cited.count() >= 1
+    shown_ids = [card.get_attribute("id").removeprefix("acu-hit-")
+                 for card in page.locator(".acu-answer").last.locator(".acu-card").all()]
+
+    # screenshot of that answer with its cards (docs/screenshot.png): the question at the top of the chat
+    time.sleep(1.5)  # let the chatbot finish its own scrolling to the bottom
+    page.evaluate("""() => {
+        for (let node = document.querySelector('.acu-question'); node; node = node.parentElement) {
+            if (node.scrollHeight > node.clientHeight + 2 && getComputedStyle(node).overflowY !== 'visible') {
+                node.scrollTop = 0;
+            }
+        }
+        window.scrollTo(0, 0);
+    }""")
+    page.mouse.move(0, 0)
+    time.sleep(0.5)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    # thumbs up on the answer is stored locally: the question, the ids shown, the verdict
+    # (gradio labels the thumbs in the browser's language: locale es-MX here)
+    page.locator(".message-buttons button:is([aria-label='Me gusta'], [aria-label='Like'])").first.click()
+    deadline = time.time() + 10
+    while not read_feedback() and time.time() < deadline:
+        time.sleep(0.1)
+    records = read_feedback()
+    assert len(records) == 1 and records[0]["verdict"] == "up"
+    assert records[0]["question"] == example
+    assert records[0]["ids"] == shown_ids
+
+    # the conversation downloads as Markdown, with its citations
+    with page.expect_download() as download:
+        page.locator("#acu-dl-md").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "acuerdos-conversacion.md"
+    assert f"## 1. Pregunta: {example}" in exported
+    assert cited.first.locator(".acu-cite").inner_text() in exported
+    assert not page.errors, page.errors
+    assert_local_only(page, live_server)
+    print(f"\nfirst answer in the browser: {answer_seconds:.1f} s")
+
+
+def test_injected_markup_is_shown_as_text_and_runs_nothing(page, live_server):
+    payload = ('<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
+               "[enlace](http://evil.example)")
+    ask(page, payload)
+    time.sleep(0.5)
+    assert page.evaluate("window.__xss") is None
+    question = page.locator(".acu-question").last
+    assert question.inner_text().strip() == payload
+    assert question.locator("img, script, a").count() == 0
+    assert page.locator("#acu-chat img").count() == 0
+    assert_local_only(page, live_server)
+
+
+def test_language_switch_relabels_the_page(page, live_server):
+    page.get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('#acu-send').innerText.trim() === 'Ask'",
+                           timeout=10_000)
+    assert "Public-security agreements" in page.locator("#acu-title").inner_text()
+    placeholder = page.locator("#acu-question textarea").get_attribute("placeholder")
+    assert placeholder.startswith("Type your question")
+    assert "Active filters" in page.locator("#acu-active").inner_text()
+    page.get_by_label("XIX").check()
+    page.wait_for_function("() => document.querySelector('#acu-active').innerText.includes('XIX')",
+                           timeout=10_000)
+    ask(page, "What did the assembly agree about crypto-assets?")
+    last = page.locator(".acu-answer").last
+    cites = last.locator(".acu-card .acu-cite").all_text_contents()  # folded cards included
+    assert cites and all("XIX Asamblea Plenaria" in c for c in cites), cites
+    assert "Active filters" in last.locator(".acu-filters-used").inner_text()
+    assert_local_only(page, live_server)
