@@ -63,3 +63,26 @@ def test_empty_question_gets_a_message_not_an_error(real_assistant):
 def test_unknown_filter_is_a_question_error(real_assistant):
     with pytest.raises(QuestionError, match="valid filters"):
         real_assistant.ask("hola", filters={"colour": "red"})
+
+
+def test_a_self_contained_question_is_not_hijacked_by_the_conversation(real_assistant):
+    answer = real_assistant.ask("What was agreed about fentanyl?",
+                                history=["¿Qué día se instituyó como Día Nacional del Policía?"])
+    assert answer.results[0].id == "cnssp-xviii-11"
+
+
+def test_evolution_question_answers_with_the_thread_in_date_order(real_assistant):
+    answer = real_assistant.ask("¿Cómo evolucionó el tema de uso de la fuerza?")
+    ids = [hit.id for hit in answer.results]
+    assert {"cnssp-xix-14", "cnssp-xx-16", "cnssp-xviii-03"} <= set(ids)
+    dates = [hit.date for hit in answer.results]
+    assert dates == sorted(dates)
+    assert answer.answer.startswith("Así evolucionó el tema «")
+    assert all(f"[{hit.rank}]" in answer.answer for hit in answer.results)
+
+
+def test_hits_carry_their_thread(real_assistant):
+    hit = real_assistant.ask("¿Qué se aprobó sobre el protocolo de uso de la fuerza en la XIX?").results[0]
+    assert hit.id == "cnssp-xix-14"
+    members = [m["id"] for m in hit.thread["members"]]
+    assert "cnssp-xx-16" in members and members.index("cnssp-xix-14") < members.index("cnssp-xx-16")

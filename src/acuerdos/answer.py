@@ -22,6 +22,7 @@ _ENGLISH_HINTS = frozenset("what which when where who how the of and in on about
 FRAMES = {
     "es": {
         "answer": "Según las fuentes:",
+        "timeline": "Así evolucionó el tema «{name}», en orden cronológico:",
         "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
         "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
@@ -31,6 +32,7 @@ FRAMES = {
     },
     "en": {
         "answer": "According to the sources:",
+        "timeline": "How the subject «{name}» developed, in date order:",
         "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
         "abstain_none": "The documents in the corpus do not answer this question.",
         "empty": "The question is empty. Type a question about the agreements.",
@@ -97,11 +99,27 @@ def supporting_sentence(text: str, question: str) -> str:
     return max(sentences, key=overlap)
 
 
-def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int) -> str:
-    """The answer text: a frame, then quoted sentences with markers that match the hit ranks."""
+_EVOLUTION = re.compile(
+    r"evolucion|evolucionó|evolucionado|a lo largo|con el tiempo|cronolog|historia de|trayectoria"
+    r"|evolv|progress|over time|timeline|developed|history of|over the sessions", re.IGNORECASE)
+
+
+def asks_evolution(question: str) -> bool:
+    """'¿Cómo evolucionó el tema de uso de la fuerza?', 'How did the cyber police model progress?'"""
+    return bool(_EVOLUTION.search(question))
+
+
+def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "") -> str:
+    """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
+
+    With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order.
+    """
     frames = FRAMES["es" if language == "es" else "en"]
     if abstained:
         return frames["abstain"] if hits else frames["abstain_none"]
+    if timeline:
+        quotes = [f"{hit.date} «{hit.highlight}» [{hit.rank}]" for hit in hits]
+        return " ".join([frames["timeline"].format(name=timeline), *quotes])
     quotes = [f"«{hit.highlight}» [{hit.rank}]" for hit in hits[:answer_count]]
     return " ".join([frames["answer"], *quotes])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .answer import clean_question, compose, detect_language, notice_text, supporting_sentence
+from .answer import asks_evolution, clean_question, compose, detect_language, notice_text, supporting_sentence
 from .corpus import load_corpus
 from .embed import Encoder
 from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
@@ -86,17 +86,49 @@ class Assistant:
                           notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
         result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
         abstained = not result.scored or self.calibration.abstains(result.evidence)
-        hits = [self._hit(rank, scored, cleaned, abstained) for rank, scored in enumerate(result.scored, 1)]
-        answer_count = self._answer_count(result.scored)
+        scored, timeline = result.scored, ""
+        if not abstained and asks_evolution(cleaned):
+            scored, timeline = self._timeline(cleaned, scored, parsed_filters, history, settings)
+        hits = [self._hit(rank, s, cleaned, abstained) for rank, s in enumerate(scored, 1)]
         return Answer(
             question=question,
-            answer=compose(hits, frame_language, abstained, answer_count),
+            answer=compose(hits, frame_language, abstained, self._answer_count(scored), timeline),
             abstained=abstained,
             language=frame_language,
             results=hits,
             message=notice_text(notices, frame_language),
             filters=parsed_filters.to_dict(),
         )
+
+    @property
+    def threads(self) -> list:
+        from .threads import cached_threads
+
+        return cached_threads(self.index)
+
+    def _timeline(self, question, scored, filters, history, settings) -> tuple[list[Scored], str]:
+        """For "how did X evolve": the thread of the best hits, every member in date order."""
+        from .threads import thread_for
+
+        thread = thread_for([self.index.passages[s.position].id for s in scored[:3]], self.threads)
+        if thread is None:
+            return scored, ""
+        everything = self.searcher.search(question, k=len(self.index.passages), filters=filters,
+                                          history=history, settings=settings).scored
+        by_id = {self.index.passages[s.position].id: s for s in everything}
+        members = [by_id[m.id] for m in sorted(thread.members, key=lambda m: (m.date, m.position)) if m.id in by_id]
+        return (members, thread.name) if members else (scored, "")
+
+    def _thread_summary(self, passage_id: str) -> dict[str, Any] | None:
+        from .threads import thread_of
+
+        thread = thread_of(passage_id, self.threads)
+        if thread is None:
+            return None
+        keep = ("id", "date", "citation", "title", "note", "action", "session")
+        members = sorted(thread.members, key=lambda m: (m.date, m.position))
+        return {"id": thread.id, "name": thread.name,
+                "members": [{key: getattr(m, key) for key in keep} for m in members]}
 
     def _answer_count(self, scored: list[Scored]) -> int:
         if not scored:
@@ -121,6 +153,7 @@ class Assistant:
             title=passage.title,
             section=passage.section,
             relevance="related" if abstained else _relevance(scored.dense),
+            thread=self._thread_summary(passage.id),
         )
 
 

@@ -26,18 +26,58 @@ def passage_document(passage: Passage) -> str:
     return f"{heading}. {passage.text}" if heading else passage.text
 
 
-class SentenceTransformerEncoder:
-    """Any sentence-transformers model; the default is the offline multilingual-e5-small."""
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "torch"  # TEMP until measured
 
-    def __init__(self, name: str | None = None, cache_size: int = 4096):
+
+def backend_for(name: str, backend: str | None = None) -> str:
+    """The backend asked for (argument, else ACUERDOS_BACKEND), else the default one for this model.
+
+    The ONNX exports exist for the default model only: any other model runs on torch.
+    """
+    import os
+
+    from .errors import ModelError
+    from .model import DEFAULT_MODEL
+
+    chosen = backend or os.environ.get("ACUERDOS_BACKEND") or None
+    if chosen is not None and chosen not in BACKENDS:
+        raise ModelError(f"unknown backend {chosen!r} (choices: {', '.join(BACKENDS)})",
+                         hint="ACUERDOS_BACKEND=" + DEFAULT_BACKEND)
+    if name != DEFAULT_MODEL:
+        if chosen not in (None, "torch"):
+            raise ModelError(f"the {chosen} backend exists only for {DEFAULT_MODEL}, not {name!r}",
+                             hint="ACUERDOS_BACKEND=torch")
+        return "torch"
+    return chosen or DEFAULT_BACKEND
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model; the default is the offline multilingual-e5-small.
+
+    `backend` (or ACUERDOS_BACKEND): "torch" runs sentence-transformers; "onnx" (fp32) and "onnx-int8" run
+    the model's ONNX export on onnxruntime, without importing torch. Each backend has its own fingerprint.
+    """
+
+    def __init__(self, name: str | None = None, cache_size: int = 4096, backend: str | None = None):
         from . import config
-        from .model import load_model, model_fingerprint
 
         self.name = name or config.model_name()
-        self.model = load_model(self.name)
-        self.fingerprint = model_fingerprint(self.name)
-        self.dimension = int(self.model.get_embedding_dimension())
-        prompts = getattr(self.model, "prompts", {}) or {}
+        self.backend = backend_for(self.name, backend)
+        if self.backend == "torch":
+            from .model import load_model, model_fingerprint
+
+            self.model = load_model(self.name)
+            self.fingerprint = model_fingerprint(self.name)
+            self.dimension = int(self.model.get_embedding_dimension())
+            prompts = getattr(self.model, "prompts", {}) or {}
+        else:
+            from .onnx_backend import OnnxEncoder
+
+            self.model = OnnxEncoder(self.name, self.backend)
+            self.fingerprint = self.model.fingerprint
+            self.dimension = self.model.dimension
+            prompts = {"query": "query", "passage": "passage"}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -61,6 +101,10 @@ class SentenceTransformerEncoder:
         return self._encode(list(texts), self._passage_prompt, progress=progress)
 
     def _encode(self, texts: list[str], prompt_name: str | None, progress: bool = False) -> np.ndarray:
+        if self.backend != "torch":
+            if prompt_name == "query":
+                return self.model.encode_queries(texts)
+            return self.model.encode_passages(texts, progress=progress)
         vectors = self.model.encode(
             texts, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True,
             batch_size=32, show_progress_bar=progress,

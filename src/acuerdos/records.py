@@ -65,6 +65,7 @@ class Hit:
     title: str = ""
     section: str = ""
     relevance: str = ""  # "high" | "medium" | "low" | "related"
+    thread: dict[str, Any] | None = None  # the passage's topic thread across sessions, in date order
 
 
 @dataclass(frozen=True)

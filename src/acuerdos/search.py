@@ -27,6 +27,7 @@ class Settings:
     second_encoder: bool = False  # measured, not kept: see docs/quality.md
     second_weight: float = 0.5
     followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
+    standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
 
 
 @dataclass
@@ -74,6 +75,12 @@ class Searcher:
                history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
         settings = settings or self.settings
         passages = self.index.passages
+        alone = None
+        if history and settings.history:
+            alone = self._dense_scores(question, settings.translations) if settings.dense else None
+            weak_alone = alone is not None and float(alone.max()) < settings.standalone_dense
+            if not (is_follow_up(question) or weak_alone):
+                history, alone = None, None
         timings: dict[str, float] = {}
         context = _with_history(question, history) if settings.history else question
 
@@ -98,8 +105,8 @@ class Searcher:
         fused = np.zeros(len(passages), np.float32)
         if settings.dense:
             fused += zscore(dense)
-            if history and settings.history and settings.followup_weight:
-                fused += settings.followup_weight * zscore(self._dense_scores(question, settings.translations))
+            if alone is not None and settings.followup_weight:
+                fused += settings.followup_weight * zscore(alone)
         if second is not None:
             fused += settings.second_weight * zscore(second)
         if settings.lexical:
@@ -175,6 +182,21 @@ def _known_words(index: Index) -> frozenset[str]:
     for passage in index.passages:
         words.update(tokenize(f"{passage.place} {passage.session} {passage.date_start[:4]}"))
     return frozenset(words)
+
+
+_FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
+    r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation ("¿Y en la XIX?", "Who gave that presentation?")?
+
+    A self-contained question is searched on its own, whatever was asked before.
+    """
+    short_question = len(question.split()) <= 4 and question.rstrip().endswith("?")
+    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
 
 
 def _with_history(question: str, history: list[str] | None) -> str:
