@@ -34,7 +34,7 @@ class Calibration:
     def abstains(self, evidence: Evidence) -> bool:
         weak = evidence.dense < self.min_dense and evidence.lexical < self.min_lexical
         unknown = (bool(evidence.unknown_names) or evidence.missing_quantity) and evidence.dense < self.name_dense
-        return weak or unknown
+        return weak or unknown or bool(evidence.out_of_range)
 
 
 @dataclass

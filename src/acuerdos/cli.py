@@ -253,7 +253,8 @@ def eval_command(file, as_json, ablation, calibrate, model):
         systems |= {f"ablation: {k}": v for k, v in evaluate.ablations().items() if k != "full system"}
     results = {}
     for name, settings in systems.items():
-        system = evaluate.assistant_system(assistant, settings, abstain=not name.startswith("baseline"))
+        abstain = not name.startswith("baseline") and (settings is None or settings.dense)
+        system = evaluate.assistant_system(assistant, settings, abstain=abstain)
         results[name] = evaluate.grouped_metrics(evaluate.run(questions, system))
     if as_json:
         print_json(results)

@@ -10,6 +10,7 @@ import numpy as np
 from .embed import Encoder
 from .filters import Filters, question_metadata
 from .index import Index
+from .corpus.spanish import roman_to_int
 from .lexical import LexicalIndex, tokenize
 
 
@@ -46,6 +47,7 @@ class Evidence:
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
     missing_quantity: bool = False  # asks "how many" but no top passage states a number
+    out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
 
 
 @dataclass
@@ -132,7 +134,14 @@ class Searcher:
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
-        return Evidence(dense, lexical, unknown_names(question, self.known_words), missing_quantity)
+        return Evidence(dense, lexical, unknown_names(question, self.known_words), missing_quantity,
+                        self._out_of_range(question, texts))
+
+    def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
+        """Years and sessions the question names that no passage is from, nor do the top passages mention."""
+        covered = {str(p.year) for p in self.index.passages if p.year} | {p.session for p in self.index.passages}
+        named = _YEAR_OR_ROMAN.findall(question)
+        return [n for n in named if n not in covered and _is_period(n) and not any(n in t for t in texts)]
 
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
@@ -164,6 +173,19 @@ _DIGIT = re.compile(r"\d")
 
 def asks_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question))
+
+
+_YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")
+
+
+def _is_period(token: str) -> bool:
+    if token.isdigit():
+        return True
+    try:
+        roman_to_int(token)
+    except ValueError:
+        return False
+    return True
 
 
 _NAME = re.compile(r"(?<![\w¿¡])([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+|\d{4})\b")
