@@ -5,6 +5,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,12 @@ class Assistant:
         scored, timeline = result.scored, ""
         if not abstained and asks_evolution(cleaned):
             scored, timeline = self._timeline(cleaned, scored, parsed_filters, history, settings)
-        hits = [self._hit(rank, s, cleaned, abstained) for rank, s in enumerate(scored, 1)]
+        cited = len(scored) if timeline else self._answer_count(scored)
+        hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained))
+                for rank, s in enumerate(scored, 1)]
         return Answer(
             question=question,
-            answer=compose(hits, frame_language, abstained, self._answer_count(scored), timeline),
+            answer=compose(hits, frame_language, abstained, cited, timeline),
             abstained=abstained,
             language=frame_language,
             results=hits,
@@ -128,7 +131,12 @@ class Assistant:
         keep = ("id", "date", "citation", "title", "note", "action", "session")
         members = sorted(thread.members, key=lambda m: (m.date, m.position))
         return {"id": thread.id, "name": thread.name,
-                "members": [{key: getattr(m, key) for key in keep} for m in members]}
+                "members": [{key: getattr(m, key) for key in keep} | {"text": self._texts.get(m.id, "")}
+                            for m in members]}
+
+    @cached_property
+    def _texts(self) -> dict[str, str]:
+        return {p.id: p.text for p in self.index.passages}
 
     def _answer_count(self, scored: list[Scored]) -> int:
         if not scored:
@@ -136,7 +144,15 @@ class Assistant:
         top = scored[0].score
         return max(1, sum(1 for s in scored[:3] if top - s.score <= self.calibration.answer_margin))
 
-    def _hit(self, rank: int, scored: Scored, question: str, abstained: bool) -> Hit:
+    def _relevance(self, rank: int, scored: Scored, cited: int, abstained: bool) -> str:
+        """'high' for the passages the answer quotes; below that, by cosine against the calibration."""
+        if abstained:
+            return "related"
+        if rank <= cited:
+            return "high"
+        return "medium" if scored.dense >= self.calibration.min_dense + 0.03 else "low"
+
+    def _hit(self, rank: int, scored: Scored, question: str, relevance: str) -> Hit:
         passage = self.index.passages[scored.position]
         return Hit(
             rank=rank,
@@ -152,13 +168,9 @@ class Assistant:
             highlight=supporting_sentence(passage.text, question),
             title=passage.title,
             section=passage.section,
-            relevance="related" if abstained else _relevance(scored.dense),
+            relevance=relevance,
             thread=self._thread_summary(passage.id),
         )
-
-
-def _relevance(dense: float) -> str:
-    return "high" if dense >= 0.86 else "medium" if dense >= 0.83 else "low"
 
 
 def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: bool = True,
