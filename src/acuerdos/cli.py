@@ -4,32 +4,12 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from functools import wraps
 from pathlib import Path
 
 import click
 
 from . import config
-from .errors import AcuerdosError
-
-
-def one_line_errors(command):
-    """Library errors become one line on stderr that names the command to run next."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except AcuerdosError as error:
-            hint = f" (run: {error.hint})" if error.hint else ""
-            click.echo(f"Error: {error}{hint}", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def print_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+from .cli_helpers import one_line_errors, print_json
 
 
 @click.group()

@@ -9,25 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from functools import wraps
 
 import click
 
 from . import config
-from .errors import AcuerdosError
-
-
-def _one_line_errors(command):
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except AcuerdosError as error:
-            hint = f" (run: {error.hint})" if error.hint else ""
-            click.echo(f"Error: {error}{hint}", err=True)
-            sys.exit(1)
-
-    return wrapper
+from .cli_helpers import one_line_errors as _one_line_errors
 
 
 def _load():
