@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -17,10 +18,12 @@ from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from .filters import parse_filters
 from .index import Index, build_index, check_fresh, load_index
 from .records import Answer, Hit
+from .lexical import Glossary
 from .search import Evidence, Scored, Searcher, Settings
 from .translate import translations
 
 log = logging.getLogger(__name__)
+GLOSSARY_FILE = Path("aids") / "glossary.tsv"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Assistant:
                                        second=second)
         if second is not None:
             settings = replace(settings, second_encoder=True)
-        return cls(index, Searcher(index, encoder, settings, second=second), warnings=warnings)
+        glossary = Glossary.read(corpus_dir / GLOSSARY_FILE)
+        return cls(index, Searcher(index, encoder, settings, second=second, glossary=glossary), warnings=warnings)
 
     def sources(self) -> list[dict[str, str]]:
         seen: dict[str, str] = {}
@@ -74,7 +78,7 @@ class Assistant:
             filters: dict[str, Any] | None = None, settings: Settings | None = None) -> Answer:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
-        k = max(1, min(int(k), 50))
+        question, history, k = _checked_input(question, history, k)
         parsed_filters = parse_filters(filters, self.index.passages)
         cleaned, notices = clean_question(question)
         history = [clean_question(h)[0] for h in (history or []) if isinstance(h, str) and h.strip()][-3:]
@@ -221,3 +225,21 @@ def _say(message: str, progress: bool) -> None:
     if progress:
         print(message, file=sys.stderr, flush=True)
     log.info(message)
+
+
+def _checked_input(question: str, history: Any, k: Any) -> tuple[str, list[str], int]:
+    """The question with lone surrogates (undecodable bytes) made U+FFFD, so that every interface can
+    encode the echoed question; the history as a list; k as a number from 1 to 50."""
+    question = _SURROGATES.sub("\ufffd", question)
+    if isinstance(history, str):
+        history = [history]
+    if history is not None and not isinstance(history, (list, tuple)):
+        raise QuestionError("history must be a list of earlier questions")
+    try:
+        k = max(1, min(int(k), 50))
+    except (TypeError, ValueError, OverflowError):
+        raise QuestionError(f"k must be a whole number from 1 to 50, not {k!r}") from None
+    return question, list(history or []), k
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")

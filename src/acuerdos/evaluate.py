@@ -109,7 +109,7 @@ def assistant_system(assistant, settings: Settings | None = None, abstain: bool 
 
 
 def baselines() -> dict[str, Settings]:
-    plain = Settings(metadata=False, history=False, translations=False, second_encoder=False)
+    plain = Settings(metadata=False, history=False, translations=False, second_encoder=False, glossary=False)
     return {
         "bm25": replace(plain, dense=False),
         "dense": replace(plain, lexical=False),
@@ -125,6 +125,7 @@ def ablations() -> dict[str, Settings]:
         "- metadata": replace(full, metadata=False),
         "- history": replace(full, history=False),
         "- translations": replace(full, translations=False),
+        "+ glossary": replace(full, glossary=True),
     }
 
 

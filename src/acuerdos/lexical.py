@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -50,19 +51,66 @@ def tokenize(text: str, drop_boilerplate: bool = False) -> list[str]:
     return [_stem(w) for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
 
 
+EXPANSION_WEIGHT = 0.5
+
+
+class Glossary:
+    """Spanish<->English domain terms: a question naming one side also searches the other."""
+
+    def __init__(self, pairs: Sequence[tuple[list[str], list[str]]] = ()):
+        self.entries: list[tuple[tuple[str, ...], list[str]]] = []
+        for spanish, english in pairs:
+            for side, other in ((spanish, english), (english, spanish)):
+                for term in side:
+                    key = tuple(tokenize(term))
+                    if key:
+                        self.entries.append((key, [t for o in other for t in tokenize(o)]))
+
+    @classmethod
+    def read(cls, path: Path) -> Glossary:
+        pairs = []
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip() and not line.startswith("#") and "\t" in line:
+                    spanish, english = line.split("\t", 1)
+                    pairs.append((spanish.split("|"), english.split("|")))
+        return cls(pairs)
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """The other language's tokens for every glossary term the tokens contain."""
+        extra: list[str] = []
+        for key, translation in self.entries:
+            if _contains(tokens, key):
+                extra += [t for t in translation if t not in tokens and t not in extra]
+        return extra
+
+
+def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    width = len(phrase)
+    return any(tuple(tokens[i:i + width]) == phrase for i in range(len(tokens) - width + 1))
+
+
 class LexicalIndex:
     """Scores every passage for a question; built in memory from the passages in milliseconds."""
 
-    def __init__(self, documents: Sequence[str]):
+    def __init__(self, documents: Sequence[str], glossary: Glossary | None = None):
         import bm25s
 
         self.bm25 = bm25s.BM25()
         tokens = [tokenize(d) or ["∅"] for d in documents]
         self.bm25.index(tokens, show_progress=False)
         self.size = len(documents)
+        self.glossary = glossary
 
-    def scores(self, question: str) -> np.ndarray:
+    def scores(self, question: str, expand: bool = True) -> np.ndarray:
         tokens = tokenize(question)
+        scores = self._bm25(tokens)
+        if expand and self.glossary is not None:
+            # Glossary terms help across languages but must not outweigh the question's own words.
+            scores += EXPANSION_WEIGHT * self._bm25(self.glossary.expand(tokens))
+        return scores
+
+    def _bm25(self, tokens: list[str]) -> np.ndarray:
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

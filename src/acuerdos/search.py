@@ -11,7 +11,7 @@ from .embed import Encoder
 from .filters import Filters, question_metadata
 from .index import Index
 from .corpus.spanish import roman_to_int
-from .lexical import LexicalIndex, tokenize
+from .lexical import Glossary, LexicalIndex, tokenize
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Settings:
     metadata_boost: float = 0.15
     history: bool = True
     translations: bool = True
+    glossary: bool = False  # measured, not kept: see docs/quality.md
     second_encoder: bool = False  # measured, not kept: see docs/quality.md
     second_weight: float = 0.5
     followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
@@ -64,13 +65,13 @@ def zscore(values: np.ndarray) -> np.ndarray:
 
 class Searcher:
     def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings(),
-                 second: Encoder | None = None):
+                 second: Encoder | None = None, glossary: Glossary | None = None):
         self.index = index
         self.encoder = encoder
         self.second = second if index.second_index is not None else None
         self.settings = settings
-        self.lexical = LexicalIndex(_lexical_documents(index, translations=True))
-        self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False))
+        self.lexical = LexicalIndex(_lexical_documents(index, translations=True), glossary)
+        self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
         self.known_words = _known_words(index)
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
@@ -100,7 +101,8 @@ class Searcher:
 
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
-        lexical = lexical_index.scores(context) if settings.lexical else np.zeros(len(passages), np.float32)
+        lexical = (lexical_index.scores(context, expand=settings.glossary) if settings.lexical
+                   else np.zeros(len(passages), np.float32))
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
