@@ -34,6 +34,7 @@ CONCURRENCY = 2  # the machine has two cores; the engine is thread-safe for read
 QUEUE_MAX = 64  # waiting requests beyond this are refused instead of piling up
 DEFAULT_K = 5
 STATIC_DIR = Path(__file__).parent / "static"
+TITLE = "Acuerdos — CNSSP / CNSP"  # the browser tab
 
 CSS = """
 #acu-header h1 { margin-bottom: 0.2rem; }
@@ -77,15 +78,72 @@ button.acu-copy:hover, button.acu-copy-md:hover { border-color: var(--color-acce
   background: var(--background-fill-secondary); }
 .acu-question { white-space: normal; }
 .acu-answer .acu-md, .acu-answer .acu-copytext, .acu-answer [hidden] { display: none !important; }
+.acu-thread { margin-top: 0.45rem; font-size: 0.82rem; line-height: 1.35; }
+.acu-thread-head { font-weight: 600; color: var(--body-text-color-subdued); }
+summary.acu-thread-head { cursor: pointer; }
+.acu-thread-name { font-weight: 400; font-style: italic; }
+ol.acu-timeline { list-style: none; margin: 0.25rem 0 0 0.3rem !important; padding: 0 0 0 0.7rem !important;
+  border-left: 2px solid var(--border-color-primary); }
+li.acu-tl-item { position: relative; margin: 0.1rem 0 !important; padding: 0 !important; }
+li.acu-tl-item::before { content: ""; position: absolute; left: -1.06rem; top: 0.42rem; width: 0.5rem;
+  height: 0.5rem; border-radius: 50%; background: var(--background-fill-primary);
+  border: 2px solid var(--border-color-primary); }
+li.acu-tl-current::before { background: var(--color-accent); border-color: var(--color-accent); }
+.acu-tl summary { cursor: pointer; color: var(--body-text-color); }
+.acu-tl summary:hover { color: var(--color-accent); }
+.acu-tl-current > .acu-tl > summary { font-weight: 600; }
+.acu-tl-date { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.acu-tl-session { white-space: nowrap; color: var(--body-text-color-subdued); }
+.acu-tl-here { color: var(--color-accent); white-space: nowrap; }
+.acu-tl-body { margin: 0.2rem 0 0.4rem 0.9rem; display: flex; flex-direction: column; gap: 0.2rem; }
+.acu-tl-cite { font-weight: 600; }
+.acu-tl-note { font-style: italic; color: var(--body-text-color-subdued); }
 """
 
 # Gradio does not run scripts inside messages (they are sanitized), so the copy buttons in the messages
 # work through one click listener installed at page load (launch(js=...)), which copies the text of the
 # hidden element next to the button: the citation of a card, or the Markdown of an answer.
+# The same script replaces the chatbot's autoscroll (off: it jumps to the bottom of a long answer): while
+# an answer is pending the chat shows its end, and when the answer arrives the chat scrolls so that its
+# question is at the top, and the answer is read from its beginning.
 COPY_JS = """
 () => {
   if (window.__acuerdosCopy) return;
   window.__acuerdosCopy = true;
+  let answered = 0, pending = false, timer = null;
+  const scroller = (node) => {
+    for (let el = node && node.parentElement; el; el = el.parentElement) {
+      const style = getComputedStyle(el).overflowY;
+      if ((style === "auto" || style === "scroll") && el.scrollHeight > el.clientHeight + 2) return el;
+      if (el.id === "acu-chat") return null;
+    }
+    return null;
+  };
+  const place = () => {
+    const chat = document.getElementById("acu-chat");
+    if (!chat) return;
+    const now = chat.querySelectorAll(".acu-answer:not(:has(.acu-pending))").length;
+    const waiting = !!chat.querySelector(".acu-pending");
+    const questions = chat.querySelectorAll(".acu-question");
+    const last = questions[questions.length - 1];
+    if (waiting && !pending && last) {
+      const box = scroller(last);
+      if (box) box.scrollTop = box.scrollHeight;
+    } else if (now > answered && last) {
+      const box = scroller(last);
+      if (box) {  // the question's row just below the chat's floating label
+        const row = last.closest(".message-row") || last;
+        const label = chat.querySelector("[data-testid=block-label]");
+        const boxTop = box.getBoundingClientRect().top;
+        const gap = label ? Math.max(0, label.getBoundingClientRect().bottom - boxTop) : 0;
+        box.scrollTop = Math.max(0, row.getBoundingClientRect().top - boxTop + box.scrollTop - gap);
+      }
+    }
+    answered = now;
+    pending = waiting;
+  };
+  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(place, 60); })
+    .observe(document.body, { childList: true, subtree: true });
   const copyText = async (text) => {
     try { await navigator.clipboard.writeText(text); return true; } catch (error) {
       const area = document.createElement("textarea");
@@ -253,7 +311,7 @@ def build_app(assistant: Any) -> gr.Blocks:
     def ui_filters(src, sessions, ymin, ymax, place) -> dict[str, Any]:
         return fmt.filters_from_ui(src, sessions, ymin, ymax, place, source_keys, (year_low, year_high))
 
-    with ChatBlocks(title="Acuerdos", analytics_enabled=False, fill_width=True,
+    with ChatBlocks(title=TITLE, analytics_enabled=False, fill_width=True,
                     delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])
         with gr.Row(elem_id="acu-header", equal_height=True):
@@ -265,6 +323,7 @@ def build_app(assistant: Any) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     value=[], label=fmt.t(lang0, "chat"), elem_id="acu-chat", height=560,
                     layout="panel", sanitize_html=True, render_markdown=False, allow_tags=False,
+                    autoscroll=False,  # COPY_JS shows the top of each new answer instead
                     latex_delimiters=[], buttons=[], feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False, placeholder=fmt.t(lang0, "chat_placeholder"),
                 )

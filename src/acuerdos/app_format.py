@@ -25,17 +25,41 @@ DEFAULT_SOURCES = [
 ]
 # A passage longer than this is folded: its supporting sentence shows, the whole passage opens on demand.
 FOLD_CHARS = 420
+# A topic thread with more members than this is folded under its card (it opens on demand).
+THREAD_FOLD = 4
+# The compact line of a thread member without a title shows this many words of its note.
+THREAD_NOTE_WORDS = 10
 
 EXAMPLES = [
     "Which day was declared National Police Day?",
     "What was agreed about fentanyl?",
     "¿Qué se acordó sobre el número de emergencias 911?",
     "¿Qué acordó la XIX Asamblea sobre criptoactivos?",
-    "How did the use-of-force regulation evolve?",
+    "How did the private security regulation evolve?",
     "UMECAS",
-    "¿Qué medidas anunció el presidente en la 40.ª sesión del Consejo?",
+    "¿Cómo evolucionó el tema de uso de la fuerza?",
     "¿Se acordó algún homenaje a los policías fallecidos?",
 ]
+
+# The engine labels what a thread member did in English; the Spanish interface says it in Spanish.
+ACTIONS_ES = {
+    "approved": "aprobó",
+    "agreed": "acordó",
+    "took note": "tomó conocimiento",
+    "asked for": "solicitó",
+    "instructed": "instruyó",
+    "committed to": "se comprometió",
+    "thanked": "agradeció",
+    "validated": "validó",
+    "concurred": "coincidió",
+    "sent": "envió",
+    "received": "recibió",
+    "proposed": "propuso",
+    "urged": "exhortó",
+    "announced": "anunció",
+    "welcomed": "celebró",
+    "said": "dijo",
+}
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -97,6 +121,9 @@ LABELS: dict[str, dict[str, str]] = {
         "from": "desde",
         "to": "hasta",
         "feedback_thanks": "Gracias por su opinión.",
+        "thread": "Relacionado en otras sesiones",
+        "thread_here": "este pasaje",
+        "thread_see": "véase",
     },
     "en": {
         "title": "Public-security agreements",
@@ -155,6 +182,9 @@ LABELS: dict[str, dict[str, str]] = {
         "from": "from",
         "to": "to",
         "feedback_thanks": "Thank you for your feedback.",
+        "thread": "Related across sessions",
+        "thread_here": "this passage",
+        "thread_see": "see",
     },
 }
 
@@ -271,8 +301,98 @@ def user_message_html(question: str) -> str:
     return f'<div class="acu-question">{esc(question)}</div>'
 
 
-def card_html(hit: Any, lang: str) -> str:
-    """One source card: number, citation + copy button, relevance, title or section, passage."""
+def action_label(action: Any, lang: str) -> str:
+    """What a thread member did ("approved", "took note", …), said in the interface language."""
+    text = str(action or "").strip()
+    if lang_of(lang) == "es":
+        return ACTIONS_ES.get(text.lower(), text)
+    return text
+
+
+def _thread_members(hit: Mapping[str, Any]) -> list[dict[str, Any]]:
+    thread = hit.get("thread")
+    if not isinstance(thread, Mapping):
+        return []
+    return [dict(m) for m in thread.get("members") or [] if isinstance(m, Mapping)]
+
+
+def _first_words(text: str, words: int = THREAD_NOTE_WORDS) -> str:
+    parts = str(text or "").split()
+    if len(parts) <= words:
+        return " ".join(parts)
+    return " ".join(parts[:words]).rstrip(" ,;:.…") + " …"
+
+
+def thread_member_label(member: Mapping[str, Any]) -> str:
+    """The member's title, else the first words of its note."""
+    title = str(member.get("title") or "").strip()
+    return title or _first_words(member.get("note") or member.get("text") or "")
+
+
+def thread_html(hit: Any, lang: str, fold: bool | None = None) -> str:
+    """The passage's topic thread across sessions as a compact timeline; "" without a thread of 2 or more.
+
+    Each member is a <details>: the <summary> is "date · session · title" (the hit's own passage marked),
+    the body its citation, what it did ("action: note") and its whole text. A thread of more than
+    THREAD_FOLD members (or any thread when `fold` is true) sits folded in an outer <details>.
+    """
+    h = as_dict(hit)
+    members = _thread_members(h)
+    if len(members) < 2:
+        return ""
+    lang = lang_of(lang)
+    thread = h.get("thread") or {}
+    name = str(thread.get("name") or "")
+    current = str(h.get("id") or "")
+    items = []
+    for member in members:
+        here = bool(current) and str(member.get("id") or "") == current
+        line = [f'<span class="acu-tl-date">{esc(member.get("date", ""))}</span>']
+        if member.get("session"):
+            line.append(f'<span class="acu-tl-session">{esc(member["session"])}</span>')
+        line.append(f'<span class="acu-tl-label">{esc(thread_member_label(member))}</span>')
+        summary = " · ".join(line)
+        if here:
+            summary += f' <span class="acu-tl-here">({esc(t(lang, "thread_here"))})</span>'
+        body = [f'<div class="acu-tl-cite">{esc(member.get("citation", ""))}</div>']
+        note = str(member.get("note") or "")
+        action = action_label(member.get("action"), lang)
+        if note or action:
+            said = f"{esc(action)}: {esc(note)}" if note and action else esc(note or action)
+            body.append(f'<div class="acu-tl-note">{said}</div>')
+        if member.get("text"):
+            body.append(f'<div class="acu-tl-text">{esc(member["text"])}</div>')
+        items.append(
+            f'<li class="acu-tl-item{" acu-tl-current" if here else ""}"'
+            + (' aria-current="true"' if here else "")
+            + f'><details class="acu-tl"><summary>{summary}</summary>'
+            + f'<div class="acu-tl-body">{"".join(body)}</div></details></li>'
+        )
+    timeline = f'<ol class="acu-timeline">{"".join(items)}</ol>'
+    title = esc(t(lang, "thread"))
+    if name:
+        title += f': <span class="acu-thread-name">«{esc(name)}»</span>'
+    if fold is None:
+        fold = len(members) > THREAD_FOLD
+    if fold:
+        return (f'<details class="acu-thread acu-thread-folded"><summary class="acu-thread-head">{title} '
+                f'({len(members)})</summary>{timeline}</details>')
+    return f'<div class="acu-thread"><div class="acu-thread-head">{title}</div>{timeline}</div>'
+
+
+def _thread_id(hit: Mapping[str, Any]) -> str:
+    thread = hit.get("thread")
+    if not isinstance(thread, Mapping):
+        return ""
+    return str(thread.get("id") or thread.get("name") or "")
+
+
+def card_html(hit: Any, lang: str, threads_shown: set[str] | None = None) -> str:
+    """One source card: number, citation + copy button, relevance, title or section, passage, thread.
+
+    `threads_shown` collects the threads already laid out in the same message: a card whose thread is
+    already there shows it folded, so an answer whose cards all share one thread stays short.
+    """
     h = as_dict(hit)
     rank = int(h.get("rank") or 0)
     relevance = str(h.get("relevance") or "")
@@ -309,6 +429,11 @@ def card_html(hit: Any, lang: str) -> str:
         )
     else:
         parts.append(f'<div class="acu-passage">{highlight_html(text, highlight)}</div>')
+    thread_id = _thread_id(h)
+    repeated = bool(thread_id) and threads_shown is not None and thread_id in threads_shown
+    parts.append(thread_html(h, lang, fold=True if repeated else None))
+    if thread_id and threads_shown is not None and len(_thread_members(h)) >= 2:
+        threads_shown.add(thread_id)
     parts.append("</div>")
     return "".join(parts)
 
@@ -318,6 +443,7 @@ def message_html(answer: Any, lang: str) -> str:
     a = as_dict(answer)
     lang = lang_of(lang)
     hits = [as_dict(h) for h in a.get("results") or []]
+    shown: set[str] = set()  # threads laid out so far in this message
     parts = ['<div class="acu-answer">']
     if a.get("message"):
         parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
@@ -326,7 +452,7 @@ def message_html(answer: Any, lang: str) -> str:
         parts.append(f'<div class="acu-abstain">{esc(t(lang, key))}</div>')
         if hits:
             parts.append(f'<div class="acu-section-title">{esc(t(lang, "related"))}</div>')
-            parts.extend(card_html(h, lang) for h in hits)
+            parts.extend(card_html(h, lang, shown) for h in hits)
     elif not hits:
         if a.get("answer"):
             parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
@@ -336,11 +462,11 @@ def message_html(answer: Any, lang: str) -> str:
         if a.get("answer"):
             parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
         parts.append(f'<div class="acu-section-title">{esc(t(lang, "sources"))}</div>')
-        parts.extend(card_html(h, lang) for h in cited)
+        parts.extend(card_html(h, lang, shown) for h in cited)
         if others:
             parts.append(
                 f'<details class="acu-others"><summary>{esc(t(lang, "others"))} ({len(others)})</summary>'
-                + "".join(card_html(h, lang) for h in others)
+                + "".join(card_html(h, lang, shown) for h in others)
                 + "</details>"
             )
     if a.get("filters"):
@@ -459,6 +585,29 @@ def _md_quote(text: str) -> str:
     return "\n".join(f"> {md_escape(line)}" if line.strip() else ">" for line in lines)
 
 
+def _thread_markdown(hit: Mapping[str, Any], lang: str, listed: dict[str, int]) -> list[str]:
+    """The card's thread, briefly: one line per member (date, citation); a thread already listed under an
+    earlier card of the same answer is only named, with the number of that card."""
+    members = _thread_members(hit)
+    if len(members) < 2:
+        return []
+    thread = hit.get("thread") or {}
+    name = str(thread.get("name") or "")
+    head = f"*{md_escape(t(lang, 'thread'))}*" + (f": «{md_escape(name)}»" if name else "")
+    thread_id = _thread_id(hit)
+    if thread_id in listed:
+        return [f"{head} ({md_escape(t(lang, 'thread_see'))} \\[{listed[thread_id]}\\])", ""]
+    listed[thread_id] = int(hit.get("rank") or 0)
+    current = str(hit.get("id") or "")
+    lines = [head, ""]
+    for member in members:
+        line = f"- {md_escape(member.get('date', ''))} — {md_escape(member.get('citation', ''))}"
+        if current and str(member.get("id") or "") == current:
+            line += f" ({md_escape(t(lang, 'thread_here'))})"
+        lines.append(line)
+    return lines + [""]
+
+
 def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
     """One answer as Markdown: the question, the answer with its markers, and each cited passage quoted."""
     a = as_dict(answer)
@@ -479,6 +628,7 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
             out += [md_escape(t(lang, "no_results")), ""]
     if shown:
         out += [f"**{md_escape(title)}**", ""]
+        listed: dict[str, int] = {}  # thread id -> rank of the card under which it was listed
         for h in shown:
             line = f"\\[{int(h.get('rank') or 0)}\\] **{md_escape(h.get('citation', ''))}**"
             if h.get("title"):
@@ -489,6 +639,7 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
                 relevance = relevance_label(h["relevance"], lang)
                 line += f" ({md_escape(t(lang, 'relevance').lower())}: {md_escape(relevance)})"
             out += [line, "", _md_quote(h.get("text", "")), ""]
+            out += _thread_markdown(h, lang, listed)
     if a.get("filters"):
         out += [f"*{md_escape(active_filters_text(a['filters'], lang))}*", ""]
     return "\n".join(out).rstrip() + "\n"

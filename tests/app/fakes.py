@@ -41,6 +41,46 @@ REPORT = Hit(
 )
 HITS = [POLICE_DAY, FENTANYL, REPORT]
 
+# A topic thread across sessions, as the engine attaches it to each of its members' hits (date order).
+_FORCE_MEMBERS = [
+    {"id": "cnssp-xvi-11", "date": "2016-11-24", "session": "XVI",
+     "citation": ("CNSSP, XVI Asamblea Plenaria (Querétaro, Querétaro, 24–25 nov 2016), "
+                  "Acuerdo Décimo Primero"),
+     "title": "Regulación del uso de la fuerza de los cuerpos policiacos",
+     "note": ("toman conocimiento de la exposición del encargado de la Policía Procesal de Policía "
+              "Federal en San …"),
+     "action": "took note",
+     "text": ("Los miembros toman conocimiento de la exposición del encargado de la Policía Procesal de "
+              "Policía Federal en San Luis Potosí, en torno al seguimiento que se da sobre los trabajos de "
+              "normatividad que regulan el uso de la fuerza de los cuerpos policiacos.")},
+    {"id": "cnssp-xix-14", "date": "2018-06-07", "session": "XIX",
+     "citation": ("CNSSP, XIX Asamblea Plenaria (Playa del Carmen, Quintana Roo, 7–8 jun 2018), "
+                  "Acuerdo Décimo Cuarto"),
+     "title": "Protocolo Nacional de Uso de la Fuerza",
+     "note": "aprueban el Proyecto de Protocolo Nacional de Uso Legítimo de la Fuerza y sus anexos, en …",
+     "action": "approved",
+     "text": ("Los miembros de la Conferencia Nacional de Secretarios de Seguridad Pública aprueban el "
+              "Proyecto de Protocolo Nacional de Uso Legítimo de la Fuerza y sus anexos.")},
+    {"id": "cnsp40-p002", "date": "2016-08-30", "session": "XL", "title": "",
+     "citation": "Consejo Nacional de Seguridad Pública, 40th session (2016), highlights",
+     "note": "The 911 emergency number will begin to operate gradually as of October 3: on June 1 …",
+     "action": "announced",
+     "text": "The 911 emergency number will begin to operate gradually as of October 3."},
+]
+FORCE_THREAD = {"id": "protocolo-nacional-de-uso-de-la-fuerza",
+                "name": "Protocolo Nacional de Uso de la Fuerza",
+                "members": [_FORCE_MEMBERS[2], _FORCE_MEMBERS[0], _FORCE_MEMBERS[1]]}
+
+
+def _force_hit(rank: int, member: dict[str, Any]) -> Hit:
+    return Hit(rank=rank, id=member["id"], score=0.8, text=member["text"], citation=member["citation"],
+               source="cnsp40" if member["id"].startswith("cnsp40") else "cnssp", session=member["session"],
+               date=member["date"], place="", agreement=None, highlight=member["text"], title=member["title"],
+               relevance="high", thread=FORCE_THREAD)
+
+
+FORCE_HITS = [_force_hit(rank, member) for rank, member in enumerate(FORCE_THREAD["members"], 1)]
+
 
 def _renumber(hits: list[Hit], relevance: str | None = None) -> list[Hit]:
     out = []
@@ -53,7 +93,7 @@ def _renumber(hits: list[Hit], relevance: str | None = None) -> list[Hit]:
 
 
 class FakeAssistant:
-    """Police Day and fentanyl questions are answered; anything else abstains with related passages."""
+    """Police Day, fentanyl and "how did it evolve" questions are answered; anything else abstains."""
 
     def __init__(self):
         self.calls: list[dict[str, Any]] = []
@@ -76,5 +116,12 @@ class FakeAssistant:
             hits = _renumber([FENTANYL, POLICE_DAY])
             text = f"According to the sources: «{hits[0].highlight}» [1]"
             return Answer(question, text, False, language, hits[:k], "", dict(filters or {}))
+        # "¿Cómo evolucionó…?", "How did … evolve?": the thread's members, in date order
+        if "evolu" in lowered or "evolve" in lowered:
+            frame = ("Así evolucionó el tema «Protocolo Nacional de Uso de la Fuerza», en orden cronológico:"
+                     if language == "es" else
+                     "How the subject «Protocolo Nacional de Uso de la Fuerza» developed, in date order:")
+            text = frame + "".join(f" {h.date} «{h.highlight}» [{h.rank}]" for h in FORCE_HITS)
+            return Answer(question, text, False, language, FORCE_HITS[:k], "", dict(filters or {}))
         hits = _renumber([REPORT, FENTANYL], relevance="related")
         return Answer(question, "", True, language, hits[:k], "", dict(filters or {}))

@@ -48,6 +48,12 @@ def test_chatbot_renders_sanitized_html_only(demo):
     assert chatbot.latex_delimiters == []
     assert "share" not in (chatbot.buttons or [])
     assert chatbot.feedback_options == ("Like", "Dislike")
+    assert chatbot.autoscroll is False  # the page script shows the top of a new answer instead
+
+
+def test_tab_title(demo):
+    assert demo.title == "Acuerdos — CNSSP / CNSP"
+    assert demo.config["title"] == "Acuerdos — CNSSP / CNSP"
 
 
 def test_launch_options_keep_the_page_offline():
@@ -102,6 +108,20 @@ def test_chat_turns_pass_history_and_filters(demo, fake_assistant):
     messages, turns = steps[-1][0], steps[-1][1]
     assert len(messages) == 4 and len(turns) == 2
     assert "Active filters: Source: CNSSP agreements" in messages[3]["content"]
+
+
+def test_evolution_answer_shows_the_thread_and_exports_it(demo):
+    respond = fn_named(demo, "respond").fn
+    question = "¿Cómo evolucionó el tema de uso de la fuerza?"
+    messages, turns, _, md_update, _ = list(respond(question, [], "es", [], [], 2016, 2018, "", None))[-1]
+    content = messages[1]["content"]
+    assert content.count('class="acu-card"') == 3
+    assert "Relacionado en otras sesiones" in content and 'class="acu-timeline"' in content
+    assert turns[0]["answer"]["results"][0]["thread"]["name"] == "Protocolo Nacional de Uso de la Fuerza"
+    with open(md_update["value"], encoding="utf-8") as handle:
+        exported = handle.read()
+    assert "*Relacionado en otras sesiones*: «Protocolo Nacional de Uso de la Fuerza»" in exported
+    assert "- 2018-06-07 — CNSSP, XIX Asamblea Plenaria" in exported
 
 
 def test_blank_question_changes_nothing(demo):

@@ -10,7 +10,7 @@ import pytest
 from acuerdos import app_format as fmt
 from acuerdos.records import Answer, Hit
 
-from .fakes import FENTANYL, POLICE_DAY, REPORT, FakeAssistant
+from .fakes import FENTANYL, FORCE_HITS, FORCE_THREAD, POLICE_DAY, REPORT, FakeAssistant
 
 XSS = '<img src=x onerror="window.__xss=1"> [link](http://evil.example) ![i](x.png) **bold**'
 
@@ -155,6 +155,139 @@ def test_chat_messages_alternate_two_per_turn():
     assert "acu-card" in messages[1]["content"]
     assert "boom &lt;b&gt;" in messages[3]["content"] and "<img" not in messages[2]["content"]
     assert fmt.t("es", "searching") in messages[5]["content"]
+
+
+# --------------------------------------------------------------------------- topic thread timeline
+def timeline_items(out: str) -> list[str]:
+    return re.findall(r'<li class="acu-tl-item.*?</li>', out, re.S)
+
+
+def test_card_shows_its_thread_as_a_timeline_with_the_passage_marked():
+    hit = FORCE_HITS[1]  # the XVI agreement, second of three in date order
+    out = fmt.card_html(hit, "es")
+    assert '<div class="acu-thread"><div class="acu-thread-head">Relacionado en otras sesiones: ' in out
+    assert "«Protocolo Nacional de Uso de la Fuerza»" in out
+    assert out.index('class="acu-passage"') < out.index('class="acu-thread"')  # under the passage
+    items = timeline_items(out)
+    assert len(items) == 3
+    assert [("acu-tl-current" in item) for item in items] == [False, True, False]
+    assert items[1].count('aria-current="true"') == 1 and "(este pasaje)" in items[1]
+    assert "(este pasaje)" not in items[0] + items[2]
+    # each entry is a <details>: the compact line, then citation, "action: note" and the whole text
+    summary = re.search(r"<summary>(.*?)</summary>", items[1], re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", summary) == (
+        "2016-11-24 · XVI · Regulación del uso de la fuerza de los cuerpos policiacos (este pasaje)")
+    member = FORCE_THREAD["members"][1]
+    assert f'<div class="acu-tl-cite">{member["citation"]}</div>' in items[1]
+    assert f'<div class="acu-tl-note">tomó conocimiento: {member["note"]}</div>' in items[1]
+    assert f'<div class="acu-tl-text">{member["text"]}</div>' in items[1]
+    assert all(item.count('<details class="acu-tl"><summary>') == 1 for item in items)
+    assert "<details open" not in out  # closed until clicked
+
+
+def test_timeline_in_english_keeps_the_action_and_uses_the_note_when_there_is_no_title():
+    out = fmt.thread_html(FORCE_HITS[0], "en")
+    assert "Related across sessions: " in out and "(this passage)" in out
+    items = timeline_items(out)
+    untitled = re.sub(r"<[^>]+>", "", re.search(r"<summary>(.*?)</summary>", items[0], re.S).group(1))
+    # the first words of the note stand for the missing title
+    assert untitled == ("2016-08-30 · XL · The 911 emergency number will begin to operate gradually as … "
+                        "(this passage)")
+    assert '<div class="acu-tl-note">announced: The 911 emergency number' in items[0]
+    assert '<div class="acu-tl-note">approved: aprueban el Proyecto' in items[2]
+    assert '<div class="acu-tl-note">took note: toman conocimiento' in items[1]
+
+
+@pytest.mark.parametrize("action, spanish", [
+    ("approved", "aprobó"), ("agreed", "acordó"), ("took note", "tomó conocimiento"),
+    ("asked for", "solicitó"),
+    ("instructed", "instruyó"), ("committed to", "se comprometió"), ("thanked", "agradeció"),
+    ("validated", "validó"), ("concurred", "coincidió"), ("sent", "envió"), ("received", "recibió"),
+    ("proposed", "propuso"), ("urged", "exhortó"), ("announced", "anunció"), ("welcomed", "celebró"),
+    ("said", "dijo"), ("pondered", "pondered"), ("", ""),
+])
+def test_action_labels_in_spanish(action, spanish):
+    assert fmt.action_label(action, "es") == spanish
+    assert fmt.action_label(action, "en") == action
+
+
+def test_timeline_is_escaped():
+    evil = '<img src=x onerror="window.__xss=1">'
+    members = [dict(m, title=f"{evil} título", note=f"<b>nota</b> {evil}", citation=f"<i>cita</i>{evil}",
+                    text=f"<script>alert(1)</script> & {evil}", action="<u>did</u>", session="<s>X</s>",
+                    date="<em>2016</em>", id=f'{m["id"]}"><script>')
+               for m in FORCE_THREAD["members"]]
+    hit = replace(FORCE_HITS[0], id=members[0]["id"], thread={"id": "<t>", "name": f"<h1>{evil}</h1>",
+                                                              "members": members})
+    message = fmt.message_html(Answer("q", "«x» [1]", False, "es", [hit]), "es")
+    for out in (fmt.thread_html(hit, "es"), message):
+        for raw in ("<img", "<script", "<b>", "<i>", "<u>", "<s>", "<em>", "<h1>"):
+            assert raw not in out
+        assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; título" in out
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in out
+        assert "&lt;u&gt;did&lt;/u&gt;: &lt;b&gt;nota&lt;/b&gt;" in out
+    assert "(este pasaje)" in fmt.thread_html(hit, "es")  # matched on the raw id, shown escaped
+    md = fmt.answer_markdown(Answer("q", "«x» [1]", False, "es", [hit]), "es")
+    assert "<" not in md and "&lt;h1&gt;" in md and "&lt;i&gt;cita&lt;/i&gt;" in md
+
+
+@pytest.mark.parametrize("thread", [
+    None, {}, {"id": "t", "name": "Uno", "members": []},
+    {"id": "t", "name": "Uno", "members": [FORCE_THREAD["members"][0]]},
+])
+def test_no_timeline_without_a_thread_of_two(thread):
+    hit = replace(FORCE_HITS[0], thread=thread)
+    assert fmt.thread_html(hit, "es") == ""
+    assert "acu-thread" not in fmt.card_html(hit, "es") and "acu-timeline" not in fmt.card_html(hit, "en")
+    md = fmt.answer_markdown(Answer("q", "«x» [1]", False, "es", [hit]), "es")
+    assert "Relacionado en otras sesiones" not in md
+    assert "acu-thread" not in fmt.message_html(answered(), "es")  # the fixture hits have no thread
+
+
+def test_a_long_thread_is_folded():
+    members = [dict(FORCE_THREAD["members"][0], id=f"m{i}", date=f"2017-0{i}-01") for i in range(1, 6)]
+    hit = replace(FORCE_HITS[0], id="m3", thread={"id": "t", "name": "Cinco", "members": members})
+    out = fmt.thread_html(hit, "en")
+    assert out.startswith('<details class="acu-thread acu-thread-folded"><summary class="acu-thread-head">'
+                          "Related across sessions: ")
+    assert "«Cinco»</span> (5)</summary>" in out and len(timeline_items(out)) == 5
+    short = replace(hit, thread={"id": "t", "name": "Cuatro", "members": members[:4]})
+    assert fmt.thread_html(short, "en").startswith('<div class="acu-thread">')
+
+
+def test_a_thread_shared_by_several_cards_is_laid_out_once_then_folded():
+    answer = FakeAssistant().ask("¿Cómo evolucionó el tema de uso de la fuerza?")
+    out = fmt.message_html(answer, "es")
+    assert out.count('class="acu-card"') == 3
+    assert out.count('<div class="acu-thread">') == 1
+    assert out.count('<details class="acu-thread acu-thread-folded">') == 2
+    # every card still marks its own passage
+    assert out.count('class="acu-tl-item acu-tl-current"') == 3
+    assert fmt.message_html(answer, "es") == fmt.message_html(answer.to_dict(), "es")
+
+
+def test_markdown_lists_the_thread_briefly_once_per_answer():
+    answer = FakeAssistant().ask("How did the use-of-force protocol evolve?")
+    md = fmt.answer_markdown(answer, "en")
+    members = FORCE_THREAD["members"]
+    block = ("*Related across sessions*: «Protocolo Nacional de Uso de la Fuerza»\n\n"
+             + "\n".join(f"- {m['date']} — {m['citation']}" + (" (this passage)" if i == 0 else "")
+                         for i, m in enumerate(members)) + "\n")
+    assert block in md
+    assert md.count("- 2016-11-24 — ") == 1  # listed under card [1] only
+    assert md.count("*Related across sessions*: «Protocolo Nacional de Uso de la Fuerza» (see \\[1\\])") == 2
+    es = fmt.answer_markdown(answer, "es")
+    assert "*Relacionado en otras sesiones*:" in es and "(este pasaje)" in es and "(véase \\[1\\])" in es
+    turns = [{"question": answer.question, "answer": answer.to_dict()}]
+    assert block in fmt.conversation_markdown(turns, "en")
+
+
+def test_examples_include_a_timeline_question_in_both_languages():
+    assert 6 <= len(fmt.EXAMPLES) <= 8 and len(set(fmt.EXAMPLES)) == len(fmt.EXAMPLES)
+    assert "¿Cómo evolucionó el tema de uso de la fuerza?" in fmt.EXAMPLES
+    spanish = [q for q in fmt.EXAMPLES if "¿" in q]
+    english = [q for q in fmt.EXAMPLES if q.split()[0] in ("What", "Which", "How")]
+    assert len(spanish) >= 2 and len(english) >= 2
 
 
 # --------------------------------------------------------------------------- labels and filters

@@ -19,6 +19,8 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 TIMEOUT = 60_000  # ms; an answer takes about a second on two cores
+# an English question answered from a Spanish agreement that has a thread across sessions
+SCREENSHOT_QUESTION = "What was agreed about the Police Merit Medal?"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,22 @@ def assert_local_only(page, live_server) -> None:
     assert all(urlsplit(url).hostname == "127.0.0.1" for url in page.requests if urlsplit(url).hostname)
 
 
-def test_answer_with_cards_copy_like_and_screenshot(page, live_server):
+def question_offset(page) -> tuple[float, float]:
+    """How far (px) the last question is below the top of the chat's scrolled viewport, and that
+    viewport's scrollTop."""
+    return page.evaluate("""() => {
+        const questions = document.querySelectorAll('#acu-chat .acu-question');
+        const last = questions[questions.length - 1];
+        let box = last.parentElement;
+        while (box && !(['auto', 'scroll'].includes(getComputedStyle(box).overflowY)
+                        && box.scrollHeight > box.clientHeight + 2)) box = box.parentElement;
+        if (!box) return [last.getBoundingClientRect().top, 0];
+        return [last.getBoundingClientRect().top - box.getBoundingClientRect().top, box.scrollTop];
+    }""")
+
+
+def test_answer_with_cards_copy_like_timeline_and_export(page, live_server):
+    assert page.title() == "Acuerdos — CNSSP / CNSP"
     started = time.perf_counter()
     ask(page, "¿Qué día se instituyó como Día Nacional del Policía?")
     answer_seconds = time.perf_counter() - started
@@ -99,37 +116,49 @@ def test_answer_with_cards_copy_like_and_screenshot(page, live_server):
     last = page.locator(".acu-answer").last
     assert "XVIII Asamblea Plenaria" in last.locator(":scope > .acu-card .acu-cite").first.inner_text()
 
-    # an example question, clicked: an English question answered from two Spanish agreements
-    page.locator("#acu-new").click()
-    page.wait_for_function("() => document.querySelectorAll('.acu-answer').length === 0", timeout=10_000)
-    example = "How did the use-of-force regulation evolve?"
+    # a follow-up from the examples: how a subject evolved, answered with its thread in date order
+    example = "¿Cómo evolucionó el tema de uso de la fuerza?"
     page.locator("#acu-examples").get_by_text(example).click()
     page.wait_for_function("() => document.querySelectorAll('.acu-answer .acu-card').length > 0"
                            " && !document.querySelector('.acu-pending')", timeout=TIMEOUT)
+    page.wait_for_function("() => document.querySelectorAll('.acu-answer').length === 2", timeout=TIMEOUT)
     assert page.locator(".acu-question").last.inner_text().strip() == example
-    cited = page.locator(".acu-answer").last.locator(":scope > .acu-card")
-    assert cited.count() >= 1
+    last = page.locator(".acu-answer").last
+    assert last.locator(".acu-text").inner_text().startswith("Así evolucionó el tema «")
+    cited = last.locator(":scope > .acu-card")
+    assert cited.count() >= 2
     shown_ids = [card.get_attribute("id").removeprefix("acu-hit-")
-                 for card in page.locator(".acu-answer").last.locator(".acu-card").all()]
+                 for card in last.locator(".acu-card").all()]
 
-    # screenshot of that answer with its cards (docs/screenshot.png): the question at the top of the chat
-    time.sleep(1.5)  # let the chatbot finish its own scrolling to the bottom
-    page.evaluate("""() => {
-        for (let node = document.querySelector('.acu-question'); node; node = node.parentElement) {
-            if (node.scrollHeight > node.clientHeight + 2 && getComputedStyle(node).overflowY !== 'visible') {
-                node.scrollTop = 0;
-            }
-        }
-        window.scrollTo(0, 0);
-    }""")
-    page.mouse.move(0, 0)
-    time.sleep(0.5)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    # the long answer is shown from its top (not scrolled to its end): its question is at the top of the chat
+    time.sleep(0.8)  # past the page script's placing of the new answer
+    offset, scrolled = question_offset(page)
+    assert scrolled > 0 and 0 <= offset < 80, (offset, scrolled)
+
+    # under the first card, its thread as a timeline, the card's own passage marked
+    thread = cited.first.locator(".acu-thread")
+    thread.scroll_into_view_if_needed()
+    assert thread.is_visible()
+    assert "Relacionado en otras sesiones" in thread.locator(".acu-thread-head").inner_text()
+    entries = thread.locator("li.acu-tl-item")
+    assert entries.count() >= 2
+    assert thread.locator("li.acu-tl-current").count() == 1
+    assert "(este pasaje)" in thread.locator("li.acu-tl-current summary").inner_text()
+    # clicking an entry opens it: the member's citation, what it did, its whole text
+    entry = entries.nth(entries.count() - 1)
+    body = entry.locator(".acu-tl-body")
+    assert not body.is_visible()
+    entry.locator("summary").click()
+    body.wait_for(state="visible", timeout=5_000)
+    member_citation = entry.locator(".acu-tl-cite").inner_text()
+    assert "Asamblea Plenaria" in member_citation and "Acuerdo" in member_citation
+    assert entry.locator(".acu-tl-note").inner_text().split(":")[0] in (
+        "aprobó", "acordó", "tomó conocimiento", "solicitó", "instruyó", "se comprometió", "agradeció")
+    assert entry.locator(".acu-tl-text").is_visible()
 
     # thumbs up on the answer is stored locally: the question, the ids shown, the verdict
     # (gradio labels the thumbs in the browser's language: locale es-MX here)
-    page.locator(".message-buttons button:is([aria-label='Me gusta'], [aria-label='Like'])").first.click()
+    page.locator(".message-buttons button:is([aria-label='Me gusta'], [aria-label='Like'])").last.click()
     deadline = time.time() + 10
     while not read_feedback() and time.time() < deadline:
         time.sleep(0.1)
@@ -138,16 +167,44 @@ def test_answer_with_cards_copy_like_and_screenshot(page, live_server):
     assert records[0]["question"] == example
     assert records[0]["ids"] == shown_ids
 
-    # the conversation downloads as Markdown, with its citations
+    # the conversation downloads as Markdown, with its citations and the thread, one line per member
     with page.expect_download() as download:
         page.locator("#acu-dl-md").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename == "acuerdos-conversacion.md"
-    assert f"## 1. Pregunta: {example}" in exported
+    assert f"## 2. Pregunta: {example}" in exported
     assert cited.first.locator(".acu-cite").inner_text() in exported
+    assert "*Relacionado en otras sesiones*: «" in exported
+    assert f"— {member_citation}" in exported
     assert not page.errors, page.errors
     assert_local_only(page, live_server)
     print(f"\nfirst answer in the browser: {answer_seconds:.1f} s")
+
+
+def test_screenshot_english_question_spanish_card_with_timeline(page, live_server):
+    """docs/screenshot.png: an English question, answered from a Spanish agreement, its thread below."""
+    page.get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('#acu-send').innerText.trim() === 'Ask'",
+                           timeout=10_000)
+    ask(page, SCREENSHOT_QUESTION)
+    last = page.locator(".acu-answer").last
+    card = last.locator(":scope > .acu-card").first
+    assert "Asamblea Plenaria" in card.locator(".acu-cite").inner_text()  # a Spanish agreement
+    thread = card.locator(".acu-thread")
+    assert "Related across sessions" in thread.locator(".acu-thread-head").inner_text()
+    # open the entry of the other session, to show what a timeline entry holds
+    other = thread.locator("li.acu-tl-item:not(.acu-tl-current)").first
+    other.locator("summary").click()
+    other.locator(".acu-tl-cite").wait_for(state="visible", timeout=5_000)
+    time.sleep(0.8)  # past the page script's placing of the new answer
+    page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)
+    time.sleep(0.3)
+    assert thread.is_visible() and thread.bounding_box()["y"] + 40 < 900  # in the picture
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert not page.errors, page.errors
+    assert_local_only(page, live_server)
 
 
 def test_injected_markup_is_shown_as_text_and_runs_nothing(page, live_server):
