@@ -45,10 +45,10 @@ FRAMES = {
 
 def detect_language(text: str) -> str:
     """'es', 'en', or 'other' for text with letters of neither (or no known words at all)."""
-    if "¿" in text or "¡" in text or re.search(r"[ñáéíóú]", text.lower()):
-        return "es"
-    words = re.findall(r"[a-záéíóúñü]+", text.lower())
-    spanish = sum(w in _SPANISH_HINTS for w in words)
+    lowered = text.lower()
+    words = re.findall(r"[a-záéíóúñü]+", lowered)
+    spanish = sum(w in _SPANISH_HINTS for w in words) + 2 * ("¿" in text or "¡" in text)
+    spanish += 0.5 * sum(bool(re.search(r"[ñáéíóú]", w)) for w in words)  # names like Michoacán too
     english = sum(w in _ENGLISH_HINTS for w in words)
     if spanish or english:
         return "es" if spanish > english else "en"
@@ -62,14 +62,22 @@ def detect_language(text: str) -> str:
 def clean_question(raw: str) -> tuple[str, list[str]]:
     """Remove control characters, collapse whitespace and cap the length. Returns (question, notices)."""
     notices = []
-    without_controls = "".join(
-        c if unicodedata.category(c)[0] != "C" or c in "\t\n" else " " for c in raw
-    )
-    if without_controls != raw:
+    cut = len(raw) > MAX_QUESTION_CHARS * 100  # bound the work on a huge question: only the start is read
+    kept, removed = [], False
+    for c in raw[:MAX_QUESTION_CHARS * 100] if cut else raw:
+        category = unicodedata.category(c)
+        if c in "\t\n\r" or (category[0] != "C" and c != "\ufffd"):
+            kept.append(c)
+        elif category != "Cf":  # control characters, lone surrogates, U+FFFD (bytes that were not UTF-8)
+            kept.append(" ")
+            removed = True
+        # invisible format characters (zero-width joiners in emoji, soft hyphens, BOM) just go
+    if removed:
         notices.append("cleaned")
-    question = " ".join(without_controls.split())
-    if len(question) > MAX_QUESTION_CHARS:
-        question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
+    question = " ".join("".join(kept).split())
+    if cut or len(question) > MAX_QUESTION_CHARS:
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
         notices.append("truncated")
     return question, notices
 
