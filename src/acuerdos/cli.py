@@ -211,9 +211,10 @@ def format_answer(answer) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--ablation", is_flag=True, help="Also run the system with each lever turned off.")
 @click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the split=tune questions.")
+@click.option("--markdown", is_flag=True, help="Print Markdown tables (for docs/quality.md).")
 @model_option
 @one_line_errors
-def eval_command(file, as_json, ablation, calibrate, model):
+def eval_command(file, as_json, ablation, calibrate, markdown, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
@@ -238,6 +239,8 @@ def eval_command(file, as_json, ablation, calibrate, model):
         results[name] = evaluate.grouped_metrics(evaluate.run(questions, system))
     if as_json:
         print_json(results)
+    elif markdown:
+        click.echo(evaluate.format_markdown(results))
     else:
         click.echo(f"{file}: {len(questions)} questions")
         click.echo(evaluate.format_table(results))

@@ -174,3 +174,16 @@ def calibrate(assistant, questions: list[dict[str, Any]]) -> dict[str, Any]:
                 best = (score, calibration)
     assert best is not None
     return {"min_dense": best[1].min_dense, "name_dense": best[1].name_dense, "objective": best[0]}
+
+
+def format_markdown(results: dict[str, dict[str, dict[str, Any]]], groups: list[str] | None = None) -> str:
+    """Markdown tables for docs/quality.md: one per group, one row per system."""
+    blocks = []
+    for group in groups or list(next(iter(results.values())).keys()):
+        lines = [f"**{group}**", "", "| system | " + " | ".join(COLUMNS) + " |",
+                 "|---|" + "---:|" * len(COLUMNS)]
+        for system, by_group in results.items():
+            row = by_group.get(group, {})
+            lines.append(f"| {system} | " + " | ".join(_cell(row.get(c)) for c in COLUMNS) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
