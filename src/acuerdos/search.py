@@ -21,6 +21,7 @@ class Settings:
     dense: bool = True
     lexical: bool = True
     lexical_weight: float = 0.35
+    keyword_lexical_weight: float = 1.5  # for 1-4 word queries without a question mark
     metadata: bool = True
     metadata_boost: float = 0.15
     history: bool = True
@@ -114,7 +115,8 @@ class Searcher:
         if second is not None:
             fused += settings.second_weight * zscore(second)
         if settings.lexical:
-            fused += settings.lexical_weight * zscore(lexical) * (1.0 if settings.dense else 1 / settings.lexical_weight)
+            weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
+            fused += zscore(lexical) * (weight if settings.dense else 1.0)
         if settings.metadata:
             meta = question_metadata(question, passages)
             if settings.history and history:
@@ -212,6 +214,11 @@ _FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and
 _ANAPHORA = re.compile(
     r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
     r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)
+
+
+def is_keyword_query(question: str) -> bool:
+    """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
+    return len(question.split()) <= 4 and "?" not in question
 
 
 def is_follow_up(question: str) -> bool:
