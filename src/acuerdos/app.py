@@ -12,6 +12,7 @@ import os
 
 # Before gradio is imported: no telemetry, no version check, no Hugging Face Hub calls.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")  # Gradio keeps them in memory
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import json  # noqa: E402
@@ -202,6 +203,9 @@ def launch_options() -> dict[str, Any]:
         "ssr_mode": False,
         "pwa": False,
         "favicon_path": None,
+        # Every /ask API call is a Gradio session; keep few (a chat idle past 500 calls starts afresh).
+        "state_session_capacity": 500,
+        "max_file_size": "1mb",  # the app takes no uploads
     }
 
 
@@ -272,7 +276,7 @@ def _parse_json_arg(value: Any, name: str) -> Any:
         except json.JSONDecodeError as error:
             if name == "history":  # a bare string is one earlier question
                 return [value]
-            raise gr.Error(f"{name} must be JSON: {error}") from error
+            raise gr.Error(f"{name} must be JSON: {error}", print_exception=False) from error
     return value
 
 
@@ -477,15 +481,21 @@ def build_app(assistant: Any) -> gr.Blocks:
             """
             past = _parse_json_arg(history, "history") or []
             if not isinstance(past, list):
-                raise gr.Error("history must be a list of earlier questions")
+                raise gr.Error("history must be a list of earlier questions", print_exception=False)
             wanted = _parse_json_arg(filters, "filters") or {}
             if not isinstance(wanted, dict):
-                raise gr.Error("filters must be an object")
+                raise gr.Error("filters must be an object", print_exception=False)
             try:
-                answer = ask_engine(str(question or ""), [str(h) for h in past], wanted,
-                                    int(k) if k else DEFAULT_K)
+                wanted_k = int(k) if k else DEFAULT_K
+            except (TypeError, ValueError):
+                raise gr.Error(f"k must be a whole number, got {k!r}", print_exception=False) from None
+            try:
+                answer = ask_engine(str(question or ""), [str(h) for h in past], wanted, wanted_k)
+            except AcuerdosError as error:  # the user's mistake: a message, no traceback in the log
+                raise gr.Error(str(error), print_exception=False) from None
             except Exception as error:  # noqa: BLE001 - the client gets the reason, not a stack trace
-                raise gr.Error(str(error) or type(error).__name__) from error
+                log.exception("ask failed")
+                raise gr.Error(str(error) or type(error).__name__, print_exception=False) from error
             return fmt.as_dict(answer)
 
         gr.api(ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="ask")

@@ -17,9 +17,19 @@ def answer_lines(assistant, stream: BinaryIO, k: int = 5) -> Iterator[str]:
         if not raw.strip():
             continue
         try:
-            yield json.dumps(_answer_one(assistant, raw, k), ensure_ascii=False)
+            yield _dumps(_answer_one(assistant, raw, k))
         except _BadLine as error:
-            yield json.dumps({"error": f"line {number}: {error}"}, ensure_ascii=False)
+            yield _dumps({"error": f"line {number}: {error}"})
+
+
+def _dumps(record: dict) -> str:
+    """One JSON line. Lone surrogates (JSON allows "\\ud800") stay escaped: the line is always UTF-8."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(record)
+    return line
 
 
 class _BadLine(Exception):

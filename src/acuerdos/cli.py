@@ -285,9 +285,11 @@ def serve(host, port, share, no_rebuild, model):
 
 def _register_commands() -> None:
     from .cli_threads import thread_command, threads_command
+    from .soak import soak_command
 
     cli.add_command(thread_command, "thread")
     cli.add_command(threads_command, "threads")
+    cli.add_command(soak_command, "soak")
 
 
 _register_commands()

@@ -159,6 +159,8 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise IndexFileError(
             f"{path} is format {manifest['format_version']}, written by a newer acuerdos "
             f"(this one reads {FORMAT_VERSION})", hint="upgrade acuerdos, or acuerdos build --force")
+    if not isinstance(manifest.get("build"), str) or not isinstance(manifest.get("files"), dict):
+        raise IndexFileError(f"{path} is not an acuerdos manifest")
     return manifest
 
 

@@ -12,6 +12,7 @@ The report: requests, errors, p50/p95 latency, the largest queue seen (and the c
 the server's RSS after warm-up and at the end. The command exits 1 when anything failed.
 Everything stays on 127.0.0.1; the load is bounded by --clients and --seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,12 @@ class Case:
 
 CASES = [
     *[Case("normal", q, weight=6) for q in NORMAL],
-    Case("follow-up", "¿Y en la XIX?", history=["¿Qué acuerdos hubo sobre blancos prioritarios en la XVIII?"],
-         weight=3),
+    Case(
+        "follow-up",
+        "¿Y en la XIX?",
+        history=["¿Qué acuerdos hubo sobre blancos prioritarios en la XVIII?"],
+        weight=3,
+    ),
     Case("filtered", "protocolo de uso de la fuerza", filters={"session": ["XX"]}, weight=3),
     Case("empty", "", expect_message="vacía"),
     Case("whitespace", " \t\n  ", expect_message="vacía"),
@@ -132,16 +137,26 @@ class Server:
 
 
 @contextmanager
-def served(port: int | None = None, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
-           startup_timeout: float = 600.0) -> Iterator[Server]:
+def served(
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    startup_timeout: float = 600.0,
+) -> Iterator[Server]:
     """`acuerdos serve --port PORT` in a subprocess, on its default (loopback) host; stopped on exit."""
     port = port or free_port()
     folder = Path(tempfile.mkdtemp(prefix="acuerdos-soak-"))
     log = folder / "server.log"
     command = [sys.executable, "-m", "acuerdos", "serve", "--port", str(port), *extra_args]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
     server = Server(f"http://127.0.0.1:{port}", process.pid, log, process)
     try:
         _wait_until_ready(server, startup_timeout)
@@ -157,7 +172,9 @@ def _wait_until_ready(server: Server, timeout: float) -> None:
     with httpx.Client(timeout=5, trust_env=False) as client:
         while time.monotonic() < deadline:
             if server.process is not None and server.process.poll() is not None:
-                raise SoakError(f"the server exited with code {server.process.returncode}:\n{server.log_tail()}")
+                raise SoakError(
+                    f"the server exited with code {server.process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 if client.get(f"{server.url}{API}/queue/status").status_code == 200:
                     return
@@ -196,8 +213,12 @@ def ask(client, case: Case) -> Outcome:
         payload = json.dumps({"data": [case.question, case.history, case.filters, None]})  # ASCII: any text
         posted = client.post(f"{API}/call/ask", content=payload, headers={"content-type": "application/json"})
         if posted.status_code != 200:
-            return Outcome(case.kind, False, time.perf_counter() - started,
-                           f"POST {posted.status_code}: {posted.text[:200]}")
+            return Outcome(
+                case.kind,
+                False,
+                time.perf_counter() - started,
+                f"POST {posted.status_code}: {posted.text[:200]}",
+            )
         event_id = posted.json()["event_id"]
         event, data = _read_events(client, f"{API}/call/ask/{event_id}")
     except Exception as error:  # noqa: BLE001 - every failure is counted, none stops the soak
@@ -207,20 +228,25 @@ def ask(client, case: Case) -> Outcome:
     return Outcome(case.kind, ok, latency, detail, expected)
 
 
-def _read_events(client, path: str, chunk_pause: float = 0.0) -> tuple[str, Any]:
-    """The last event ('complete' or 'error') of a Gradio /call stream, and its data."""
-    event = ""
+def _read_events(client, path: str, pause: float = 0.0, chunk: int = 4096) -> tuple[str, Any]:
+    """The last event ('complete' or 'error') of a Gradio /call stream, and its data.
+
+    With `pause`, the stream is read `chunk` bytes at a time with a pause between reads: a slow reader.
+    """
+    event, buffer = "", b""
     with client.stream("GET", path) as response:
         if response.status_code != 200:
             return f"http {response.status_code}", None
-        lines = response.iter_lines()
-        for line in lines:
-            if chunk_pause:
-                time.sleep(chunk_pause)
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                return event, json.loads(line[5:].strip())
+        for data in response.iter_bytes(chunk if pause else None):
+            if pause:
+                time.sleep(pause)
+            buffer += data
+            *lines, buffer = buffer.split(b"\n")
+            for line in (raw.decode("utf-8").rstrip("\r") for raw in lines):
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    return event, json.loads(line[5:].strip())
     return event or "no event", None
 
 
@@ -234,8 +260,11 @@ def judge(case: Case, event: str, data: Any) -> tuple[bool, str, bool]:
     if event != "complete":
         return False, f"{event}: {str(data)[:200]}", False
     answer = data[0] if isinstance(data, list) and data else None
-    if not isinstance(answer, dict) or not isinstance(answer.get("answer"), str) \
-            or not isinstance(answer.get("results"), list):
+    if (
+        not isinstance(answer, dict)
+        or not isinstance(answer.get("answer"), str)
+        or not isinstance(answer.get("results"), list)
+    ):
         return False, f"not an answer: {str(data)[:200]}", False
     if case.expect_message and case.expect_message not in answer.get("message", ""):
         return False, f"message {answer.get('message')!r} lacks {case.expect_message!r}", False
@@ -269,7 +298,7 @@ def slow_reader(url: str, stop: threading.Event, results: list[dict[str, Any]]) 
             try:
                 posted = client.post(f"{API}/call/ask", json={"data": [case.question, None, None, None]})
                 event_id = posted.json()["event_id"]
-                event, data = _read_events(client, f"{API}/call/ask/{event_id}", chunk_pause=0.3)
+                event, data = _read_events(client, f"{API}/call/ask/{event_id}", pause=0.05)
                 ok = judge(case, event, data)[0]
                 detail = "" if ok else f"{event}: {str(data)[:200]}"
             except Exception as error:  # noqa: BLE001
@@ -279,8 +308,10 @@ def slow_reader(url: str, stop: threading.Event, results: list[dict[str, Any]]) 
 
 def _raw_request(url: str, method: str, path: str, body: bytes = b"") -> bytes:
     host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
-    head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     return head + body
 
 
@@ -296,16 +327,26 @@ def slow_sender(url: str, stop: threading.Event, results: list[dict[str, Any]]) 
                 for i in range(0, len(request), 8):
                     if stop.is_set():
                         break
-                    sock.sendall(request[i:i + 8])
+                    sock.sendall(request[i : i + 8])
                     time.sleep(0.15)
                 else:
                     reply = sock.recv(65536)
                     ok = reply.startswith(b"HTTP/1.1 200")
-                    results.append({"ok": ok, "seconds": round(time.perf_counter() - started, 2),
-                                    "detail": "" if ok else reply[:120].decode("latin-1")})
+                    results.append(
+                        {
+                            "ok": ok,
+                            "seconds": round(time.perf_counter() - started, 2),
+                            "detail": "" if ok else reply[:120].decode("latin-1"),
+                        }
+                    )
         except OSError as error:
-            results.append({"ok": False, "seconds": round(time.perf_counter() - started, 2),
-                            "detail": f"{type(error).__name__}: {error}"})
+            results.append(
+                {
+                    "ok": False,
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "detail": f"{type(error).__name__}: {error}",
+                }
+            )
 
 
 def disconnector(url: str, stop: threading.Event, counts: Counter) -> None:
@@ -318,8 +359,9 @@ def disconnector(url: str, stop: threading.Event, counts: Counter) -> None:
                 with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
                     sock.sendall(_raw_request(url, "POST", f"{API}/call/ask", body))
                 counts["closed right after sending the request"] += 1
-                event_id = client.post(f"{API}/call/ask", content=body,
-                                       headers={"content-type": "application/json"}).json()["event_id"]
+                event_id = client.post(
+                    f"{API}/call/ask", content=body, headers={"content-type": "application/json"}
+                ).json()["event_id"]
                 with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
                     sock.sendall(_raw_request(url, "GET", f"{API}/call/ask/{event_id}"))
                     sock.recv(1)
@@ -341,10 +383,28 @@ def monitor(url: str, pid: int | None, stop: threading.Event, samples: dict[str,
             rss = rss_mb(pid)
             if rss is not None:
                 samples["rss"].append(rss)
+                samples["rss_at"].append(time.perf_counter())
             stop.wait(0.25)
 
 
 # --------------------------------------------------------------------------- the soak
+def warm_up(url: str, threads: int = 4) -> list[Outcome]:
+    """Every case once on each of `threads` connections at the same time: lazy loading and per-thread
+    allocations happen here, so that growth measured after it is what the load itself keeps."""
+    outcomes: list[Outcome] = []
+
+    def run() -> None:
+        with _http_client(url) as client:
+            outcomes.extend(ask(client, case) for case in CASES)
+
+    workers = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=REQUEST_TIMEOUT * 2)
+    return outcomes
+
+
 def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -352,24 +412,34 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
-def run_soak(url: str, pid: int | None = None, clients: int = 32, seconds: float = 60.0, seed: int = 7,
-             queue_bound: int | None = None) -> dict[str, Any]:
+def run_soak(
+    url: str,
+    pid: int | None = None,
+    clients: int = 32,
+    seconds: float = 60.0,
+    seed: int = 7,
+    queue_bound: int | None = None,
+) -> dict[str, Any]:
     """Run the soak against a live server and return the figures (see the module docstring)."""
-    warm = _http_client(url)
     rss_ready = rss_mb(pid)
-    with warm:  # first requests load lazy parts of the model; the start RSS is taken after them
-        warm_ups = [ask(warm, CASES[0]), ask(warm, next(c for c in CASES if c.kind == "long"))]
+    warm_ups = warm_up(
+        url, threads=min(4, clients)
+    )  # the start RSS is taken after every kind of question has run concurrently
     rss_start = rss_mb(pid)
     stop, tally = threading.Event(), Tally()
-    samples: dict[str, list] = {"queue": [], "rss": []}
+    samples: dict[str, list] = {"queue": [], "rss": [], "rss_at": []}
     slow_reads: list[dict[str, Any]] = []
     slow_sends: list[dict[str, Any]] = []
     disconnects: Counter = Counter()
-    threads = [threading.Thread(target=normal_client, args=(url, seed + n, stop, tally), daemon=True)
-               for n in range(clients)]
-    threads += [threading.Thread(target=slow_reader, args=(url, stop, slow_reads), daemon=True),
-                threading.Thread(target=slow_sender, args=(url, stop, slow_sends), daemon=True),
-                threading.Thread(target=disconnector, args=(url, stop, disconnects), daemon=True)]
+    threads = [
+        threading.Thread(target=normal_client, args=(url, seed + n, stop, tally), daemon=True)
+        for n in range(clients)
+    ]
+    threads += [
+        threading.Thread(target=slow_reader, args=(url, stop, slow_reads), daemon=True),
+        threading.Thread(target=slow_sender, args=(url, stop, slow_sends), daemon=True),
+        threading.Thread(target=disconnector, args=(url, stop, disconnects), daemon=True),
+    ]
     watcher = threading.Thread(target=monitor, args=(url, pid, stop, samples), daemon=True)
     started = time.perf_counter()
     watcher.start()
@@ -395,6 +465,13 @@ def run_soak(url: str, pid: int | None = None, clients: int = 32, seconds: float
         row["errors"] += not o.ok
     rss_values = [v for v in (rss_start, *samples["rss"], rss_end) if v is not None]
     slow_failures = [r for r in slow_reads + slow_sends if not r["ok"]]
+    samples_of_errors = (
+        [f"{o.kind}: {o.detail}" for o in errors[:10]]
+        + [f"slow client: {r['detail']}" for r in slow_failures[:5]]
+        + [f"warm-up {o.kind}: {o.detail}" for o in warm_ups if not o.ok][:5]
+        + ([f"{hung} client threads still waiting at the end"] if hung else [])
+        + ([f"health check after the soak: {health.detail}"] if not health.ok else [])
+    )
     report = {
         "url": url,
         "clients": clients,
@@ -402,11 +479,8 @@ def run_soak(url: str, pid: int | None = None, clients: int = 32, seconds: float
         "requests": len(outcomes),
         "ok": sum(o.ok for o in outcomes),
         "expected_rejections": sum(o.expected_error for o in outcomes),
-        "errors": len(errors) + len(slow_failures) + hung + (not health.ok),
-        "error_samples": [f"{o.kind}: {o.detail}" for o in errors[:10]]
-        + [f"slow client: {r['detail']}" for r in slow_failures[:5]]
-        + ([f"{hung} client threads still waiting at the end"] if hung else [])
-        + ([f"health check after the soak: {health.detail}"] if not health.ok else []),
+        "errors": len(errors) + len(slow_failures) + hung + (not health.ok) + sum(not o.ok for o in warm_ups),
+        "error_samples": samples_of_errors,
         "throughput_rps": round(len(outcomes) / elapsed, 2) if elapsed else None,
         "latency_s": {
             "p50": _round(percentile(latencies, 0.50)),
@@ -415,14 +489,25 @@ def run_soak(url: str, pid: int | None = None, clients: int = 32, seconds: float
             "mean": _round(statistics.fmean(latencies) if latencies else None),
         },
         "by_kind": dict(sorted(by_kind.items())),
-        "queue": {"max_observed": max(samples["queue"], default=None), "bound": queue_bound,
-                  "samples": len(samples["queue"])},
-        "rss_mb": {"ready": rss_ready, "start": rss_start, "end": rss_end, "max": max(rss_values, default=None),
-                   "growth": round(rss_end - rss_start, 1) if rss_end is not None and rss_start is not None else None},
+        "queue": {
+            "max_observed": max(samples["queue"], default=None),
+            "bound": queue_bound,
+            "samples": len(samples["queue"]),
+        },
+        "rss_mb": {
+            "ready": rss_ready,
+            "start": rss_start,
+            "end": rss_end,
+            "max": max(rss_values, default=None),
+            "growth": round(rss_end - rss_start, 1)
+            if rss_end is not None and rss_start is not None
+            else None,
+        },
+        "rss_timeline_mb": _timeline(samples["rss_at"], samples["rss"], started, elapsed),
         "slow_reader": _summary(slow_reads),
         "slow_sender": _summary(slow_sends),
         "disconnects": dict(disconnects),
-        "warm_up_ok": all(o.ok for o in warm_ups),
+        "warm_up": {"requests": len(warm_ups), "ok": sum(o.ok for o in warm_ups)},
         "health_after": health.ok,
     }
     return report
@@ -432,9 +517,24 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def _timeline(
+    times: list[float], values: list[float], started: float, elapsed: float, points: int = 12
+) -> list[list[float]]:
+    """About `points` (seconds since the start, RSS) pairs spread over the soak: is memory flat?"""
+    step, out, next_at = max(elapsed / points, 1.0), [], 0.0
+    for at, value in zip(times, values, strict=False):
+        if at - started >= next_at:
+            out.append([round(at - started, 1), value])
+            next_at += step
+    return out
+
+
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"requests": len(results), "ok": sum(r["ok"] for r in results),
-            "max_s": max((r["seconds"] for r in results), default=None)}
+    return {
+        "requests": len(results),
+        "ok": sum(r["ok"] for r in results),
+        "max_s": max((r["seconds"] for r in results), default=None),
+    }
 
 
 def _queue_bound() -> int | None:
@@ -463,11 +563,18 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 @click.command("soak")
-@click.option("--clients", default=32, show_default=True, type=click.IntRange(1, 256),
-              help="Concurrent clients (besides one slow reader, one slow sender and one that disconnects).")
+@click.option(
+    "--clients",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Concurrent clients (besides one slow reader, one slow sender and one that disconnects).",
+)
 @click.option("--seconds", default=60.0, show_default=True, type=click.FloatRange(1, 3600))
 @click.option("--url", default=None, help="Soak a running server instead of starting one (RSS needs --pid).")
-@click.option("--pid", type=int, default=None, help="With --url: the server's process id, to measure its RSS.")
+@click.option(
+    "--pid", type=int, default=None, help="With --url: the server's process id, to measure its RSS."
+)
 @click.option("--port", type=int, default=None, help="Port for the server started here. Default: a free one.")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")

@@ -48,6 +48,8 @@ def read_sources(corpus_dir: Path) -> list[dict]:
     sources = data.get("source", [])
     if not isinstance(sources, list) or not sources:
         raise CorpusError(f"{manifest}: lists no [[source]] documents")
+    if not all(isinstance(source, dict) for source in sources):
+        raise CorpusError(f"{manifest}: every source must be a [[source]] table")
     return sources
 
 
@@ -69,9 +71,13 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 
 def _parse_source(corpus_dir: Path, source: dict, digest) -> tuple[list[Passage], list[Problem]]:
     label = corpus_dir / MANIFEST
-    missing = [key for key in REQUIRED_KEYS if not source.get(key)]
+    missing = [key for key in REQUIRED_KEYS if not source.get(key) or not isinstance(source[key], str)]
     if missing:
-        return [], [Problem(str(label), 0, f"source {source.get('key', '?')!r} lacks {', '.join(missing)}")]
+        return [], [Problem(str(label), 0, f"source {source.get('key', '?')!r} lacks text for {', '.join(missing)}")]
+    sections = source.get("sections", [])
+    if not isinstance(sections, list) or not all(isinstance(s, dict) and isinstance(s.get("starts"), str)
+                                                   for s in sections):
+        return [], [Problem(str(label), 0, f"source {source['key']!r}: every [[source.sections]] needs starts")]
     path = corpus_dir / source["file"]
     parser = PARSERS.get(source["format"])
     if parser is None:
@@ -82,6 +88,8 @@ def _parse_source(corpus_dir: Path, source: dict, digest) -> tuple[list[Passage]
         raw.decode("utf-8")
     except FileNotFoundError:
         return [], [Problem(str(path), 0, "file listed in sources.toml does not exist")]
+    except OSError as error:
+        return [], [Problem(str(path), 0, f"cannot be read: {error.strerror or error}")]
     except UnicodeDecodeError as error:
         return [], [Problem(str(path), 0, f"not UTF-8 (byte {error.start}); re-save the file as UTF-8")]
     digest.update(raw)

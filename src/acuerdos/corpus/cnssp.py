@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..records import Passage
-from .problems import Problem
+from .problems import Problem, text_lines
 from .spanish import MONTH_ABBREVIATIONS, MONTHS, fold, ordinal_word, roman_to_int, state_name
 
 FIELDS = 6
@@ -83,7 +83,7 @@ def _read_rows(path: Path, text: str) -> tuple[list[_Row], list[Problem]]:
     rows: list[_Row] = []
     problems: list[Problem] = []
     previous_session = ""
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(text_lines(text), start=1):
         if not line.strip() or line.startswith(_HEADER_STARTS):
             continue
         cells = line.split("\t")

@@ -21,3 +21,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.severity}: {self.message}"
+
+
+def text_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: only \n ends a line (str.splitlines also breaks at form feeds)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..records import Passage
-from .problems import Problem
+from .problems import Problem, text_lines
 
 _BULLET = re.compile(r"^\s*[•\-\*·]\s+")
 _ORDINAL = re.compile(r"^(First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth)\s*:")
@@ -35,9 +35,11 @@ def read_blocks(text: str) -> list[_Block]:
             blocks.append(_Block(start, " ".join(" ".join(paragraph).split()), bullet=False))
             paragraph.clear()
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             flush()
+        elif _BULLET.match(line) and not _BULLET.sub("", line).strip():
+            flush()  # a bullet with no words is a blank line
         elif _BULLET.match(line):
             flush()
             blocks.append(_Block(number, " ".join(_BULLET.sub("", line).split()), bullet=True))
