@@ -284,12 +284,14 @@ def serve(host, port, share, no_rebuild, model):
 
 
 def _register_commands() -> None:
+    from .bench import bench_command
     from .cli_threads import thread_command, threads_command
     from .soak import soak_command
 
     cli.add_command(thread_command, "thread")
     cli.add_command(threads_command, "threads")
     cli.add_command(soak_command, "soak")
+    cli.add_command(bench_command, "bench")
 
 
 _register_commands()

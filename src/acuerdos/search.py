@@ -14,6 +14,9 @@ from .corpus.spanish import roman_to_int
 from .lexical import Glossary, LexicalIndex, tokenize
 
 
+APPROXIMATE_CANDIDATES = 1000
+
+
 @dataclass(frozen=True)
 class Settings:
     """The levers of ranking. The defaults are the measured best (docs/quality.md)."""
@@ -154,7 +157,9 @@ class Searcher:
 
     def _view_scores(self, faiss_index, query: np.ndarray, translations: bool) -> np.ndarray:
         count = faiss_index.ntotal
-        similarities, ids = faiss_index.search(query, count)
+        # An exact index scores everything; an approximate one only its best candidates (the rest get -1).
+        wanted = count if self.index.manifest.get("faiss_factory") == "Flat" else min(count, APPROXIMATE_CANDIDATES)
+        similarities, ids = faiss_index.search(query, wanted)
         scores = np.full(count, -1.0, dtype=np.float32)
         valid = ids[0] >= 0
         scores[ids[0][valid]] = similarities[0][valid]
