@@ -4,6 +4,7 @@ own assets, feedback that keeps only what it says, and bounded per-request state
 from __future__ import annotations
 
 import inspect
+import time
 import ipaddress
 import json
 import re
@@ -32,6 +33,9 @@ def test_serve_binds_loopback_by_default_and_shares_nothing(served_app):
     for connection in connections:  # no share tunnel, no telemetry: any peer is on this machine
         if connection.raddr:
             assert ipaddress.ip_address(connection.raddr.ip).is_loopback, connection
+    deadline = time.monotonic() + 15  # the page answers a moment before the line is printed
+    while "acuerdos: serving on" not in served_app.log_tail(200) and time.monotonic() < deadline:
+        time.sleep(0.2)
     log = served_app.log_tail(200)
     assert "acuerdos: serving on http://127.0.0.1:" in log
     assert "public link" not in log and "gradio.live" not in log
