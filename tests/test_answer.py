@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from acuerdos.answer import (MAX_QUESTION_CHARS, clean_question, compose, detect_language, split_sentences,
-                             supporting_sentence)
+from acuerdos.answer import (
+    MAX_QUESTION_CHARS,
+    clean_question,
+    compose,
+    detect_language,
+    split_sentences,
+    supporting_sentence,
+)
 from acuerdos.records import Hit
 
 

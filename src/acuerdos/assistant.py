@@ -17,8 +17,8 @@ from .embed import Encoder
 from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from .filters import parse_filters
 from .index import Index, build_index, check_fresh, load_index
-from .records import Answer, Hit
 from .lexical import Glossary
+from .records import Answer, Hit
 from .search import Evidence, Scored, Searcher, Settings
 from .translate import translations
 

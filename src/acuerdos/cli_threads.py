@@ -7,7 +7,6 @@ embedding model: threads are computed from the stored vectors.
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 
 import click

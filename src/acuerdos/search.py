@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .corpus.spanish import roman_to_int
 from .embed import Encoder
 from .filters import Filters, question_metadata
 from .index import Index
-from .corpus.spanish import roman_to_int
 from .lexical import Glossary, LexicalIndex, tokenize
-
 
 APPROXIMATE_CANDIDATES = 1000
 

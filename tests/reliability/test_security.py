@@ -4,11 +4,11 @@ own assets, feedback that keeps only what it says, and bounded per-request state
 from __future__ import annotations
 
 import inspect
-import time
 import ipaddress
 import json
 import re
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
