@@ -153,10 +153,24 @@ class QuestionMetadata:
         return sum(checks) / len(checks) if checks else 0.0
 
 
-def question_metadata(question: str, passages: list[Passage]) -> QuestionMetadata:
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What question metadata is matched against: computed once per index, not per question."""
+
+    sessions: frozenset[str]
+    places: tuple[str, ...]  # folded city and state names
+
+    @classmethod
+    def of(cls, passages: list[Passage]) -> CorpusFacts:
+        places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
+        return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)))
+
+
+def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
+    facts = facts or CorpusFacts.of(passages)
     text = fold(question)
     meta = QuestionMetadata()
-    known_sessions = {p.session for p in passages if p.session}
+    known_sessions = facts.sessions
     for match in [*_ROMAN_SESSION.finditer(text), *_SESSION_AFTER.finditer(text)]:
         token = match.group(1)
         try:
@@ -179,10 +193,7 @@ def question_metadata(question: str, passages: list[Passage]) -> QuestionMetadat
     meta.years = {int(y) for y in _YEAR.findall(text)}
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {_ENGLISH_MONTHS[w] for w in words if w in _ENGLISH_MONTHS}
-    for passage in passages:
-        for part in (passage.city, passage.state):
-            if part and len(part) > 3 and re.search(rf"\b{re.escape(fold(part))}\b", text):
-                meta.places.add(fold(part))
+    meta.places = {place for place in facts.places if re.search(rf"\b{re.escape(place)}\b", text)}
     for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text)]:
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])

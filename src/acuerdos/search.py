@@ -9,7 +9,7 @@ import numpy as np
 
 from .corpus.spanish import roman_to_int
 from .embed import Encoder
-from .filters import Filters, question_metadata
+from .filters import CorpusFacts, Filters, question_metadata
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 
@@ -76,6 +76,8 @@ class Searcher:
         self.lexical = LexicalIndex(_lexical_documents(index, translations=True), glossary)
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
         self.known_words = _known_words(index)
+        self.facts = CorpusFacts.of(index.passages)
+        self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
                history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
@@ -120,9 +122,9 @@ class Searcher:
             weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
         if settings.metadata:
-            meta = question_metadata(question, passages)
+            meta = question_metadata(question, passages, self.facts)
             if settings.history and history:
-                meta = meta.or_else(question_metadata(history[-1], passages))
+                meta = meta.or_else(question_metadata(history[-1], passages, self.facts))
             if meta:
                 fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
@@ -145,7 +147,7 @@ class Searcher:
 
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention."""
-        covered = {str(p.year) for p in self.index.passages if p.year} | {p.session for p in self.index.passages}
+        covered = self.covered_periods
         named = _YEAR_OR_ROMAN.findall(question)
         return [n for n in named if n not in covered and _is_period(n) and not any(n in t for t in texts)]
 
