@@ -96,7 +96,7 @@ def _year(value: Any) -> int | None:
 # --- metadata named in the question --------------------------------------------------------
 
 _ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|session|sesion)")
-_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)?\s+(?:asamblea|plenar|session|sesion|meeting)")
+_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?|\s+)(?:asamblea|plenar|session|sesion|meeting)")
 _SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|session|sesion)\s+(?:plenaria\s+)?([ivxl]+|\d{1,2})\b")
 _STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
@@ -126,16 +126,23 @@ class QuestionMetadata:
     months: set[int] = field(default_factory=set)
     places: set[str] = field(default_factory=set)
     points: set[int] = field(default_factory=set)  # "his second point", "el acuerdo quinto"
+    bodies: set[str] = field(default_factory=set)  # "the Council", "la Conferencia": cut out, not boosted
+    step: int = 0  # "la asamblea siguiente" +1, "the previous session" -1: relative to the conversation
+    spans: list[tuple[int, int]] = field(default_factory=list)  # where the question names all this
 
     def __bool__(self) -> bool:
-        return bool(self.sessions or self.years or self.months or self.places or self.points)
+        return bool(self.sessions or self.years or self.months or self.places or self.points or self.bodies)
 
     def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
         """A follow-up keeps what the earlier question named unless it names something else."""
+        if self.step and earlier.sessions:
+            sessions = {_step_session(s, self.step) for s in earlier.sessions}
+            return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
+                                    self.bodies or earlier.bodies)
         if self.sessions or self.years or self.months:
             return self
         return QuestionMetadata(earlier.sessions, earlier.years, earlier.months,
-                                self.places or earlier.places, self.points)
+                                self.places or earlier.places, self.points, self.bodies or earlier.bodies)
 
     def matches(self, passage: Passage) -> float:
         """The share of the named metadata this passage agrees with (0 when nothing is named)."""
@@ -152,6 +159,27 @@ class QuestionMetadata:
             checks.append(_point_number(passage) in self.points)
         return sum(checks) / len(checks) if checks else 0.0
 
+    def without(self, question: str) -> str:
+        """The question with the metadata it names cut out: what is left is what it asks about."""
+        if not self.spans or len(fold(question)) != len(question):
+            return question
+        kept, start = [], 0
+        for begin, end in sorted(self.spans):
+            if begin >= start:
+                kept.append(question[start:begin])
+                start = end
+            else:
+                start = max(start, end)
+        kept.append(question[start:])
+        return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def _step_session(roman: str, step: int) -> str:
+    try:
+        return int_to_roman(roman_to_int(roman) + step)
+    except ValueError:
+        return ""
+
 
 @dataclass(frozen=True)
 class CorpusFacts:
@@ -159,11 +187,33 @@ class CorpusFacts:
 
     sessions: frozenset[str]
     places: tuple[str, ...]  # folded city and state names
+    bodies: tuple[tuple[str, tuple[re.Pattern, ...]], ...] = ()  # each issuing body, and how a question names it
+    years: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, passages: list[Passage]) -> CorpusFacts:
         places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
-        return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)))
+        bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages}))
+        return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)), bodies,
+                   frozenset(p.year for p in passages if p.year))
+
+
+# How questions name the issuing bodies, besides their full names. A new body needs no entry here:
+# its full name (as in corpus/sources.toml) is always recognised.
+BODY_ALIASES = {
+    "conferencia nacional de secretarios de seguridad publica": [
+        "cnssp", "conferencia nacional de secretarios", "secretaries'? conference", "conference of secretaries",
+        "national conference of (?:public )?security secretaries", "(?:la|esta) conferencia(?: nacional)?",
+        "the conference", "asamblea plenaria", "plenary assembly", "plenary"],
+    "consejo nacional de seguridad publica": [
+        "cnsp", "national public security council", "national security council", "national council",
+        "consejo nacional", "(?:el|del) consejo", "(?:the )?council(?:'s)?"],
+}
+
+
+def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
+    names = [re.escape(fold(body)), *BODY_ALIASES.get(fold(body), [])]
+    return tuple(re.compile(rf"\b{name}(?!\w)") for name in names)
 
 
 def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
@@ -197,7 +247,44 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text)]:
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])
+    meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
+    step = _RELATIVE_SESSION.search(text)
+    if step:
+        meta.step = 1 if step.group("next") or step.group("next2") else -1
+    meta.spans = _metadata_spans(text, facts, meta)
     return meta
+
+
+_SESSION_WORDS = r"(?:asambleas?|plenarias?|plenary|assembly|sessions?|sesion(?:es)?|meetings?|reunion|ordinarias?|ordinary)"
+_RELATIVE_SESSION = re.compile(
+    rf"\b(?:(?P<next>siguiente|proxima|posterior|next|following|subsequent|later)\s+{_SESSION_WORDS}"
+    rf"|{_SESSION_WORDS}\s+(?:(?P<next2>siguiente|posterior)|anterior|previa)"
+    rf"|(?:previous|prior|preceding|anterior)\s+{_SESSION_WORDS})\b")
+_SESSION_SPAN = re.compile(
+    rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SPANISH_ORDINALS)})\s+(?:\w+\s+)?)?"
+    rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?")
+_YEAR_SPAN = re.compile(r"\b(?:(?:en|in|de|of|during)\s+)?(20[12]\d)\b")
+_MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *_ENGLISH_MONTHS])})\b")
+
+
+def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> list[tuple[int, int]]:
+    """Where the question names a session, year or month of the corpus, a venue, or who speaks.
+
+    A session or year the corpus does not have is kept: "the 21st plenary" is what is asked about.
+    """
+    spans = [m.span() for m in _SESSION_SPAN.finditer(text)] if meta.sessions else []
+    spans += [m.span() for m in _YEAR_SPAN.finditer(text) if int(m.group(1)) in facts.years]
+    spans += [m.span() for m in _MONTH_SPAN.finditer(text)]
+    # Only the body named first is who speaks; one named after it is what is asked about
+    # ("How did the secretaries' conference follow up on the Council's agreements?").
+    bodies = [m.span() for _, patterns in facts.bodies for pattern in patterns for m in pattern.finditer(text)]
+    if bodies:
+        first = min(bodies)
+        spans += [span for span in bodies if span[0] < first[1]]
+    # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
+    places = [re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b") for place in facts.places]
+    spans += [m.span() for pattern in places for m in pattern.finditer(text)]
+    return [span for span in spans if span[1] > span[0]]
 
 
 def _point_number(passage: Passage) -> int | None:

@@ -9,11 +9,12 @@ import numpy as np
 
 from .corpus.spanish import roman_to_int
 from .embed import Encoder
-from .filters import CorpusFacts, Filters, question_metadata
+from .filters import CorpusFacts, Filters, QuestionMetadata, question_metadata
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 
 APPROXIMATE_CANDIDATES = 1000
+MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, the whole question is searched
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Settings:
     second_weight: float = 0.5
     followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
+    content_query: bool = True  # search for what the question asks about, its metadata cut out
+    content_weight: float = 0.5  # share of the dense score that comes from that content query
 
 
 @dataclass
@@ -90,10 +93,16 @@ class Searcher:
             if not (is_follow_up(question) or weak_alone):
                 history, alone = None, None
         timings: dict[str, float] = {}
-        context = _with_history(question, history) if settings.history else question
+        turns = [*conversation(history), question] if settings.history else [question]
+        context = " ".join(turns)
+        content = self._content(turns) if settings.content_query else context
 
         started = time.perf_counter()
         dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
+        ranking_dense = dense
+        if settings.dense and content != context and settings.content_weight:
+            weight = settings.content_weight
+            ranking_dense = (1 - weight) * dense + weight * self._dense_scores(content, settings.translations)
         timings["dense"] = time.perf_counter() - started
 
         if settings.dense and settings.second_encoder and self.second is not None:
@@ -106,14 +115,14 @@ class Searcher:
 
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
-        lexical = (lexical_index.scores(context, expand=settings.glossary) if settings.lexical
+        lexical = (lexical_index.scores(content, expand=settings.glossary) if settings.lexical
                    else np.zeros(len(passages), np.float32))
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
         fused = np.zeros(len(passages), np.float32)
         if settings.dense:
-            fused += zscore(dense)
+            fused += zscore(ranking_dense)
             if alone is not None and settings.followup_weight:
                 fused += settings.followup_weight * zscore(alone)
         if second is not None:
@@ -122,9 +131,7 @@ class Searcher:
             weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
         if settings.metadata:
-            meta = question_metadata(question, passages, self.facts)
-            if settings.history and history:
-                meta = meta.or_else(question_metadata(history[-1], passages, self.facts))
+            meta = self._metadata(turns)
             if meta:
                 fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
@@ -133,12 +140,24 @@ class Searcher:
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
         return SearchResult(scored, self._evidence(question, history, scored, settings), timings)
 
+    def _metadata(self, turns: list[str]) -> QuestionMetadata:
+        """What the question names, or else what the conversation before it named."""
+        meta = QuestionMetadata()
+        for turn in turns:
+            meta = question_metadata(turn, self.index.passages, self.facts).or_else(meta)
+        return meta
+
+    def _content(self, turns: list[str]) -> str:
+        """The conversation with the sessions, dates, places and bodies it names cut out."""
+        content = " ".join(question_metadata(t, self.index.passages, self.facts).without(t) for t in turns)
+        return content if len(tokenize(content, drop_boilerplate=True)) >= MIN_CONTENT_WORDS else " ".join(turns)
+
     def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
                   settings: Settings) -> Evidence:
         dense = max((s.dense for s in scored[:3]), default=0.0)
         if history and settings.history and settings.dense:
             # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
-            dense = max(dense, float(self._dense_scores(history[-1], settings.translations).max()))
+            dense = max(dense, float(self._dense_scores(" ".join(conversation(history)), settings.translations).max()))
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
@@ -236,8 +255,11 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
 
 
-def _with_history(question: str, history: list[str] | None) -> str:
-    """A follow-up is read together with the question before it."""
-    if not history:
-        return question
-    return f"{history[-1]} {question}"
+def conversation(history: list[str] | None) -> list[str]:
+    """The earlier questions a follow-up leans on: back to the last self-contained one, at most three."""
+    earlier: list[str] = []
+    for turn in reversed((history or [])[-3:]):
+        earlier.insert(0, turn)
+        if not is_follow_up(turn):
+            break
+    return earlier
