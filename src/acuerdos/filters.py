@@ -277,10 +277,10 @@ def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> li
     spans += [m.span() for m in _MONTH_SPAN.finditer(text)]
     # Only the body named first is who speaks; one named after it is what is asked about
     # ("How did the secretaries' conference follow up on the Council's agreements?").
-    bodies = [m.span() for _, patterns in facts.bodies for pattern in patterns for m in pattern.finditer(text)]
-    if bodies:
-        first = min(bodies)
-        spans += [span for span in bodies if span[0] < first[1]]
+    named = [[m.span() for pattern in patterns for m in pattern.finditer(text)] for _, patterns in facts.bodies]
+    named = [body_spans for body_spans in named if body_spans]
+    if named:
+        spans += min(named, key=min)
     # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
     places = [re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b") for place in facts.places]
     spans += [m.span() for pattern in places for m in pattern.finditer(text)]

@@ -55,6 +55,7 @@ class Evidence:
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
     missing_quantity: bool = False  # asks "how many" but no top passage states a number
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
+    unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
 
 
 @dataclass
@@ -161,8 +162,10 @@ class Searcher:
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
+        words = tokenize(question, drop_boilerplate=True)
+        unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         return Evidence(dense, lexical, unknown_names(question, self.known_words), missing_quantity,
-                        self._out_of_range(question, texts))
+                        self._out_of_range(question, texts), unknown_share)
 
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention."""

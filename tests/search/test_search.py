@@ -57,3 +57,51 @@ def test_question_metadata(real_corpus, question, sessions, years, places):
 
 def test_ordinal_points(real_corpus):
     assert question_metadata("What was his second point?", real_corpus.passages).points == {2}
+
+
+@pytest.mark.parametrize("question, asks_about, sessions", [
+    ("¿Qué se acordó sobre el Informe Policial Homologado en la sesión 40 del Consejo Nacional?",
+     "¿Qué se acordó sobre el Informe Policial Homologado en la ?", {"XL"}),
+    ("What has the secretaries' conference said about pretrial detention?",
+     "What has the said about pretrial detention?", set()),
+    # The body named second is the topic, not the speaker, so it stays.
+    ("How did the secretaries' conference follow up on National Public Security Council agreements?",
+     "How did the follow up on National Public Security Council agreements?", set()),
+    # A session the corpus does not have is what the question asks about: "21st" stays.
+    ("Which state will host the 21st plenary of the conference?",
+     "Which state will host the 21st of ?", set()),
+    # "de Michoacán" is the topic; "en Morelia" is a venue.
+    ("modelo policial de Michoacán presentado en Morelia en 2017", "modelo policial de Michoacán presentado", set()),
+])
+def test_metadata_is_cut_out_of_the_content_query(real_corpus, question, asks_about, sessions):
+    meta = question_metadata(question, real_corpus.passages)
+    assert meta.without(question) == asks_about
+    assert meta.sessions == sessions
+
+
+def test_bodies_are_recognised_in_either_language(real_corpus):
+    council, conference = "Consejo Nacional de Seguridad Pública", "Conferencia Nacional de Secretarios de Seguridad Pública"
+    assert question_metadata("the Council's 40th session", real_corpus.passages).bodies == {council}
+    assert question_metadata("¿Qué dijo el Consejo?", real_corpus.passages).bodies == {council}
+    assert question_metadata("¿Qué acordó la CNSSP?", real_corpus.passages).bodies == {conference}
+    assert question_metadata("what did the plenary agree", real_corpus.passages).bodies == {conference}
+
+
+@pytest.mark.parametrize("follow_up, sessions", [
+    ("¿Y qué pasó con ese protocolo en la asamblea siguiente?", {"XX"}),
+    ("And at the previous session?", {"XVIII"}),
+    ("And what did they do next?", {"XIX"}),  # no session word: nothing relative, the XIX carries over
+])
+def test_relative_sessions_count_from_the_conversation(real_corpus, follow_up, sessions):
+    earlier = question_metadata("¿Qué se aprobó sobre el uso de la fuerza en la XIX Asamblea?", real_corpus.passages)
+    assert question_metadata(follow_up, real_corpus.passages).or_else(earlier).sessions == sessions
+
+
+def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
+    from acuerdos.search import conversation
+
+    history = ["¿Qué se acordó sobre Plataforma México?", "What did the Council agree about private security?",
+               "And what did the CNSSP do about it later?"]
+    assert conversation(history) == history[1:]
+    assert conversation(history[:2]) == history[1:2]
+    assert conversation([]) == []
