@@ -127,22 +127,24 @@ class QuestionMetadata:
     places: set[str] = field(default_factory=set)
     points: set[int] = field(default_factory=set)  # "his second point", "el acuerdo quinto"
     bodies: set[str] = field(default_factory=set)  # "the Council", "la Conferencia": cut out, not boosted
+    speakers: set[str] = field(default_factory=set)  # "¿Qué advirtió Peña Nieto …?"
     step: int = 0  # "la asamblea siguiente" +1, "the previous session" -1: relative to the conversation
     spans: list[tuple[int, int]] = field(default_factory=list)  # where the question names all this
 
     def __bool__(self) -> bool:
-        return bool(self.sessions or self.years or self.months or self.places or self.points or self.bodies)
+        return bool(self.sessions or self.years or self.months or self.places or self.points or self.bodies
+                    or self.speakers)
 
     def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
         """A follow-up keeps what the earlier question named unless it names something else."""
         if self.step and earlier.sessions:
             sessions = {_step_session(s, self.step) for s in earlier.sessions}
             return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
-                                    self.bodies or earlier.bodies)
+                                    self.bodies or earlier.bodies, self.speakers or earlier.speakers)
         if self.sessions or self.years or self.months:
             return self
-        return QuestionMetadata(earlier.sessions, earlier.years, earlier.months,
-                                self.places or earlier.places, self.points, self.bodies or earlier.bodies)
+        return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
+                                self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
 
     def matches(self, passage: Passage) -> float:
         """The share of the named metadata this passage agrees with (0 when nothing is named)."""
@@ -157,6 +159,8 @@ class QuestionMetadata:
             checks.append(any(p in fold(passage.place) for p in self.places))
         if self.points:
             checks.append(_point_number(passage) in self.points)
+        if self.speakers:
+            checks.append(passage.speaker in self.speakers)
         return sum(checks) / len(checks) if checks else 0.0
 
     def without(self, question: str) -> str:
@@ -189,13 +193,15 @@ class CorpusFacts:
     places: tuple[str, ...]  # folded city and state names
     bodies: tuple[tuple[str, tuple[re.Pattern, ...]], ...] = ()  # each issuing body, and how a question names it
     years: frozenset[int] = frozenset()
+    speakers: tuple[tuple[str, re.Pattern], ...] = ()  # each speaker, and how a question names them
 
     @classmethod
     def of(cls, passages: list[Passage]) -> CorpusFacts:
         places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
         bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages}))
+        speakers = tuple((name, _speaker_pattern(name)) for name in sorted({p.speaker for p in passages} - {""}))
         return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)), bodies,
-                   frozenset(p.year for p in passages if p.year))
+                   frozenset(p.year for p in passages if p.year), speakers)
 
 
 # How questions name the issuing bodies, besides their full names. A new body needs no entry here:
@@ -209,6 +215,12 @@ BODY_ALIASES = {
         "cnsp", "national public security council", "national security council", "national council",
         "consejo nacional", "(?:el|del) consejo", "(?:the )?council(?:'s)?"],
 }
+
+
+def _speaker_pattern(name: str) -> re.Pattern:
+    """Two or more words of the name in a row: "Peña Nieto", "Renato Sales", "Miguel Ángel Osorio Chong"."""
+    words = "|".join(re.escape(word) for word in fold(name).split())
+    return re.compile(rf"\b(?:{words})(?:\s+(?:{words}))+\b")
 
 
 def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
@@ -248,6 +260,7 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])
     meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
+    meta.speakers = {name for name, pattern in facts.speakers if pattern.search(text)}
     step = _RELATIVE_SESSION.search(text)
     if step:
         meta.step = 1 if step.group("next") or step.group("next2") else -1
@@ -281,6 +294,7 @@ def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> li
     named = [body_spans for body_spans in named if body_spans]
     if named:
         spans += min(named, key=min)
+    spans += [m.span() for _, pattern in facts.speakers for m in pattern.finditer(text)]
     # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
     places = [re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b") for place in facts.places]
     spans += [m.span() for pattern in places for m in pattern.finditer(text)]

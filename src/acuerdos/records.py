@@ -20,6 +20,7 @@ class Passage:
     line: int
     title: str = ""
     section: str = ""  # report section, e.g. "approved agreements"
+    speaker: str = ""  # who speaks in a report section, e.g. "Enrique Peña Nieto"
     session: str = ""  # roman numeral, e.g. "XX"
     session_number: int | None = None
     date_start: str = ""  # ISO 8601

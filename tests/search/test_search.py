@@ -105,3 +105,14 @@ def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
     assert conversation(history) == history[1:]
     assert conversation(history[:2]) == history[1:2]
     assert conversation([]) == []
+
+
+def test_speakers_are_read_from_the_question_and_cut_from_the_content(real_corpus):
+    meta = question_metadata("¿Qué advirtió Peña Nieto sobre los errores en las detenciones?", real_corpus.passages)
+    assert meta.speakers == {"Enrique Peña Nieto"}
+    assert meta.without("¿Qué advirtió Peña Nieto sobre los errores en las detenciones?") == \
+        "¿Qué advirtió sobre los errores en las detenciones?"
+    assert question_metadata("Osorio Chong's remarks", real_corpus.passages).speakers == {"Miguel Ángel Osorio Chong"}
+    assert question_metadata("sales of stolen cars", real_corpus.passages).speakers == set()
+    speeches = {p.speaker for p in real_corpus.passages if p.source == "cnsp40"}
+    assert speeches == {"", "Enrique Peña Nieto", "Miguel Ángel Osorio Chong", "Renato Sales Heredia"}

@@ -108,6 +108,7 @@ def _to_passage(path: Path, source: dict, block: _Block, position: int, section:
         file=path.name,
         line=block.line,
         section=", ".join(p for p in (section.get("name", ""), point) if p),
+        speaker=str(section.get("speaker", "")),
         session=source.get("session", ""),
         session_number=source.get("session_number"),
         date_start=source.get("date", ""),
