@@ -12,9 +12,13 @@ EVAL = PROJECT / "tests" / "eval"
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi", "followup", "unanswerable"}
 
 
+def read(name: str) -> list[dict]:
+    return [json.loads(line) for line in (EVAL / name).read_text(encoding="utf-8").splitlines() if line]
+
+
 @pytest.fixture(scope="module")
 def questions():
-    return [json.loads(line) for line in (EVAL / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return read("dev.jsonl")
 
 
 def test_dev_set_shape(questions):
@@ -41,6 +45,19 @@ def test_every_gold_string_is_in_exactly_one_passage(questions, real_corpus):
         for gold in q["gold"]:
             owners = [t for t in texts if gold in t]
             assert len(owners) == 1, (q["id"], gold, len(owners))
+
+
+def test_the_fresh_set_is_shaped_like_the_dev_set_and_its_gold_is_unique(real_corpus):
+    """fresh.jsonl was written blind, after all tuning, and is never tuned on (docs/quality.md)."""
+    fresh = read("fresh.jsonl")
+    assert {q["split"] for q in fresh} == {"fresh"}
+    assert set(Counter(q["kind"] for q in fresh)) == KINDS
+    assert not {q["id"] for q in fresh} & {q["id"] for q in read("dev.jsonl")}
+    texts = [p.text for p in real_corpus.passages]
+    for q in fresh:
+        assert q["gold"] or q["kind"] == "unanswerable"
+        for gold in q["gold"]:
+            assert sum(gold in t for t in texts) == 1, (q["id"], gold)
 
 
 def test_every_thread_member_is_in_exactly_one_passage(real_corpus):
