@@ -14,7 +14,8 @@ from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 
 APPROXIMATE_CANDIDATES = 1000
-MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, the whole question is searched
+MIN_CONTENT_WORDS = 3
+NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest  # with less left once the metadata is cut out, the whole question is searched
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,15 @@ class Searcher:
         missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
-        return Evidence(dense, lexical, unknown_names(question, self.known_words), missing_quantity,
-                        self._out_of_range(question, texts), unknown_share)
+        names = unknown_names(question, self.known_words)
+        if names and scored and settings.dense:
+            names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
+        return Evidence(dense, lexical, names, missing_quantity, self._out_of_range(question, texts), unknown_share)
+
+    def _is_about(self, name: str, position: int, settings: Settings) -> bool:
+        """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
+        closeness = self._dense_scores(name, settings.translations)
+        return int((closeness > closeness[position]).sum()) < NAME_NEIGHBOURS
 
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention."""
