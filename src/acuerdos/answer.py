@@ -107,9 +107,13 @@ def supporting_sentence(text: str, question: str) -> str:
     return max(sentences, key=overlap)
 
 
+# Phrases only: "trayectoria" alone is a career ("agentes por su trayectoria"), "progress" alone a
+# status report ("which registry did they report progress on?").
 _EVOLUTION = re.compile(
-    r"evolucion|evolucionó|evolucionado|a lo largo|con el tiempo|cronolog|historia de|trayectoria"
-    r"|evolv|progress|over time|timeline|developed|history of|over the sessions", re.IGNORECASE)
+    r"evoluci[oó]n|evolucion[oó]|evolucionado|a lo largo de|con el tiempo|cronolog|historia de"
+    r"|trayectoria (?:del?|de la) (?:tema|acuerdo|proyecto|protocolo|modelo)"
+    r"|evolv|how (?:did|has|have) .{3,80} progress(?:ed)?\b|over time|timeline|how (?:did|has|have) .{3,80} developed"
+    r"|history of|over the sessions|across the sessions|a trav[eé]s de las sesiones", re.IGNORECASE)
 
 
 def asks_evolution(question: str) -> bool:

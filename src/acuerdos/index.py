@@ -6,6 +6,7 @@ Layout of embeddings/:
     build-<id>/passages.jsonl the passages, in order
     build-<id>/documents.jsonl what was embedded: each passage's text, then its translation
                               (a second "view" used only for matching across languages)
+    build-<id>/vocabulary.json, vocabulary.npy   the documents' words and their vectors (word bridges)
 
 A build writes a new build directory, then replaces manifest.json in one rename: a build
 killed at any point leaves the previous index whole. Old build directories are removed after.
@@ -19,7 +20,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -32,15 +33,18 @@ from .embed import Encoder, passage_document
 from .errors import IndexFileError, StaleIndexError
 from .model import file_sha256
 from .records import Passage
+from .vocabulary import Vocabulary, corpus_words
 
 T = TypeVar("T")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vocabulary files
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
 SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
-FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE)
+VOCABULARY_WORDS = "vocabulary.json"
+VOCABULARY_VECTORS = "vocabulary.npy"
+FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
 
 
@@ -61,6 +65,7 @@ class Index:
     directory: Path
     documents: list[Document]
     second_index: Any = None
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary([], np.zeros((0, 0), np.float32)))
 
     @property
     def views(self) -> int:
@@ -113,6 +118,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     factory = choose_factory(len(vectors))
     faiss_index = _faiss_index(vectors, factory)
     second_index = _faiss_index(second.encode_passages(texts), factory) if second else None
+    words = corpus_words(texts)
+    vocabulary = Vocabulary(words, encoder.encode_queries(words) if words else np.zeros((0, vectors.shape[1]), np.float32))
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))
@@ -120,6 +127,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         faiss.write_index(second_index, str(build / SECOND_INDEX_FILE))
     _write_jsonl(build / PASSAGES_FILE, [p.to_dict() for p in corpus.passages])
     _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
+    (build / VOCABULARY_WORDS).write_text(json.dumps(vocabulary.words, ensure_ascii=False), encoding="utf-8")
+    np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
     manifest = {
         "format_version": FORMAT_VERSION,
         "build": "",
@@ -144,7 +153,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
-    return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index)
+    return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary)
 
 
 def _files(with_second: bool) -> tuple[str, ...]:
@@ -210,7 +219,18 @@ def load_index(directory: Path) -> Index:
         raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
     if second_index is not None and second_index.ntotal != faiss_index.ntotal:
         raise IndexFileError(f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
-    return Index(passages, faiss_index, manifest, directory, documents, second_index)
+    return Index(passages, faiss_index, manifest, directory, documents, second_index, _read_vocabulary(build))
+
+
+def _read_vocabulary(build: Path) -> Vocabulary:
+    try:
+        words = json.loads((build / VOCABULARY_WORDS).read_text(encoding="utf-8"))
+        vectors = np.load(build / VOCABULARY_VECTORS, allow_pickle=False)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OSError) as error:
+        raise IndexFileError(f"{build} has an unreadable vocabulary: {error}") from None
+    if not isinstance(words, list) or len(words) != len(vectors) or (len(words) and vectors.ndim != 2):
+        raise IndexFileError(f"{build} has {len(words)} vocabulary words for {len(vectors)} vectors")
+    return Vocabulary([str(w) for w in words], vectors.astype(np.float32, copy=False))
 
 
 def _read_faiss(path: Path) -> Any:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .corpus.spanish import fold
 
-_WORD = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"[a-z0-9]+")
 _DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
 _PLURAL_CODE = re.compile(r"(?<=\d)s\b")  # "C4s" is the plural of "C4"
 
@@ -38,7 +38,7 @@ def _stemmers():
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     # Both stemmers, in a fixed order, on every word: the same word always gets the same key,
     # whichever language the question or the passage is in.
     spanish, english = _stemmers()
@@ -46,9 +46,9 @@ def _stem(word: str) -> str:
 
 
 def tokenize(text: str, drop_boilerplate: bool = False) -> list[str]:
-    words = _WORD.findall(_PLURAL_CODE.sub("", _DIGIT_HYPHEN.sub("", fold(text))))
+    words = WORD.findall(_PLURAL_CODE.sub("", _DIGIT_HYPHEN.sub("", fold(text))))
     stop = STOPWORDS | BOILERPLATE if drop_boilerplate else STOPWORDS
-    return [_stem(w) for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
+    return [stem(w) for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
 
 
 EXPANSION_WEIGHT = 0.5
@@ -109,6 +109,10 @@ class LexicalIndex:
             # Glossary terms help across languages but must not outweigh the question's own words.
             scores += EXPANSION_WEIGHT * self._bm25(self.glossary.expand(tokens))
         return scores
+
+    def scores_of(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of tokens that are already stemmed."""
+        return self._bm25(tokens)
 
     def _bm25(self, tokens: list[str]) -> np.ndarray:
         if not tokens:

@@ -12,6 +12,7 @@ from .embed import Encoder
 from .filters import CorpusFacts, Filters, QuestionMetadata, question_metadata
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
+from .vocabulary import unknown_words
 
 APPROXIMATE_CANDIDATES = 1000
 MIN_CONTENT_WORDS = 3
@@ -37,6 +38,8 @@ class Settings:
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
     content_query: bool = True  # search for what the question asks about, its metadata cut out
     content_weight: float = 0.5  # share of the dense score that comes from that content query
+    word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
+    bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
 
 
 @dataclass
@@ -115,10 +118,13 @@ class Searcher:
         else:
             second = None
 
+        bridges = self._bridges(content) if settings.lexical and settings.word_bridges else []
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = (lexical_index.scores(content, expand=settings.glossary) if settings.lexical
                    else np.zeros(len(passages), np.float32))
+        if bridges:
+            lexical += settings.bridge_weight * lexical_index.scores_of(bridges)
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -141,6 +147,12 @@ class Searcher:
         timings["fusion"] = time.perf_counter() - started
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
         return SearchResult(scored, self._evidence(question, history, scored, settings), timings)
+
+    def _bridges(self, text: str) -> list[str]:
+        unknown = unknown_words(text, self.known_words)
+        if not unknown or self.encoder is None:
+            return []
+        return self.index.vocabulary.bridges(self.encoder.encode_queries(unknown))
 
     def _metadata(self, turns: list[str]) -> QuestionMetadata:
         """What the question names, or else what the conversation before it named."""

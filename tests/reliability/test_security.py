@@ -73,10 +73,14 @@ def test_index_files_are_faiss_and_json(real_assistant):
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     build = directory / manifest["build"]
     names = {path.name for path in build.iterdir()}
-    assert names <= {"index.faiss", "index-second.faiss", "passages.jsonl", "documents.jsonl"}
+    assert names <= {"index.faiss", "index-second.faiss", "passages.jsonl", "documents.jsonl",
+                     "vocabulary.json", "vocabulary.npy"}
     assert set(manifest["files"]) == names
     for path in build.glob("*.faiss"):
         assert path.read_bytes()[:2] == b"Ix"  # a FAISS index header, not a pickle (b"\x80")
+    vectors = (build / "vocabulary.npy").read_bytes()
+    assert vectors[:6] == b"\x93NUMPY" and b"'descr': '<f4'" in vectors[:128]  # plain floats, no objects
+    assert all(isinstance(word, str) for word in json.loads((build / "vocabulary.json").read_text(encoding="utf-8")))
     for path in build.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             assert isinstance(json.loads(line), dict)
