@@ -19,9 +19,9 @@ def test_corpus_words_are_folded_content_words():
 
 
 def test_unknown_words_are_those_whose_stem_the_corpus_lacks():
-    known = frozenset({stem("fentanilo"), stem("policias")})
+    known = frozenset({stem("fentanilo"), stem("police")})
     assert unknown_words("Was there fentanyl training for police?", known) == ["fentanyl", "training"]
-    assert unknown_words("fentanilo policía", known) == []
+    assert unknown_words("fentanilo police", known) == []
 
 
 def test_bridges_reach_only_near_words_and_count_each_reach():
