@@ -7,9 +7,13 @@ from acuerdos import evaluate
 
 from .conftest import PROJECT
 
-FLOOR = {"hit@1": 0.82, "hit@5": 0.93, "mrr@10": 0.87, "recall@10_multi": 0.90,
-         "abstention": 0.65}
-CEILING = {"false_abstention": 0.05}
+# Measured on 2026-12-01: hit@1 0.930, hit@5 1.000, MRR 0.960, multi recall 0.976, abstention 0.842,
+# false abstention 0.000 (docs/quality.md). The floors leave room for about two questions.
+FLOOR = {"hit@1": 0.89, "hit@5": 0.97, "mrr@10": 0.92, "recall@10_multi": 0.93, "abstention": 0.78}
+CEILING = {"false_abstention": 0.03}
+# Per kind the groups are small (14 to 27 questions): one question moves a kind by 0.04 to 0.07.
+KIND_FLOOR = {"hit@1": 0.78, "hit@5": 0.92, "mrr@10": 0.85}
+ANSWERABLE_KINDS = ("paraphrase", "crosslingual", "keyword", "fact", "multi", "followup")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +34,17 @@ def test_overall_floor(figures):
         assert overall[measure] <= ceiling, (measure, overall)
 
 
-def test_beats_both_baselines_overall_and_on_cross_lingual(figures):
-    for group in ("overall", "kind=crosslingual", "kind=followup"):
-        ours = figures["acuerdos"][group]["mrr@10"]
-        assert ours > figures["bm25"][group]["mrr@10"], group
-        assert ours > figures["dense"][group]["mrr@10"], group
+@pytest.mark.parametrize("kind", ANSWERABLE_KINDS)
+def test_kind_floor(figures, kind):
+    group = figures["acuerdos"][f"kind={kind}"]
+    for measure, floor in KIND_FLOOR.items():
+        assert group[measure] >= floor, (kind, measure, group)
+
+
+@pytest.mark.parametrize("group", ["overall", *(f"kind={kind}" for kind in ANSWERABLE_KINDS)])
+def test_beats_both_baselines(figures, group):
+    """Better MRR than BM25 alone and dense alone; where a baseline is already perfect, equal to it."""
+    ours = figures["acuerdos"][group]["mrr@10"]
+    for baseline in ("bm25", "dense"):
+        theirs = figures[baseline][group]["mrr@10"]
+        assert ours > theirs or ours == theirs == 1.0, (group, baseline, ours, theirs)

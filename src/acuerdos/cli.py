@@ -207,26 +207,27 @@ def format_answer(answer) -> str:
 
 
 @cli.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--ablation", is_flag=True, help="Also run the system with each lever turned off.")
-@click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the split=tune questions.")
+@click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the tune and validation splits.")
 @click.option("--markdown", is_flag=True, help="Print Markdown tables (for docs/quality.md).")
 @model_option
 @one_line_errors
-def eval_command(file, as_json, ablation, calibrate, markdown, model):
+def eval_command(files, as_json, ablation, calibrate, markdown, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
     Example:
         acuerdos eval tests/eval/dev.jsonl
+        acuerdos eval tests/eval/dev.jsonl tests/eval/validation.jsonl --calibrate
     """
     from . import evaluate
 
-    questions = evaluate.read_questions(file)
+    questions = [q for file in files for q in evaluate.read_questions(file)]
     assistant = _load_assistant(model)
     if calibrate:
-        tune = [q for q in questions if q.get("split", "tune") == "tune"]
+        tune = [q for q in questions if q.get("split", "tune") in evaluate.TUNING_SPLITS]
         print_json(evaluate.calibrate(assistant, tune) | {"questions": len(tune)})
         return
     systems = {"acuerdos": None} | {f"baseline: {k}": v for k, v in evaluate.baselines().items()}
@@ -242,7 +243,7 @@ def eval_command(file, as_json, ablation, calibrate, markdown, model):
     elif markdown:
         click.echo(evaluate.format_markdown(results))
     else:
-        click.echo(f"{file}: {len(questions)} questions")
+        click.echo(f"{', '.join(map(str, files))}: {len(questions)} questions")
         click.echo(evaluate.format_table(results))
 
 

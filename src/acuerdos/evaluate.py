@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from itertools import product
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -16,6 +17,7 @@ from .errors import AcuerdosError
 from .search import Settings
 
 KINDS_WITHOUT_ANSWER = {"unanswerable"}
+TUNING_SPLITS = {"tune", "validation"}  # what thresholds may be fitted on; "holdout" and "blind" never
 
 
 @dataclass
@@ -109,7 +111,8 @@ def assistant_system(assistant, settings: Settings | None = None, abstain: bool 
 
 
 def baselines() -> dict[str, Settings]:
-    plain = Settings(metadata=False, history=False, translations=False, second_encoder=False, glossary=False)
+    plain = Settings(metadata=False, history=False, translations=False, second_encoder=False, glossary=False,
+                     content_query=False, word_bridges=False)
     return {
         "bm25": replace(plain, dense=False),
         "dense": replace(plain, lexical=False),
@@ -125,6 +128,8 @@ def ablations() -> dict[str, Settings]:
         "- metadata": replace(full, metadata=False),
         "- history": replace(full, history=False),
         "- translations": replace(full, translations=False),
+        "- content query": replace(full, content_query=False),
+        "- word bridges": replace(full, word_bridges=False),
         "+ glossary": replace(full, glossary=True),
     }
 
@@ -152,7 +157,7 @@ def _cell(value: Any) -> str:
 
 
 def calibrate(assistant, questions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Grid-search the abstention thresholds on the given questions (use the tune split).
+    """Grid-search the abstention thresholds on the given questions (the tuning splits).
 
     Objective: abstain on unanswerable questions, with each false abstention costing three.
     """
@@ -163,17 +168,21 @@ def calibrate(assistant, questions: list[dict[str, Any]]) -> dict[str, Any]:
         result = assistant.searcher.search(q["question"], k=10, history=q.get("history") or [])
         evidence.append((q["kind"] in KINDS_WITHOUT_ANSWER, result.evidence))
     best: tuple[float, Calibration] | None = None
-    for min_dense in [0.80 + 0.005 * i for i in range(13)]:
-        for name_dense in [0.84 + 0.01 * i for i in range(10)]:
-            calibration = replace(assistant.calibration, min_dense=round(min_dense, 3),
-                                  name_dense=round(name_dense, 3))
-            right = sum(calibration.abstains(e) for unanswerable, e in evidence if unanswerable)
-            wrong = sum(calibration.abstains(e) for unanswerable, e in evidence if not unanswerable)
-            score = right - 3 * wrong
-            if best is None or score > best[0]:
-                best = (score, calibration)
+    for min_dense, name_dense, share in product([0.80 + 0.005 * i for i in range(13)],
+                                                [0.84 + 0.01 * i for i in range(10)], UNKNOWN_SHARES):
+        calibration = replace(assistant.calibration, min_dense=round(min_dense, 3),
+                              name_dense=round(name_dense, 3), max_unknown_share=share)
+        right = sum(calibration.abstains(e) for unanswerable, e in evidence if unanswerable)
+        wrong = sum(calibration.abstains(e) for unanswerable, e in evidence if not unanswerable)
+        score = right - 3 * wrong
+        if best is None or score > best[0]:
+            best = (score, calibration)
     assert best is not None
-    return {"min_dense": best[1].min_dense, "name_dense": best[1].name_dense, "objective": best[0]}
+    return {"min_dense": best[1].min_dense, "name_dense": best[1].name_dense,
+            "max_unknown_share": best[1].max_unknown_share, "objective": best[0]}
+
+
+UNKNOWN_SHARES = (1.0, 0.75, 0.6, 0.5)  # 1.0: never; the first of equally good ones is kept
 
 
 def format_markdown(results: dict[str, dict[str, dict[str, Any]]], groups: list[str] | None = None) -> str:
