@@ -21,6 +21,7 @@ def test_corpus_words_are_folded_content_words():
 def test_unknown_words_are_those_whose_stem_the_corpus_lacks():
     known = frozenset({stem("fentanilo"), stem("police")})
     assert unknown_words("Was there fentanyl training for police?", known) == ["fentanyl", "training"]
+    assert unknown_words("Who gave the training?", known) == ["training"]  # short words are not bridged
     assert unknown_words("fentanilo police", known) == []
 
 

@@ -33,7 +33,7 @@ from .embed import Encoder, passage_document
 from .errors import IndexFileError, StaleIndexError
 from .model import file_sha256
 from .records import Passage
-from .vocabulary import Vocabulary, corpus_words
+from .vocabulary import Vocabulary, corpus_words, encode_words
 
 T = TypeVar("T")
 FORMAT_VERSION = 2  # 2: vocabulary files
@@ -119,7 +119,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     faiss_index = _faiss_index(vectors, factory)
     second_index = _faiss_index(second.encode_passages(texts), factory) if second else None
     words = corpus_words(texts)
-    vocabulary = Vocabulary(words, encoder.encode_queries(words) if words else np.zeros((0, vectors.shape[1]), np.float32))
+    vocabulary = Vocabulary(words, encode_words(encoder, words) if words else np.zeros((0, vectors.shape[1]), np.float32))
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))

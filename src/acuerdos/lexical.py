@@ -19,11 +19,12 @@ STOPWORDS = frozenset("""
 a al algo algunas algunos ante antes como con contra cual cuales cuando de del desde donde dos el ella
 ellas ellos en entre era es esa ese eso esta este esto estos estas fue han hasta la las le les lo los mas
 me mi mismo muy no nos o otra otro para pero por que quien se ser si sin sobre su sus tambien te tiene
-todo todos tras un una uno unos unas y ya cual qué que sera han ha fueron
+todo todos tras un una uno unos unas y ya cual qué que sera han ha fueron segun algun alguna alguno hay hubo
+existe existen
 the of and or to in on at by for with from as is are was were be been being this that these those it its
 an a which who whom what when where why how than then there their they them he she his her we our you your
 did do does done has have had not no will would shall should can could may might must about into over
-also any all each both such only so very just
+also any all each both such only so very just according before after
 """.split())
 BOILERPLATE = frozenset("""
 miembros integrantes conferencia nacional secretarios seguridad publica acuerdan toman conocimiento

@@ -80,9 +80,10 @@ class OnnxEncoder:
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelError(f"cannot load the ONNX model {self.path}: {exc}") from exc
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], batched: bool = False) -> np.ndarray:
         """One query per run: int8 activations are quantized per batch, so a query's vector would
-        otherwise depend on the queries it happens to be batched with. (Threads give the same vectors.)"""
+        otherwise depend on the queries it happens to be batched with. (Threads give the same vectors.)
+        `batched` runs them together, for single words where a run's fixed cost dominates."""
         with self._lock:
             overlapping = self._in_flight > 0
             self._in_flight += 1
@@ -90,6 +91,8 @@ class OnnxEncoder:
                 self._single_session = self._session(1)
         session = self._single_session if overlapping and self.threads > 1 else self.session
         try:
+            if batched:
+                return self.encode([self._query_prefix + text for text in texts], session=session)
             out = np.empty((len(texts), self.dimension), dtype=np.float32)
             for row, text in enumerate(texts):
                 out[row] = self.encode([self._query_prefix + text], session=session)[0]

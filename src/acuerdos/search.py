@@ -1,6 +1,7 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from .embed import Encoder
 from .filters import CorpusFacts, Filters, QuestionMetadata, question_metadata
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
-from .vocabulary import unknown_words
+from .vocabulary import encode_words, unknown_words
 
 APPROXIMATE_CANDIDATES = 1000
 MIN_CONTENT_WORDS = 3
@@ -85,6 +86,7 @@ class Searcher:
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
         self.known_words = _known_words(index)
         self.facts = CorpusFacts.of(index.passages)
+        one_blas_thread()
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
@@ -146,13 +148,13 @@ class Searcher:
         order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
         timings["fusion"] = time.perf_counter() - started
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
-        return SearchResult(scored, self._evidence(question, history, scored, settings), timings)
+        return SearchResult(scored, self._evidence(question, history, scored, settings, dense), timings)
 
     def _bridges(self, text: str) -> list[str]:
         unknown = unknown_words(text, self.known_words)
         if not unknown or self.encoder is None:
             return []
-        return self.index.vocabulary.bridges(self.encoder.encode_queries(unknown))
+        return self.index.vocabulary.bridges(encode_words(self.encoder, unknown))
 
     def _metadata(self, turns: list[str]) -> QuestionMetadata:
         """What the question names, or else what the conversation before it named."""
@@ -167,11 +169,11 @@ class Searcher:
         return content if len(tokenize(content, drop_boilerplate=True)) >= MIN_CONTENT_WORDS else " ".join(turns)
 
     def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
-                  settings: Settings) -> Evidence:
+                  settings: Settings, context_dense: np.ndarray) -> Evidence:
         dense = max((s.dense for s in scored[:3]), default=0.0)
         if history and settings.history and settings.dense:
             # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
-            dense = max(dense, float(self._dense_scores(" ".join(conversation(history)), settings.translations).max()))
+            dense = max(dense, float(context_dense.max()))
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
@@ -208,6 +210,22 @@ class Searcher:
         scores[ids[0][valid]] = similarities[0][valid]
         views = scores.reshape(self.index.views, len(self.index.passages))
         return views.max(axis=0) if translations else views[0]
+
+
+def one_blas_thread() -> None:
+    """Cap numpy's BLAS pool at one thread, for the whole process, unless OPENBLAS_NUM_THREADS says otherwise.
+
+    The query path's matrix products are small (a few vectors against a few thousand); a BLAS pool's
+    threads then only fight onnxruntime's for the cores: word bridges took 15 ms instead of 0.5 ms on
+    2 cores (docs/performance.md).
+    """
+    if os.environ.get("OPENBLAS_NUM_THREADS"):
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # only a matter of speed
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _lexical_documents(index: Index, translations: bool) -> list[str]:

@@ -15,14 +15,15 @@ from .corpus.spanish import fold
 from .lexical import STOPWORDS, WORD, stem
 
 MIN_WORD_LENGTH = 4
+MIN_UNKNOWN_LENGTH = 7
 MIN_SIMILARITY = 0.88  # chosen on the tune split (docs/quality.md): 0.82 to 0.88 measured the same, 0.90 worse
 PER_WORD = 2  # corpus words searched for each unknown word
 
 
 def content_words(text: str) -> list[str]:
-    """Folded words worth bridging: not function words, numbers or very short words."""
+    """Folded words worth bridging: not function words, numbers ("19th") or very short words."""
     return [w for w in WORD.findall(fold(text)) if len(w) >= MIN_WORD_LENGTH and w not in STOPWORDS
-            and not w.isdigit()]
+            and not any(c.isdigit() for c in w)]
 
 
 def corpus_words(texts: Sequence[str]) -> list[str]:
@@ -46,9 +47,28 @@ class Vocabulary:
         if not self.words or not len(unknown_vectors):
             return []
         similarities = unknown_vectors @ self.vectors.T
-        return [self.stems[column] for row in similarities for column in np.argsort(-row)[:PER_WORD]
+        nearest = _nearest(similarities, PER_WORD)
+        return [self.stems[column] for row, columns in zip(similarities, nearest) for column in columns
                 if row[column] >= MIN_SIMILARITY]
 
 
 def unknown_words(question: str, known_stems: frozenset[str]) -> list[str]:
-    return [word for word in content_words(question) if stem(word) not in known_stems]
+    """The question's longer words that no passage uses. Shorter ones are mostly verbs and function words
+    ("gave", "hizo", "pidio"): on the tune and validation splits, bridging words from 4 or from 7 letters up
+    measured the same, and each bridged question costs a model run (docs/performance.md)."""
+    return [word for word in content_words(question)
+            if len(word) >= MIN_UNKNOWN_LENGTH and stem(word) not in known_stems]
+
+
+def _nearest(similarities: np.ndarray, count: int) -> np.ndarray:
+    """The columns of each row's `count` highest values, highest first."""
+    if similarities.shape[1] <= count:
+        return np.argsort(-similarities, axis=1)
+    top = np.argpartition(-similarities, count, axis=1)[:, :count]
+    order = np.argsort(-np.take_along_axis(similarities, top, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
+
+
+def encode_words(encoder, words: Sequence[str]) -> np.ndarray:
+    """Batched where the encoder can (SentenceTransformerEncoder.encode_words), else as queries."""
+    return getattr(encoder, "encode_words", encoder.encode_queries)(list(words))
