@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
@@ -195,6 +196,12 @@ class CorpusFacts:
     years: frozenset[int] = frozenset()
     speakers: tuple[tuple[str, re.Pattern], ...] = ()  # each speaker, and how a question names them
 
+    @cached_property
+    def place_patterns(self) -> tuple[tuple[str, re.Pattern, re.Pattern], ...]:
+        """Each place; the place named anywhere; the place named as a venue ("en Saltillo", "in Morelia")."""
+        return tuple((place, re.compile(rf"\b{re.escape(place)}\b"), re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b"))
+                     for place in self.places)
+
     @classmethod
     def of(cls, passages: list[Passage]) -> CorpusFacts:
         places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
@@ -255,7 +262,7 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     meta.years = {int(y) for y in _YEAR.findall(text)}
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {_ENGLISH_MONTHS[w] for w in words if w in _ENGLISH_MONTHS}
-    meta.places = {place for place in facts.places if re.search(rf"\b{re.escape(place)}\b", text)}
+    meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
     for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text)]:
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])
@@ -296,8 +303,7 @@ def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> li
         spans += min(named, key=min)
     spans += [m.span() for _, pattern in facts.speakers for m in pattern.finditer(text)]
     # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
-    places = [re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b") for place in facts.places]
-    spans += [m.span() for pattern in places for m in pattern.finditer(text)]
+    spans += [m.span() for _, _, venue in facts.place_patterns for m in venue.finditer(text)]
     return [span for span in spans if span[1] > span[0]]
 
 

@@ -37,8 +37,7 @@ class Settings:
     second_weight: float = 0.5
     followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
-    content_query: bool = True  # search for what the question asks about, its metadata cut out
-    content_weight: float = 0.5  # share of the dense score that comes from that content query
+    content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
 
@@ -102,14 +101,11 @@ class Searcher:
         timings: dict[str, float] = {}
         turns = [*conversation(history), question] if settings.history else [question]
         context = " ".join(turns)
-        content = self._content(turns) if settings.content_query else context
+        named = [question_metadata(t, passages, self.facts) for t in turns]
+        content = self._content(turns, named) if settings.content_query else context
 
         started = time.perf_counter()
         dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
-        ranking_dense = dense
-        if settings.dense and content != context and settings.content_weight:
-            weight = settings.content_weight
-            ranking_dense = (1 - weight) * dense + weight * self._dense_scores(content, settings.translations)
         timings["dense"] = time.perf_counter() - started
 
         if settings.dense and settings.second_encoder and self.second is not None:
@@ -132,7 +128,7 @@ class Searcher:
         started = time.perf_counter()
         fused = np.zeros(len(passages), np.float32)
         if settings.dense:
-            fused += zscore(ranking_dense)
+            fused += zscore(dense)
             if alone is not None and settings.followup_weight:
                 fused += settings.followup_weight * zscore(alone)
         if second is not None:
@@ -141,7 +137,7 @@ class Searcher:
             weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
         if settings.metadata:
-            meta = self._metadata(turns)
+            meta = self._metadata(named)
             if meta:
                 fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
@@ -156,16 +152,18 @@ class Searcher:
             return []
         return self.index.vocabulary.bridges(encode_words(self.encoder, unknown))
 
-    def _metadata(self, turns: list[str]) -> QuestionMetadata:
+    @staticmethod
+    def _metadata(named: list[QuestionMetadata]) -> QuestionMetadata:
         """What the question names, or else what the conversation before it named."""
         meta = QuestionMetadata()
-        for turn in turns:
-            meta = question_metadata(turn, self.index.passages, self.facts).or_else(meta)
+        for turn in named:
+            meta = turn.or_else(meta)
         return meta
 
-    def _content(self, turns: list[str]) -> str:
+    @staticmethod
+    def _content(turns: list[str], named: list[QuestionMetadata]) -> str:
         """The conversation with the sessions, dates, places and bodies it names cut out."""
-        content = " ".join(question_metadata(t, self.index.passages, self.facts).without(t) for t in turns)
+        content = " ".join(meta.without(turn) for turn, meta in zip(turns, named))
         return content if len(tokenize(content, drop_boilerplate=True)) >= MIN_CONTENT_WORDS else " ".join(turns)
 
     def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
