@@ -285,15 +285,16 @@ class _Stages:
         self.lexical = 0.0
         searcher = assistant.searcher
         encoder = searcher.encoder
-        original_encode = encoder.encode_queries
         original_search = searcher.search
 
-        def encode_queries(texts):
-            started = time.perf_counter()
-            try:
-                return original_encode(texts)
-            finally:
-                self.embedding += time.perf_counter() - started
+        def timed(encode):
+            def encode_and_time(texts):
+                started = time.perf_counter()
+                try:
+                    return encode(texts)
+                finally:
+                    self.embedding += time.perf_counter() - started
+            return encode_and_time
 
         def search(*args, **kwargs):
             started = time.perf_counter()
@@ -303,7 +304,9 @@ class _Stages:
             self.lexical += sum(v for k, v in timings.items() if k.startswith("lexical"))
             return result
 
-        encoder.encode_queries = encode_queries
+        encoder.encode_queries = timed(encoder.encode_queries)
+        if hasattr(encoder, "encode_words"):  # the word bridges' model run is embedding too
+            encoder.encode_words = timed(encoder.encode_words)
         searcher.search = search
         for holder, attribute in ((assistant.index, "faiss_index"), (assistant.index, "second_index")):
             index = getattr(holder, attribute, None)
@@ -1036,8 +1039,8 @@ def _render_latency(latency: dict[str, Any], _results: dict[str, Any]) -> str:
 Over the {latency['questions']} dev questions (tests/eval/dev.jsonl, follow-ups with their history),
 {latency['repeats']} passes, `Assistant.load()` then `assistant.ask(...)`; milliseconds. The query cache is
 cleared before every question except in the "cache warm" row. Stages are timed by wrapping the encoder, the
-FAISS index and `Searcher.search` of the measured instance: *embedding* is every `encode_queries` call (a
-follow-up embeds up to three texts), *dense search* the FAISS searches, *lexical* BM25, *fusion* the rest of
+FAISS index and `Searcher.search` of the measured instance: *embedding* is every `encode_queries` and
+`encode_words` call (a follow-up embeds up to two texts; word bridges embed the question's unknown words), *dense search* the FAISS searches, *lexical* BM25, *fusion* the rest of
 `Searcher.search` (fusion, metadata, filters, evidence), *answer* the rest of `ask` (cleaning, language,
 highlights, composition). The naive pipeline is the one before this work: sentence-transformers on torch
 (2 threads), one query at a time, no cache, same index and search. All pipelines run in one process, each
