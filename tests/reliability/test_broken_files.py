@@ -112,6 +112,15 @@ def build_dir_missing(d):
     shutil.rmtree(_build(d))
 
 
+def vocabulary_vectors_not_numpy(d):
+    _rewrite(_build(d) / "vocabulary.npy", b"not a numpy file\n" * 10, d, keep_checksum=True)
+
+
+def vocabulary_words_cut(d):
+    path = _build(d) / "vocabulary.json"
+    _rewrite(path, path.read_bytes()[:-40], d, keep_checksum=True)
+
+
 # damage, what the one-line message says, the command it names
 DAMAGES = [
     (truncated_faiss, "index.faiss is corrupt", "acuerdos build --force"),
@@ -127,6 +136,8 @@ DAMAGES = [
     (manifest_missing, "no index in", "acuerdos build"),
     (manifest_wrong_types, "not an acuerdos manifest", "acuerdos build --force"),
     (build_dir_missing, "index.faiss is missing", "acuerdos build --force"),
+    (vocabulary_vectors_not_numpy, "unreadable vocabulary", "acuerdos build --force"),
+    (vocabulary_words_cut, "unreadable vocabulary", "acuerdos build --force"),
 ]
 IDS = [damage.__name__ for damage, _, _ in DAMAGES]
 
