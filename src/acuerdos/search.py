@@ -38,6 +38,7 @@ class Settings:
     followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
     content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
+    earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
 
@@ -102,7 +103,8 @@ class Searcher:
         turns = [*conversation(history), question] if settings.history else [question]
         context = " ".join(turns)
         named = [question_metadata(t, passages, self.facts) for t in turns]
-        content = self._content(turns, named) if settings.content_query else context
+        asked = self._asked(turns, named) if settings.content_query else turns
+        content = " ".join(asked)
 
         started = time.perf_counter()
         dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
@@ -119,8 +121,11 @@ class Searcher:
         bridges = self._bridges(content) if settings.lexical and settings.word_bridges else []
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
-        lexical = (lexical_index.scores(content, expand=settings.glossary) if settings.lexical
-                   else np.zeros(len(passages), np.float32))
+        lexical = np.zeros(len(passages), np.float32)
+        if settings.lexical:
+            lexical = lexical_index.scores(asked[-1], expand=settings.glossary)
+            if len(asked) > 1:  # the follow-up says what is asked now; the turns before, what it is about
+                lexical += settings.earlier_weight * lexical_index.scores(" ".join(asked[:-1]), expand=settings.glossary)
         if bridges:
             lexical += settings.bridge_weight * lexical_index.scores_of(bridges)
         timings["lexical"] = time.perf_counter() - started
@@ -161,10 +166,10 @@ class Searcher:
         return meta
 
     @staticmethod
-    def _content(turns: list[str], named: list[QuestionMetadata]) -> str:
-        """The conversation with the sessions, dates, places and bodies it names cut out."""
-        content = " ".join(meta.without(turn) for turn, meta in zip(turns, named))
-        return content if len(tokenize(content, drop_boilerplate=True)) >= MIN_CONTENT_WORDS else " ".join(turns)
+    def _asked(turns: list[str], named: list[QuestionMetadata]) -> list[str]:
+        """Each turn with the sessions, dates, places, speakers and body it names cut out."""
+        asked = [meta.without(turn) for turn, meta in zip(turns, named)]
+        return asked if len(tokenize(" ".join(asked), drop_boilerplate=True)) >= MIN_CONTENT_WORDS else turns
 
     def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
                   settings: Settings, context_dense: np.ndarray) -> Evidence:

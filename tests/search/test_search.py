@@ -116,3 +116,17 @@ def test_speakers_are_read_from_the_question_and_cut_from_the_content(real_corpu
     assert question_metadata("sales of stolen cars", real_corpus.passages).speakers == set()
     speeches = {p.speaker for p in real_corpus.passages if p.source == "cnsp40"}
     assert speeches == {"", "Enrique Peña Nieto", "Miguel Ángel Osorio Chong", "Renato Sales Heredia"}
+
+
+def test_a_follow_ups_own_words_outweigh_the_conversation_in_bm25(small_index, fake_encoder):
+    """The earlier question says what the conversation is about; the follow-up, what is asked now."""
+    searcher = Searcher(small_index, fake_encoder)
+    lexical_only = Settings(dense=False, metadata=False)
+    history = ["¿Qué búsqueda, qué búsqueda y qué diagnóstico?"]  # "búsqueda" twice: tab-xviii-01
+
+    def first(settings: Settings) -> str:
+        scored = searcher.search("¿Y el diagnóstico?", k=3, history=history, settings=settings).scored
+        return small_index.passages[scored[0].position].id
+
+    assert first(lexical_only) == "tab-xvii-02"  # Diagnóstico
+    assert first(Settings(dense=False, metadata=False, earlier_weight=1.0)) == "tab-xviii-01"  # Búsqueda
