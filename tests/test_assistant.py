@@ -86,3 +86,12 @@ def test_hits_carry_their_thread(real_assistant):
     assert hit.id == "cnssp-xix-14"
     members = [m["id"] for m in hit.thread["members"]]
     assert "cnssp-xx-16" in members and members.index("cnssp-xix-14") < members.index("cnssp-xx-16")
+
+
+def test_an_ordinal_follow_up_is_that_item_of_the_list_the_conversation_found(real_assistant):
+    history = ["What measures did President Peña Nieto announce at the 40th Council session?"]
+    fourth = real_assistant.ask("And the fourth one?", history=history)
+    assert fourth.results[0].text.startswith("Fourth:")
+    second = real_assistant.ask("¿Y el segundo punto?", history=["¿Qué propuso Renato Sales al Consejo Nacional?"])
+    assert second.results[0].text.startswith("Second:")
+    assert second.results[0].section == "Renato Sales's four points, Second"

@@ -111,6 +111,9 @@ _ORDINAL_NUMBERS = {
 _POINT_WORDS = r"(?:point|measure|agreement|punto|medida|acuerdo)"
 _ORDINAL_BEFORE = re.compile(rf"\b([a-z]+)\s+{_POINT_WORDS}\b")
 _ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+)?([a-z]+)\b")
+# "What was the fourth one?", "¿Y la quinta?": an ordinal alone, in a short question
+_ORDINAL_ALONE = re.compile(r"\b(?:the|la|el|lo)\s+([a-z]+)(?:\s+(?:one|of them))?\s*[?.]?\s*$")
+SHORT_QUESTION_WORDS = 8
 _SPANISH_ORDINALS = {
     "decimoquinta": 15, "decimosexta": 16, "decimoseptima": 17, "decimoctava": 18, "decimonovena": 19,
     "vigesima": 20, "cuadragesima": 40, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
@@ -263,7 +266,8 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {_ENGLISH_MONTHS[w] for w in words if w in _ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
-    for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text)]:
+    alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
+    for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text), *alone]:
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])
     meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
@@ -305,6 +309,23 @@ def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> li
     # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
     spans += [m.span() for _, _, venue in facts.place_patterns for m in venue.finditer(text)]
     return [span for span in spans if span[1] > span[0]]
+
+
+def point_list(passage: Passage) -> tuple[str, str, str]:
+    """The numbered list a passage belongs to: a session's agreements, or a report section's points."""
+    return passage.source, passage.session, passage.section.rsplit(", ", 1)[0]
+
+
+def point_number(passage: Passage) -> int | None:
+    return _point_number(passage)
+
+
+def opens_point(passage: Passage) -> bool:
+    """An agreement, or the report paragraph that starts its point ("Fourth: there is an urgent need…")."""
+    if passage.agreement is not None:
+        return True
+    last = passage.section.rsplit(", ", 1)[-1] if ", " in passage.section else ""
+    return bool(last) and passage.text.startswith(last)
 
 
 def _point_number(passage: Passage) -> int | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .corpus.spanish import roman_to_int
 from .embed import Encoder
-from .filters import CorpusFacts, Filters, QuestionMetadata, question_metadata
+from .filters import (CorpusFacts, Filters, QuestionMetadata, opens_point, point_list, point_number,
+                      question_metadata)
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 from .vocabulary import encode_words, unknown_words
@@ -39,6 +40,7 @@ class Settings:
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
     content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
     earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
+    ordinal_boost: float = 3.0  # "the fourth one": point 4 of the list the conversation is about
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
 
@@ -145,11 +147,24 @@ class Searcher:
             meta = self._metadata(named)
             if meta:
                 fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
+            if meta.points and len(turns) > 1 and settings.ordinal_boost:
+                fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
         order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
         timings["fusion"] = time.perf_counter() - started
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
         return SearchResult(scored, self._evidence(question, history, scored, settings, dense), timings)
+
+    def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
+        """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
+        the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement), 0.5 for
+        the paragraphs that go on about it, else 0."""
+        found = self.search(" ".join(earlier), k=1, settings=replace(settings, history=False)).scored
+        if not found:
+            return np.zeros(len(self.index.passages), np.float32)
+        wanted = point_list(self.index.passages[found[0].position])
+        return np.array([(1.0 if opens_point(p) else 0.5) if point_list(p) == wanted and point_number(p) in numbers
+                         else 0.0 for p in self.index.passages], np.float32)
 
     def _bridges(self, text: str) -> list[str]:
         unknown = unknown_words(text, self.known_words)

@@ -130,3 +130,13 @@ def test_a_follow_ups_own_words_outweigh_the_conversation_in_bm25(small_index, f
 
     assert first(lexical_only) == "tab-xvii-02"  # Diagnóstico
     assert first(Settings(dense=False, metadata=False, earlier_weight=1.0)) == "tab-xviii-01"  # Búsqueda
+
+
+@pytest.mark.parametrize("question, points", [
+    ("What was the fourth one?", {4}),
+    ("¿Y la quinta?", {5}),
+    ("And the second?", {2}),
+    ("¿Qué se acordó en la primera sesión sobre la capacitación de los policías estatales?", set()),
+])
+def test_an_ordinal_alone_is_a_point_only_in_a_short_question(real_corpus, question, points):
+    assert question_metadata(question, real_corpus.passages).points == points
