@@ -97,7 +97,8 @@ def _year(value: Any) -> int | None:
 # --- metadata named in the question --------------------------------------------------------
 
 _ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|session|sesion)")
-_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?|\s+)(?:asamblea|plenar|session|sesion|meeting)")
+# An ordinal, not a count: "the 40th session", "la 16a asamblea", but not "the 2 sessions"
+_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?(?:asamblea|plenar|session|sesion|meeting)")
 _SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|session|sesion)\s+(?:plenaria\s+)?([ivxl]+|\d{1,2})\b")
 _STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
@@ -238,24 +239,28 @@ def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(rf"\b{name}(?!\w)") for name in names)
 
 
-def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
-    facts = facts or CorpusFacts.of(passages)
+def named_sessions(question: str) -> set[str]:
+    """Every session the question names by number ("XIX Asamblea", "the 41st session", "sesión 40"),
+    as roman numerals, whether the corpus has it or not."""
     text = fold(question)
-    meta = QuestionMetadata()
-    known_sessions = facts.sessions
-    for match in [*_ROMAN_SESSION.finditer(text), *_SESSION_AFTER.finditer(text)]:
-        token = match.group(1)
+    tokens = [m.group(1) for pattern in (_ROMAN_SESSION, _SESSION_AFTER, _ORDINAL_SESSION) for m in pattern.finditer(text)]
+    sessions = set()
+    for token in tokens:
         try:
             roman = int_to_roman(int(token)) if token.isdigit() else token.upper()
             roman_to_int(roman)
         except ValueError:
             continue
-        if roman in known_sessions:
-            meta.sessions.add(roman)
-    for match in _ORDINAL_SESSION.finditer(text):
-        roman = int_to_roman(int(match.group(1)))
-        if roman in known_sessions:
-            meta.sessions.add(roman)
+        sessions.add(roman)
+    return sessions
+
+
+def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
+    facts = facts or CorpusFacts.of(passages)
+    text = fold(question)
+    meta = QuestionMetadata()
+    known_sessions = facts.sessions
+    meta.sessions = named_sessions(question) & known_sessions
     for match in _STANDALONE_ROMAN.finditer(text):
         if match.group(1).upper() in known_sessions:
             meta.sessions.add(match.group(1).upper())

@@ -10,8 +10,8 @@ import numpy as np
 
 from .corpus.spanish import roman_to_int
 from .embed import Encoder
-from .filters import (CorpusFacts, Filters, QuestionMetadata, opens_point, point_list, point_number,
-                      question_metadata)
+from .filters import (CorpusFacts, Filters, QuestionMetadata, named_sessions, opens_point, point_list,
+                      point_number, question_metadata)
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 from .vocabulary import encode_words, unknown_words
@@ -210,8 +210,9 @@ class Searcher:
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention."""
         covered = self.covered_periods
-        named = _YEAR_OR_ROMAN.findall(question)
-        return [n for n in named if n not in covered and _is_period(n) and not any(n in t for t in texts)]
+        named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question))])
+        return [n for n in named if n not in covered and _is_period(n)
+                and not any(re.search(rf"\b{n}\b", t) for t in texts)]
 
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""

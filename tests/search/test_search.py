@@ -140,3 +140,10 @@ def test_a_follow_ups_own_words_outweigh_the_conversation_in_bm25(small_index, f
 ])
 def test_an_ordinal_alone_is_a_point_only_in_a_short_question(real_corpus, question, points):
     assert question_metadata(question, real_corpus.passages).points == points
+
+
+def test_a_session_the_corpus_lacks_is_out_of_range(real_assistant):
+    answer = real_assistant.ask("What agreements did the National Public Security Council approve at its 41st session?")
+    assert answer.abstained
+    assert not real_assistant.ask("What did the Council approve at its 40th session on the police report?").abstained
+    assert not real_assistant.ask("¿Qué se acordó en las 2 sesiones de 2017 sobre el 911?").abstained
