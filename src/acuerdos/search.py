@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .corpus.spanish import roman_to_int
+from .corpus.spanish import MONTHS, roman_to_int
 from .embed import Encoder
 from .filters import (CorpusFacts, Filters, QuestionMetadata, named_sessions, opens_point, point_list,
                       point_number, question_metadata)
@@ -194,7 +194,7 @@ class Searcher:
             dense = max(dense, float(context_dense.max()))
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
-        missing_quantity = asks_quantity(question) and not any(_DIGIT.search(t) for t in texts)
+        missing_quantity = asks_quantity(question) and not any(quantities(t, question) for t in texts)
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
@@ -257,7 +257,18 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
 
 
 _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
-_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])(?!\s+de\s+(?:" + "|".join(MONTHS) + r"))", re.I)
+_MONTH_NAMES = "|".join([*MONTHS, "january", "february", "march", "april", "may", "june", "july", "august",
+                         "september", "october", "november", "december"])
+_DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
+
+
+def quantities(text: str, question: str = "") -> list[str]:
+    """Numbers a passage states that could answer "how many": not years, dates, codes ("19/XI/16") or
+    numbers the question itself names ("the 911 line")."""
+    asked = set(_NUMBER.findall(question))
+    text = _DATE_NUMBER.sub(" ", text)
+    return [n for n in _NUMBER.findall(text) if n not in asked and not re.fullmatch(r"(19|20)\d\d", n)]
 
 
 def asks_quantity(question: str) -> bool:

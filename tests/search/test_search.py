@@ -147,3 +147,12 @@ def test_a_session_the_corpus_lacks_is_out_of_range(real_assistant):
     assert answer.abstained
     assert not real_assistant.ask("What did the Council approve at its 40th session on the police report?").abstained
     assert not real_assistant.ask("¿Qué se acordó en las 2 sesiones de 2017 sobre el 911?").abstained
+
+
+def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
+    from acuerdos.search import quantities
+
+    text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
+    assert quantities(text, "How many calls did the 911 line receive?") == ["16"]
+    assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
+    assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
