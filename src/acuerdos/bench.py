@@ -1081,10 +1081,9 @@ the same process on indexes built by each backend), and the cosine of each backe
 
 - `onnx` is the same network in fp32: its vectors equal torch's to 5 decimals, and so do its metrics.
 - `onnx-int8` moves cosines by about 1e-3: enough to flip a near-tie in the fused ranking (a question whose
-  two best passages score within 0.1) and an abstention at the threshold. On this dev set that is one question
-  of 115 for hit@1, right at the guard's 0.01, and one of 19 unanswerable questions no longer abstained on;
-  an earlier state of the ranking lost two (-0.018). It stays an option (`ACUERDOS_BACKEND=onnx-int8`), not
-  the default: a pass this marginal would not survive the next change to the ranking."""
+  two best passages score within 0.1) and an abstention at the threshold. Across the states of the ranking
+  measured so far it has lost one or two of the 115 answerable questions at hit@1 (the guard allows 0.01,
+  about one) and one abstention. It stays an option (`ACUERDOS_BACKEND=onnx-int8`), not the default."""
 
 
 def _cosine_cell(cosine: dict[str, float] | None, backend: str) -> str:
