@@ -163,7 +163,7 @@ class QuestionMetadata:
         if self.places:
             checks.append(any(p in fold(passage.place) for p in self.places))
         if self.points:
-            checks.append(_point_number(passage) in self.points)
+            checks.append(point_number(passage) in self.points)
         if self.speakers:
             checks.append(passage.speaker in self.speakers)
         return sum(checks) / len(checks) if checks else 0.0
@@ -321,10 +321,6 @@ def point_list(passage: Passage) -> tuple[str, str, str]:
     return passage.source, passage.session, passage.section.rsplit(", ", 1)[0]
 
 
-def point_number(passage: Passage) -> int | None:
-    return _point_number(passage)
-
-
 def opens_point(passage: Passage) -> bool:
     """An agreement, or the report paragraph that starts its point ("Fourth: there is an urgent need…")."""
     if passage.agreement is not None:
@@ -333,7 +329,7 @@ def opens_point(passage: Passage) -> bool:
     return bool(last) and passage.text.startswith(last)
 
 
-def _point_number(passage: Passage) -> int | None:
+def point_number(passage: Passage) -> int | None:
     """The number of an agreement, or of a report's numbered point ("…, Second")."""
     if passage.agreement is not None:
         return passage.agreement
