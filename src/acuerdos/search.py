@@ -17,8 +17,8 @@ from .lexical import Glossary, LexicalIndex, tokenize
 from .vocabulary import encode_words, unknown_words
 
 APPROXIMATE_CANDIDATES = 1000
-MIN_CONTENT_WORDS = 3
-NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest  # with less left once the metadata is cut out, the whole question is searched
+MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
+NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest
 
 
 @dataclass(frozen=True)
