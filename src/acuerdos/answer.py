@@ -74,7 +74,7 @@ def clean_question(raw: str) -> tuple[str, list[str]]:
         # invisible format characters (zero-width joiners in emoji, soft hyphens, BOM) just go
     if removed:
         notices.append("cleaned")
-    question = " ".join("".join(kept).split())
+    question = unicodedata.normalize("NFC", " ".join("".join(kept).split()))  # "é" as one character, as the corpus
     if cut or len(question) > MAX_QUESTION_CHARS:
         if len(question) > MAX_QUESTION_CHARS:
             question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]

@@ -96,7 +96,9 @@ class SentenceTransformerEncoder:
         """Single words with the query prompt, in one batch: the vocabulary of word bridges."""
         if self.backend == "torch":
             return self._cached(words, WORD_KEY, lambda missing: self._encode(missing, self._query_prompt))
-        return self._cached(words, WORD_KEY, lambda missing: self.model.encode_queries(missing, batched=True))
+        # int8 activations are quantized per run: batched, a word's vector would depend on its batch
+        batched = self.backend == "onnx"
+        return self._cached(words, WORD_KEY, lambda missing: self.model.encode_queries(missing, batched=batched))
 
     def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:
         if not len(texts):

@@ -96,10 +96,15 @@ def _year(value: Any) -> int | None:
 
 # --- metadata named in the question --------------------------------------------------------
 
-_ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|session|sesion)")
+_ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|assembly|session|sesion)")
 # An ordinal, not a count: "the 40th session", "la 16a asamblea", but not "the 2 sessions"
-_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?(?:asamblea|plenar|session|sesion|meeting)")
-_SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|session|sesion)\s+(?:plenaria\s+)?([ivxl]+|\d{1,2})\b")
+_ORDINAL_SESSION = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?(?:asamblea|plenar|assembly|session|sesion|meeting)")
+# "sesión 40", "Asamblea XIX"; not a date ("la sesión 30 de agosto")
+_SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|assembly|session|sesion)\s+(?:plenaria\s+)?"
+                            r"([ivxl]+|\d{1,2})\b(?!\s+de\s+[a-z])")
+# What counts as naming a session the corpus may lack: an ordinal right before a session word
+_STRICT_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:asamblea|plenar|assembly|session|sesion)")
 _STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
 _ORDINAL_NUMBERS = {
@@ -137,15 +142,14 @@ class QuestionMetadata:
     spans: list[tuple[int, int]] = field(default_factory=list)  # where the question names all this
 
     def __bool__(self) -> bool:
-        return bool(self.sessions or self.years or self.months or self.places or self.points or self.bodies
-                    or self.speakers)
+        return bool(self.sessions or self.years or self.months or self.places or self.points or self.speakers)
 
     def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
         """A follow-up keeps what the earlier question named unless it names something else."""
         if self.step and earlier.sessions:
             sessions = {_step_session(s, self.step) for s in earlier.sessions}
             return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
-                                    self.bodies or earlier.bodies, self.speakers or earlier.speakers)
+                                    self.bodies or earlier.bodies, self.speakers or earlier.speakers, self.step)
         if self.sessions or self.years or self.months:
             return self
         return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
@@ -209,7 +213,7 @@ class CorpusFacts:
     @classmethod
     def of(cls, passages: list[Passage]) -> CorpusFacts:
         places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
-        bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages}))
+        bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages} - {""}))
         speakers = tuple((name, _speaker_pattern(name)) for name in sorted({p.speaker for p in passages} - {""}))
         return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)), bodies,
                    frozenset(p.year for p in passages if p.year), speakers)
@@ -229,9 +233,13 @@ BODY_ALIASES = {
 
 
 def _speaker_pattern(name: str) -> re.Pattern:
-    """Two or more words of the name in a row: "Peña Nieto", "Renato Sales", "Miguel Ángel Osorio Chong"."""
-    words = "|".join(re.escape(word) for word in fold(name).split())
-    return re.compile(rf"\b(?:{words})(?:\s+(?:{words}))+\b")
+    """Two or more words of the name in a row, one of them a surname (the last two words): "Peña Nieto",
+    "Renato Sales", "Miguel Ángel Osorio Chong" — but not "Miguel Ángel" alone (Miguel Ángel Mancera)."""
+    words = [word for word in fold(name).split() if len(word) > 3]
+    any_word = "|".join(re.escape(word) for word in words)
+    surnames = "|".join(re.escape(word) for word in words[-2:])
+    pairs = rf"(?:{any_word})\s+(?:{surnames})|(?:{surnames})\s+(?:{any_word})"
+    return re.compile(rf"\b(?:(?:{any_word})\s+)*(?:{pairs})(?:\s+(?:{any_word}))*\b")
 
 
 def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
@@ -239,11 +247,13 @@ def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(rf"\b{name}(?!\w)") for name in names)
 
 
-def named_sessions(question: str) -> set[str]:
+def named_sessions(question: str, strict: bool = False) -> set[str]:
     """Every session the question names by number ("XIX Asamblea", "the 41st session", "sesión 40"),
-    as roman numerals, whether the corpus has it or not."""
+    as roman numerals, whether the corpus has it or not. `strict` leaves out the looser forms ("the 2nd
+    national meeting", "the 3rd ordinary session"), for deciding that the corpus lacks a session."""
     text = fold(question)
-    tokens = [m.group(1) for pattern in (_ROMAN_SESSION, _SESSION_AFTER, _ORDINAL_SESSION) for m in pattern.finditer(text)]
+    ordinal = _STRICT_ORDINAL_SESSION if strict else _ORDINAL_SESSION
+    tokens = [m.group(1) for pattern in (_ROMAN_SESSION, _SESSION_AFTER, ordinal) for m in pattern.finditer(text)]
     sessions = set()
     for token in tokens:
         try:
@@ -291,17 +301,18 @@ _RELATIVE_SESSION = re.compile(
     rf"|(?:previous|prior|preceding|anterior)\s+{_SESSION_WORDS})\b")
 _SESSION_SPAN = re.compile(
     rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SPANISH_ORDINALS)})\s+(?:\w+\s+)?)?"
-    rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?")
+    rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?(?!\w)")
 _YEAR_SPAN = re.compile(r"\b(?:(?:en|in|de|of|during)\s+)?(20[12]\d)\b")
 _MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *_ENGLISH_MONTHS])})\b")
 
 
 def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> list[tuple[int, int]]:
-    """Where the question names a session, year or month of the corpus, a venue, or who speaks.
+    """Where the question names a session or year of the corpus, a month, a venue, or who speaks.
 
     A session or year the corpus does not have is kept: "the 21st plenary" is what is asked about.
     """
-    spans = [m.span() for m in _SESSION_SPAN.finditer(text)] if meta.sessions else []
+    spans = [m.span() for m in _SESSION_SPAN.finditer(text)
+             if meta.sessions and named_sessions(m.group(0)) <= facts.sessions]
     spans += [m.span() for m in _YEAR_SPAN.finditer(text) if int(m.group(1)) in facts.years]
     spans += [m.span() for m in _MONTH_SPAN.finditer(text)]
     # Only the body named first is who speaks; one named after it is what is asked about

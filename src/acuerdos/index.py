@@ -219,17 +219,20 @@ def load_index(directory: Path) -> Index:
         raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
     if second_index is not None and second_index.ntotal != faiss_index.ntotal:
         raise IndexFileError(f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
-    return Index(passages, faiss_index, manifest, directory, documents, second_index, _read_vocabulary(build))
+    return Index(passages, faiss_index, manifest, directory, documents, second_index,
+                 _read_vocabulary(build, manifest.get("dimension")))
 
 
-def _read_vocabulary(build: Path) -> Vocabulary:
+def _read_vocabulary(build: Path, dimension: Any) -> Vocabulary:
     try:
         words = json.loads((build / VOCABULARY_WORDS).read_text(encoding="utf-8"))
         vectors = np.load(build / VOCABULARY_VECTORS, allow_pickle=False)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OSError) as error:
         raise IndexFileError(f"{build} has an unreadable vocabulary: {error}") from None
-    if not isinstance(words, list) or len(words) != len(vectors) or (len(words) and vectors.ndim != 2):
-        raise IndexFileError(f"{build} has {len(words)} vocabulary words for {len(vectors)} vectors")
+    if not isinstance(words, list) or vectors.ndim != 2 or vectors.shape[0] != len(words) \
+            or (len(words) and vectors.shape[1] != dimension):
+        raise IndexFileError(f"{build} has an unreadable vocabulary: {len(words) if isinstance(words, list) else '?'} "
+                             f"words for vectors of shape {vectors.shape} (dimension {dimension})")
     return Vocabulary([str(w) for w in words], vectors.astype(np.float32, copy=False))
 
 

@@ -93,7 +93,10 @@ class Searcher:
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
                history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
-        settings = settings or self.settings
+        return self._search(question, k, filters, history, settings or self.settings)
+
+    def _search(self, question: str, k: int, filters: Filters, history: list[str] | None,
+                settings: Settings) -> SearchResult:
         passages = self.index.passages
         alone = None
         if history and settings.history:
@@ -120,7 +123,9 @@ class Searcher:
         else:
             second = None
 
-        bridges = self._bridges(content) if settings.lexical and settings.word_bridges else []
+        bridging = settings.lexical and settings.word_bridges
+        bridges = self._bridges(asked[-1]) if bridging else []
+        earlier_bridges = self._bridges(" ".join(asked[:-1])) if bridging and len(asked) > 1 else []
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = np.zeros(len(passages), np.float32)
@@ -130,6 +135,8 @@ class Searcher:
                 lexical += settings.earlier_weight * lexical_index.scores(" ".join(asked[:-1]), expand=settings.glossary)
         if bridges:
             lexical += settings.bridge_weight * lexical_index.scores_of(bridges)
+        if earlier_bridges:
+            lexical += settings.earlier_weight * settings.bridge_weight * lexical_index.scores_of(earlier_bridges)
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -153,13 +160,16 @@ class Searcher:
         order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
         timings["fusion"] = time.perf_counter() - started
         scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
-        return SearchResult(scored, self._evidence(question, history, scored, settings, dense), timings)
+        evidence = self._evidence(question, history, scored, settings, dense)
+        if settings.metadata and meta.step:  # "¿Y la asamblea anterior?" before the corpus's first one
+            evidence.out_of_range += sorted(meta.sessions - self.facts.sessions)
+        return SearchResult(scored, evidence, timings)
 
     def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
         the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement), 0.5 for
         the paragraphs that go on about it, else 0."""
-        found = self.search(" ".join(earlier), k=1, settings=replace(settings, history=False)).scored
+        found = self._search(" ".join(earlier), 1, Filters(), None, replace(settings, history=False)).scored
         if not found:
             return np.zeros(len(self.index.passages), np.float32)
         wanted = point_list(self.index.passages[found[0].position])
@@ -168,7 +178,7 @@ class Searcher:
 
     def _bridges(self, text: str) -> list[str]:
         unknown = unknown_words(text, self.known_words)
-        if not unknown or self.encoder is None:
+        if not unknown or self.encoder is None or not self.index.vocabulary.words:
             return []
         return self.index.vocabulary.bridges(encode_words(self.encoder, unknown))
 
@@ -210,7 +220,7 @@ class Searcher:
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention."""
         covered = self.covered_periods
-        named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question))])
+        named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question, strict=True))])
         return [n for n in named if n not in covered and _is_period(n)
                 and not any(re.search(rf"\b{n}\b", t) for t in texts)]
 

@@ -116,6 +116,16 @@ def vocabulary_vectors_not_numpy(d):
     _rewrite(_build(d) / "vocabulary.npy", b"not a numpy file\n" * 10, d, keep_checksum=True)
 
 
+def vocabulary_vectors_wrong_shape(d):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((1, 10), np.float32))
+    _rewrite(_build(d) / "vocabulary.npy", buffer.getvalue(), d, keep_checksum=True)
+
+
 def vocabulary_words_cut(d):
     path = _build(d) / "vocabulary.json"
     _rewrite(path, path.read_bytes()[:-40], d, keep_checksum=True)
@@ -138,6 +148,7 @@ DAMAGES = [
     (build_dir_missing, "index.faiss is missing", "acuerdos build --force"),
     (vocabulary_vectors_not_numpy, "unreadable vocabulary", "acuerdos build --force"),
     (vocabulary_words_cut, "unreadable vocabulary", "acuerdos build --force"),
+    (vocabulary_vectors_wrong_shape, "unreadable vocabulary", "acuerdos build --force"),
 ]
 IDS = [damage.__name__ for damage, _, _ in DAMAGES]
 

@@ -156,3 +156,28 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     assert quantities(text, "How many calls did the 911 line receive?") == ["16"]
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
+
+
+@pytest.mark.parametrize("question, strict", [
+    ("What was agreed at the 41st session?", {"XLI"}),
+    ("What was agreed at the 41st assembly?", {"XLI"}),
+    ("What was agreed about the 2nd national meeting of C4/C5?", set()),  # a meeting, not a session
+    ("What did the 3rd ordinary session of December 2017 approve?", set()),
+    ("¿Qué se aprobó en la sesión 30 de agosto de 2016?", set()),  # a date, not session 30
+])
+def test_only_plain_session_ordinals_can_put_a_question_out_of_range(question, strict):
+    from acuerdos.filters import named_sessions
+
+    assert named_sessions(question, strict=True) == strict
+
+
+def test_a_speaker_is_named_by_a_surname_not_by_shared_first_names(real_corpus):
+    assert question_metadata("¿Qué dijo Miguel Ángel Mancera?", real_corpus.passages).speakers == set()
+    assert question_metadata("¿Qué dijo Miguel Ángel Osorio Chong?", real_corpus.passages).speakers == \
+        {"Miguel Ángel Osorio Chong"}
+
+
+def test_a_relative_session_the_corpus_lacks_is_out_of_range(real_assistant):
+    before_the_first = real_assistant.ask("¿Y la asamblea anterior?",
+                                          history=["¿Qué se acordó en la XV Asamblea sobre el 911?"])
+    assert before_the_first.abstained
