@@ -123,9 +123,8 @@ class Searcher:
         else:
             second = None
 
-        bridging = settings.lexical and settings.word_bridges
-        bridges = self._bridges(asked[-1]) if bridging else []
-        earlier_bridges = self._bridges(" ".join(asked[:-1])) if bridging and len(asked) > 1 else []
+        bridges, earlier_bridges = (self._bridges(asked[-1], " ".join(asked[:-1]))
+                                    if settings.lexical and settings.word_bridges else ([], []))
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = np.zeros(len(passages), np.float32)
@@ -176,11 +175,14 @@ class Searcher:
         return np.array([(1.0 if opens_point(p) else 0.5) if point_list(p) == wanted and point_number(p) in numbers
                          else 0.0 for p in self.index.passages], np.float32)
 
-    def _bridges(self, text: str) -> list[str]:
-        unknown = unknown_words(text, self.known_words)
-        if not unknown or self.encoder is None or not self.index.vocabulary.words:
-            return []
-        return self.index.vocabulary.bridges(encode_words(self.encoder, unknown))
+    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
+        """The word bridges of the question, and of the turns before it: one model run for both."""
+        unknown, unknown_earlier = unknown_words(question, self.known_words), unknown_words(earlier, self.known_words)
+        if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
+            return [], []
+        vectors = encode_words(self.encoder, unknown + unknown_earlier)
+        return (self.index.vocabulary.bridges(vectors[:len(unknown)]),
+                self.index.vocabulary.bridges(vectors[len(unknown):]))
 
     @staticmethod
     def _metadata(named: list[QuestionMetadata]) -> QuestionMetadata:
