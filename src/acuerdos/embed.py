@@ -94,11 +94,11 @@ class SentenceTransformerEncoder:
 
     def encode_words(self, words: Sequence[str]) -> np.ndarray:
         """Single words with the query prompt, in one batch: the vocabulary of word bridges."""
-        if self.backend == "torch":
+        if self.backend == "torch":  # sentence-transformers batches on its own
             return self._cached(words, WORD_KEY, lambda missing: self._encode(missing, self._query_prompt))
         # int8 activations are quantized per run: batched, a word's vector would depend on its batch
-        batched = self.backend == "onnx"
-        return self._cached(words, WORD_KEY, lambda missing: self.model.encode_queries(missing, batched=batched))
+        return self._cached(words, WORD_KEY,
+                            lambda missing: self.model.encode_queries(missing, batched=self.backend == "onnx"))
 
     def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:
         if not len(texts):

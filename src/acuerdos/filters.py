@@ -125,7 +125,7 @@ _SPANISH_ORDINALS = {
     "vigesima": 20, "cuadragesima": 40, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
     "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "fortieth": 40,
 }
-_ENGLISH_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
+ENGLISH_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
                    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
 
 
@@ -279,7 +279,7 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
             meta.sessions.add(int_to_roman(number))
     meta.years = {int(y) for y in _YEAR.findall(text)}
     words = set(re.findall(r"[a-z]+", text))
-    meta.months = {MONTHS[w] for w in words if w in MONTHS} | {_ENGLISH_MONTHS[w] for w in words if w in _ENGLISH_MONTHS}
+    meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
     alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
     for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text), *alone]:
@@ -303,7 +303,7 @@ _SESSION_SPAN = re.compile(
     rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SPANISH_ORDINALS)})\s+(?:\w+\s+)?)?"
     rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?(?!\w)")
 _YEAR_SPAN = re.compile(r"\b(?:(?:en|in|de|of|during)\s+)?(20[12]\d)\b")
-_MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *_ENGLISH_MONTHS])})\b")
+_MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *ENGLISH_MONTHS])})\b")
 
 
 def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .corpus.spanish import MONTHS, roman_to_int
 from .embed import Encoder
-from .filters import (CorpusFacts, Filters, QuestionMetadata, named_sessions, opens_point, point_list,
+from .filters import (ENGLISH_MONTHS, CorpusFacts, Filters, QuestionMetadata, named_sessions, opens_point, point_list,
                       point_number, question_metadata)
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
@@ -66,6 +66,16 @@ class Evidence:
 
 
 @dataclass
+class _Ranking:
+    fused: np.ndarray
+    dense: np.ndarray  # cosine of the question (with its conversation) to every passage
+    lexical: np.ndarray
+    follow_up: bool  # searched together with the conversation before it
+    missing_sessions: list[str]  # a relative session the corpus lacks ("the one before the XV")
+    timings: dict[str, float]
+
+
+@dataclass
 class SearchResult:
     scored: list[Scored]
     evidence: Evidence
@@ -97,6 +107,18 @@ class Searcher:
 
     def _search(self, question: str, k: int, filters: Filters, history: list[str] | None,
                 settings: Settings) -> SearchResult:
+        ranking = self._rank(question, history, settings)
+        passages = self.index.passages
+        started = time.perf_counter()
+        allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
+        order = [int(i) for i in np.argsort(-ranking.fused, kind="stable") if allowed[i]][:k]
+        ranking.timings["fusion"] += time.perf_counter() - started
+        scored = [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
+                  for i in order]
+        return SearchResult(scored, self._evidence(question, ranking, scored, settings), ranking.timings)
+
+    def _rank(self, question: str, history: list[str] | None, settings: Settings) -> _Ranking:
+        """Every passage's fused score for the question (in its conversation), before filters and evidence."""
         passages = self.index.passages
         alone = None
         if history and settings.history:
@@ -109,7 +131,6 @@ class Searcher:
         context = " ".join(turns)
         named = [question_metadata(t, passages, self.facts) for t in turns]
         asked = self._asked(turns, named) if settings.content_query else turns
-        content = " ".join(asked)
 
         started = time.perf_counter()
         dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
@@ -149,29 +170,22 @@ class Searcher:
         if settings.lexical:
             weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
-        if settings.metadata:
-            meta = self._metadata(named)
-            if meta:
-                fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
-            if meta.points and len(turns) > 1 and settings.ordinal_boost:
-                fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
-        allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
-        order = [int(i) for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
+        meta = self._metadata(named) if settings.metadata else QuestionMetadata()
+        if meta:
+            fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
+        if meta.points and len(turns) > 1 and settings.ordinal_boost:
+            fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
         timings["fusion"] = time.perf_counter() - started
-        scored = [Scored(i, float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
-        evidence = self._evidence(question, history, scored, settings, dense)
-        if settings.metadata and meta.step:  # "¿Y la asamblea anterior?" before the corpus's first one
-            evidence.out_of_range += sorted(meta.sessions - self.facts.sessions)
-        return SearchResult(scored, evidence, timings)
+        # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
+        missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
+        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings)
 
     def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
         the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement), 0.5 for
         the paragraphs that go on about it, else 0."""
-        found = self._search(" ".join(earlier), 1, Filters(), None, replace(settings, history=False)).scored
-        if not found:
-            return np.zeros(len(self.index.passages), np.float32)
-        wanted = point_list(self.index.passages[found[0].position])
+        best = int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
+        wanted = point_list(self.index.passages[best])
         return np.array([(1.0 if opens_point(p) else 0.5) if point_list(p) == wanted and point_number(p) in numbers
                          else 0.0 for p in self.index.passages], np.float32)
 
@@ -198,12 +212,12 @@ class Searcher:
         asked = [meta.without(turn) for turn, meta in zip(turns, named)]
         return asked if len(tokenize(" ".join(asked), drop_boilerplate=True)) >= MIN_CONTENT_WORDS else turns
 
-    def _evidence(self, question: str, history: list[str] | None, scored: list[Scored],
-                  settings: Settings, context_dense: np.ndarray) -> Evidence:
-        dense = max((s.dense for s in scored[:3]), default=0.0)
-        if history and settings.history and settings.dense:
+    def _evidence(self, question: str, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
+        if ranking.follow_up and settings.dense:
             # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
-            dense = max(dense, float(context_dense.max()))
+            dense = float(ranking.dense.max())
+        else:
+            dense = max((s.dense for s in scored[:3]), default=0.0)
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         missing_quantity = asks_quantity(question) and not any(quantities(t, question) for t in texts)
@@ -212,7 +226,8 @@ class Searcher:
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
-        return Evidence(dense, lexical, names, missing_quantity, self._out_of_range(question, texts), unknown_share)
+        out_of_range = self._out_of_range(question, texts) + ranking.missing_sessions
+        return Evidence(dense, lexical, names, missing_quantity, out_of_range, unknown_share)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
@@ -269,9 +284,8 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
 
 
 _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
-_NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])(?!\s+de\s+(?:" + "|".join(MONTHS) + r"))", re.I)
-_MONTH_NAMES = "|".join([*MONTHS, "january", "february", "march", "april", "may", "june", "july", "august",
-                         "september", "october", "november", "december"])
+_NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
+_MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
 
 
