@@ -487,7 +487,7 @@ def build_app(assistant: Any) -> gr.Blocks:
                 raise gr.Error("filters must be an object", print_exception=False)
             try:
                 wanted_k = int(k) if k else DEFAULT_K
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise gr.Error(f"k must be a whole number, got {k!r}", print_exception=False) from None
             try:
                 answer = ask_engine(str(question or ""), [str(h) for h in past], wanted, wanted_k)

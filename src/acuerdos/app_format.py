@@ -536,7 +536,7 @@ def filters_from_ui(sources: Sequence[str] | None, sessions: Sequence[str] | Non
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

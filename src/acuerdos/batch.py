@@ -53,7 +53,7 @@ def _answer_one(assistant, raw: bytes, k: int) -> dict:
         raise _BadLine('"filters" must be an object')
     filters |= item.get("filters") or {}
     try:
-        answer = assistant.ask(item["question"], history=history, k=int(item.get("k", k)), filters=filters)
+        answer = assistant.ask(item["question"], history=history, k=item.get("k", k), filters=filters)
     except (AcuerdosError, ValueError, TypeError) as error:
         raise _BadLine(str(error)) from None
     out = {key: value for key, value in asdict(answer).items() if key != "results"}

@@ -87,7 +87,7 @@ def _year(value: Any) -> int | None:
         return None
     try:
         year = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity and NaN
         raise QuestionError(f"year must be a number, got {value!r}") from None
     if not 1900 <= year <= 2100:
         raise QuestionError(f"year out of range: {year}")
