@@ -33,14 +33,16 @@ class Calibration:
     min_dense: float = 0.805  # abstain below this cosine ...
     min_lexical: float = 99.0  # ... unless the best BM25 score reaches this
     name_dense: float = 0.86  # a question naming something the corpus never mentions needs this cosine
+    answer_dense: float = 0.94  # a question asking for a number or results no top passage states needs this
     max_unknown_share: float = 0.75  # more of its words than this unused by the corpus is naming something unknown
     answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
 
     def abstains(self, evidence: Evidence) -> bool:
         weak = evidence.dense < self.min_dense and evidence.lexical < self.min_lexical
-        strange = evidence.unknown_names or evidence.missing_quantity or evidence.unknown_share > self.max_unknown_share
+        strange = evidence.unknown_names or evidence.unknown_share > self.max_unknown_share
         unknown = bool(strange) and evidence.dense < self.name_dense
-        return weak or unknown or bool(evidence.out_of_range)
+        unanswered = evidence.missing_answer and evidence.dense < self.answer_dense
+        return weak or unknown or unanswered or bool(evidence.out_of_range)
 
 
 @dataclass

@@ -159,30 +159,39 @@ def _cell(value: Any) -> str:
 def calibrate(assistant, questions: list[dict[str, Any]]) -> dict[str, Any]:
     """Grid-search the abstention thresholds on the given questions (the tuning splits).
 
-    Objective: abstain on unanswerable questions, with each false abstention costing three.
+    Objective: abstain on unanswerable questions, with each false abstention costing three. Of equally
+    good thresholds, those nearest the current ones are kept: a threshold moves only when the data says so.
     """
-    from .assistant import Calibration
-
     evidence = []
     for q in questions:
         result = assistant.searcher.search(q["question"], k=10, history=q.get("history") or [])
         evidence.append((q["kind"] in KINDS_WITHOUT_ANSWER, result.evidence))
-    best: tuple[float, Calibration] | None = None
-    for min_dense, name_dense, share in product([0.80 + 0.005 * i for i in range(13)],
-                                                [0.84 + 0.01 * i for i in range(10)], UNKNOWN_SHARES):
-        calibration = replace(assistant.calibration, min_dense=round(min_dense, 3),
-                              name_dense=round(name_dense, 3), max_unknown_share=share)
+    current = assistant.calibration
+    best: tuple[tuple[int, float], Any] | None = None
+    for min_dense, name_dense, share, answer_dense in product(
+            [0.80 + 0.005 * i for i in range(13)], [0.84 + 0.01 * i for i in range(10)], UNKNOWN_SHARES,
+            ANSWER_DENSES):
+        calibration = replace(current, min_dense=round(min_dense, 3), name_dense=round(name_dense, 3),
+                              max_unknown_share=share, answer_dense=answer_dense)
         right = sum(calibration.abstains(e) for unanswerable, e in evidence if unanswerable)
         wrong = sum(calibration.abstains(e) for unanswerable, e in evidence if not unanswerable)
-        score = right - 3 * wrong
-        if best is None or score > best[0]:
-            best = (score, calibration)
+        rank = (right - 3 * wrong, -_distance(calibration, current))
+        if best is None or rank > best[0]:
+            best = (rank, calibration)
     assert best is not None
-    return {"min_dense": best[1].min_dense, "name_dense": best[1].name_dense,
-            "max_unknown_share": best[1].max_unknown_share, "objective": best[0]}
+    chosen = best[1]
+    return {"min_dense": chosen.min_dense, "name_dense": chosen.name_dense,
+            "max_unknown_share": chosen.max_unknown_share, "answer_dense": chosen.answer_dense,
+            "objective": best[0][0]}
 
 
-UNKNOWN_SHARES = (1.0, 0.75, 0.6, 0.5)  # 1.0: never; the first of equally good ones is kept
+def _distance(one, other) -> float:
+    return sum(abs(getattr(one, name) - getattr(other, name))
+               for name in ("min_dense", "name_dense", "max_unknown_share", "answer_dense"))
+
+
+UNKNOWN_SHARES = (1.0, 0.75, 0.6, 0.5)  # 1.0: never
+ANSWER_DENSES = (0.86, 0.88, 0.90, 0.92, 0.94, 1.01)  # 1.01: whatever the cosine
 
 
 def format_markdown(results: dict[str, dict[str, dict[str, Any]]], groups: list[str] | None = None) -> str:

@@ -60,7 +60,7 @@ class Evidence:
     dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
-    missing_quantity: bool = False  # asks "how many" but no top passage states a number
+    missing_answer: bool = False  # asks "how many" or "what results", and no top passage states one
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
 
@@ -220,14 +220,14 @@ class Searcher:
             dense = max((s.dense for s in scored[:3]), default=0.0)
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
-        missing_quantity = asks_quantity(question) and not any(quantities(t, question) for t in texts)
+        missing_answer = lacks_asked_answer(question, texts)
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
         out_of_range = self._out_of_range(question, texts) + ranking.missing_sessions
-        return Evidence(dense, lexical, names, missing_quantity, out_of_range, unknown_share)
+        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
@@ -283,7 +283,10 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
     return [" ".join(views) for views in texts]
 
 
-_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+# "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
+_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+_RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
+_STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
 _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
@@ -299,6 +302,17 @@ def quantities(text: str, question: str = "") -> list[str]:
 
 def asks_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question))
+
+
+def lacks_asked_answer(question: str, texts: list[str]) -> bool:
+    """Does the question ask for a number, or for the results of something, that none of the texts states?
+
+    The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
+    not answered by the agreement to hold the meeting.
+    """
+    if asks_quantity(question) and not any(quantities(t, question) for t in texts):
+        return True
+    return bool(_RESULTS.search(question)) and not any(_STATED_RESULT.search(t) for t in texts)
 
 
 _YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")

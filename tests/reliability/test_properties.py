@@ -150,7 +150,7 @@ def eager_assistant(small_assistant):
     return Assistant(
         small_assistant.index,
         small_assistant.searcher,
-        Calibration(min_dense=-2.0, min_lexical=-1.0, name_dense=-2.0),
+        Calibration(min_dense=-2.0, min_lexical=-1.0, name_dense=-2.0, answer_dense=-2.0),
     )
 
 

@@ -158,6 +158,25 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
 
 
+@pytest.mark.parametrize("question, texts, lacking", [
+    ("How many calls did the 911 line receive?", ["The 911 line will operate in 16 states."], False),
+    ("How many calls did the 911 line receive?", ["The 911 line will operate by June 1 2017."], True),
+    ("¿Qué resultados tuvo la reunión conjunta?", ["acuerdan realizar una reunión conjunta en febrero"], True),
+    ("What were the outcomes of the meeting?", ["The results were presented to the Council."], False),
+    ("What happened as a result of the reform?", ["The reform was approved."], False),  # not asking for results
+    ("¿Desde hace cuánto tiempo es una prioridad?", ["desde el inicio de la administración"], False),  # a duration
+])
+def test_a_question_asking_for_a_number_or_results_needs_a_text_stating_one(question, texts, lacking):
+    from acuerdos.search import lacks_asked_answer
+
+    assert lacks_asked_answer(question, texts) is lacking
+
+
+def test_the_results_of_a_meeting_the_agreements_only_plan_are_not_in_the_corpus(real_assistant):
+    assert real_assistant.ask("What were the results of the joint meeting with the attorneys general?").abstained
+    assert not real_assistant.ask("¿Se acordó una reunión conjunta con los procuradores de justicia?").abstained
+
+
 @pytest.mark.parametrize("question, strict", [
     ("What was agreed at the 41st session?", {"XLI"}),
     ("What was agreed at the 41st assembly?", {"XLI"}),
