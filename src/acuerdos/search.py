@@ -220,7 +220,9 @@ class Searcher:
             dense = max((s.dense for s in scored[:3]), default=0.0)
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
-        missing_answer = lacks_asked_answer(question, texts)
+        # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
+        of_a_session = bool(named_sessions(question, strict=True) & self.facts.sessions)
+        missing_answer = lacks_asked_answer(question, texts) and not of_a_session
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
@@ -285,6 +287,9 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
 
 # "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
 _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+# "How many agreements…?" is answered by the agreements themselves, listed
+_CORPUS_COUNT = re.compile(r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b",
+                           re.I)
 _RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
@@ -301,7 +306,7 @@ def quantities(text: str, question: str = "") -> list[str]:
 
 
 def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY.search(question))
+    return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
 
 
 def lacks_asked_answer(question: str, texts: list[str]) -> bool:

@@ -165,6 +165,7 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     ("What were the outcomes of the meeting?", ["The results were presented to the Council."], False),
     ("What happened as a result of the reform?", ["The reform was approved."], False),  # not asking for results
     ("¿Desde hace cuánto tiempo es una prioridad?", ["desde el inicio de la administración"], False),  # a duration
+    ("How many agreements were approved on the 911 line?", ["They agree to the 911 line."], False),  # listed
 ])
 def test_a_question_asking_for_a_number_or_results_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search import lacks_asked_answer
@@ -175,6 +176,8 @@ def test_a_question_asking_for_a_number_or_results_needs_a_text_stating_one(ques
 def test_the_results_of_a_meeting_the_agreements_only_plan_are_not_in_the_corpus(real_assistant):
     assert real_assistant.ask("What were the results of the joint meeting with the attorneys general?").abstained
     assert not real_assistant.ask("¿Se acordó una reunión conjunta con los procuradores de justicia?").abstained
+    # a session's agreements are its outcomes
+    assert not real_assistant.ask("What were the outcomes of the 40th session of the National Public Security Council?").abstained
 
 
 @pytest.mark.parametrize("question, strict", [
