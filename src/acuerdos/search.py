@@ -291,7 +291,7 @@ _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|por
 _CORPUS_COUNT = re.compile(r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b",
                            re.I)
 _RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
-_STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev)", re.I)
+_STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
 _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
