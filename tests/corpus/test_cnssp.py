@@ -101,4 +101,13 @@ def test_date_and_place_cell():
     assert parse_date_range("07 y 08 de junio de 2018 Playa del Carmen, Quintana Roo") == (
         ("2018-06-07", "2018-06-08"), "Playa del Carmen, Quintana Roo")
     assert parse_date_range("Morelia, Michoacán") == (None, "Morelia, Michoacán")
+
+
+@pytest.mark.parametrize("cell", ["30 y 31 de febrero de 2018 Saltillo", "16 y 15 de noviembre de 2018 Saltillo",
+                                  "0 y 1 de junio de 2018 Morelia"])
+def test_an_impossible_date_is_refused(cell):
+    from acuerdos.corpus.cnssp import ImpossibleDate
+
+    with pytest.raises(ImpossibleDate):
+        parse_date_range(cell)
     assert split_place("Querétaro, Qro") == ("Querétaro", "Querétaro")

@@ -28,7 +28,15 @@ def test_malformed_rows_are_reported_with_file_and_line(bad, line, words):
 
 
 def test_good_row_of_a_bad_file_still_loads(bad):
-    assert [p.id for p in bad.passages if p.source == "rows"] == ["rows-xv-01", "rows-xv-04"]
+    assert [p.id for p in bad.passages if p.source == "rows"] == ["rows-xv-01", "rows-xv-04", "rows-xv-05"]
+
+
+def test_an_impossible_date_is_a_notice_and_the_row_keeps_its_sessions_date(bad):
+    notices = [p for p in bad.problems if p.file.endswith("rows.tsv") and p.line == 11]
+    assert [str(p).split(": ", 1)[1] for p in notices] == [
+        "notice: no such date: '31 y 32 de julio de 2016'; the date is ignored"]
+    row = next(p for p in bad.passages if p.id == "rows-xv-05")
+    assert (row.date_start, row.date_end, row.place) == ("2016-07-06", "2016-07-07", "Mérida, Yucatán")
 
 
 @pytest.mark.parametrize("file, words", [

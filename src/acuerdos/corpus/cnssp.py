@@ -6,6 +6,7 @@ Rows are read first, then each session's date and place are settled from all its
 """
 from __future__ import annotations
 
+import datetime
 import html
 import re
 from dataclasses import dataclass, replace
@@ -46,8 +47,15 @@ def clean_text(cell: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", cell)).split())
 
 
+class ImpossibleDate(ValueError):
+    """A date cell that reads as a date no calendar has ("31 y 32 de febrero de 2018")."""
+
+
 def parse_date_range(text: str) -> tuple[tuple[str, str] | None, str]:
-    """'15 y 16 de noviembre de 2018 Saltillo' -> (('2018-11-15', '2018-11-16'), 'Saltillo')."""
+    """'15 y 16 de noviembre de 2018 Saltillo' -> (('2018-11-15', '2018-11-16'), 'Saltillo').
+
+    Raises ImpossibleDate for a day the month does not have, or a range that ends before it starts.
+    """
     match = _DATE.search(text)
     if not match:
         return None, text.strip()
@@ -55,7 +63,13 @@ def parse_date_range(text: str) -> tuple[tuple[str, str] | None, str]:
     month = MONTHS.get(fold(month_name))
     if month is None:
         return None, text.strip()
-    dates = (f"{year}-{month:02d}-{int(first):02d}", f"{year}-{month:02d}-{int(last):02d}")
+    try:
+        start, end = (datetime.date(int(year), month, int(day)) for day in (first, last))
+    except ValueError:
+        raise ImpossibleDate(f"no such date: {match.group(0)!r}") from None
+    if end < start:
+        raise ImpossibleDate(f"the dates run backwards: {match.group(0)!r}")
+    dates = (start.isoformat(), end.isoformat())
     rest = (text[: match.start()] + " " + text[match.end() :]).strip()
     return dates, rest
 
@@ -107,7 +121,11 @@ def _read_rows(path: Path, text: str) -> tuple[list[_Row], list[Problem]]:
         if not clean_text(content):
             problems.append(where("agreement has no content"))
             continue
-        dates, place = parse_date_range(date_place)
+        try:
+            dates, place = parse_date_range(date_place)
+        except ImpossibleDate as error:  # the row stands; its session's date comes from its other rows
+            problems.append(where(f"{error}; the date is ignored", severity="notice"))
+            dates, place = None, _DATE.sub(" ", date_place).strip()
         rows.append(_Row(line_number, previous_session, dates, place, int(number_cell), word, title, content))
     return rows, problems
 
