@@ -5,13 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test setup model index browser clean
+.PHONY: serve test lint setup model index browser clean
 
 serve: index
 	$(PY) -m acuerdos serve
 
-test: index browser
+test: lint index browser
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
 
 setup: $(STAMP)
 

@@ -9,7 +9,10 @@ from acuerdos.search import Evidence
 
 
 def assistant_seeing(evidence_by_question: dict[str, Evidence], calibration: Calibration):
-    searcher = SimpleNamespace(search=lambda question, k, history: SimpleNamespace(evidence=evidence_by_question[question]))
+    def search(question, k, history):
+        return SimpleNamespace(evidence=evidence_by_question[question])
+
+    searcher = SimpleNamespace(search=search)
     return SimpleNamespace(searcher=searcher, calibration=calibration)
 
 
@@ -19,7 +22,8 @@ def question(text: str, answerable: bool) -> dict:
 
 def test_calibration_abstains_where_it_pays_and_keeps_the_nearest_of_equally_good_thresholds():
     evidence = {
-        "asked a number, no passage states one": Evidence(dense=0.93, lexical=5.0, unknown_names=[], missing_answer=True),
+        "asked a number, no passage states one": Evidence(dense=0.93, lexical=5.0, unknown_names=[],
+                                                          missing_answer="number"),
         "well covered": Evidence(dense=0.95, lexical=5.0, unknown_names=[]),
         "a paraphrase": Evidence(dense=0.83, lexical=2.0, unknown_names=[]),
     }

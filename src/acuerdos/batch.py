@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from .errors import AcuerdosError
 from .filters import FILTER_KEYS

@@ -1040,7 +1040,8 @@ Over the {latency['questions']} dev questions (tests/eval/dev.jsonl, follow-ups 
 {latency['repeats']} passes, `Assistant.load()` then `assistant.ask(...)`; milliseconds. The query cache is
 cleared before every question except in the "cache warm" row. Stages are timed by wrapping the encoder, the
 FAISS index and `Searcher.search` of the measured instance: *embedding* is every `encode_queries` and
-`encode_words` call (a follow-up embeds up to two texts; word bridges embed the question's unknown words), *dense search* the FAISS searches, *lexical* BM25, *fusion* the rest of
+`encode_words` call (a follow-up embeds up to two texts; word bridges embed the question's unknown words),
+*dense search* the FAISS searches, *lexical* BM25, *fusion* the rest of
 `Searcher.search` (fusion, metadata, filters, evidence), *answer* the rest of `ask` (cleaning, language,
 highlights, composition). The naive pipeline is the one before this work: sentence-transformers on torch
 (2 threads), one query at a time, no cache, same index and search. All pipelines run in one process, each

@@ -109,8 +109,9 @@ def corpus_show(corpus_dir, passage_id, as_json):
 
 
 def model_option(command):
-    return click.option("--model", default=None, envvar="ACUERDOS_MODEL",
-                        help="Sentence-transformers model name or path. Default: offline multilingual-e5-small.")(command)
+    return click.option(
+        "--model", default=None, envvar="ACUERDOS_MODEL",
+        help="Sentence-transformers model name or path. Default: offline multilingual-e5-small.")(command)
 
 
 def filter_options(command):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from threading import Lock
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class SentenceTransformerEncoder:
                     found[text] = self._cache[kind + text]
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            found.update(zip(missing, compute(missing)))
+            found.update(zip(missing, compute(missing), strict=True))
             with self._lock:
                 for text in missing:
                     self._cache[kind + text] = found[text]

@@ -294,7 +294,8 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     return meta
 
 
-_SESSION_WORDS = r"(?:asambleas?|plenarias?|plenary|assembly|sessions?|sesion(?:es)?|meetings?|reunion|ordinarias?|ordinary)"
+_SESSION_WORDS = (r"(?:asambleas?|plenarias?|plenary|assembly|sessions?|sesion(?:es)?|meetings?|reunion"
+                  r"|ordinarias?|ordinary)")
 _RELATIVE_SESSION = re.compile(
     rf"\b(?:(?P<next>siguiente|proxima|posterior|next|following|subsequent|later)\s+{_SESSION_WORDS}"
     rf"|{_SESSION_WORDS}\s+(?:(?P<next2>siguiente|posterior)|anterior|previa)"

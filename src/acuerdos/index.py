@@ -20,11 +20,12 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -119,7 +120,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     faiss_index = _faiss_index(vectors, factory)
     second_index = _faiss_index(second.encode_passages(texts), factory) if second else None
     words = corpus_words(texts)
-    vocabulary = Vocabulary(words, encode_words(encoder, words) if words else np.zeros((0, vectors.shape[1]), np.float32))
+    word_vectors = encode_words(encoder, words) if words else np.zeros((0, vectors.shape[1]), np.float32)
+    vocabulary = Vocabulary(words, word_vectors)
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))
@@ -146,7 +148,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "passage_count": len(corpus.passages),
         "files": {name: file_sha256(build / name) for name in _files(second is not None)},
         "libraries": {name: _version(name) for name in LIBRARIES},
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(build, final)
@@ -216,9 +218,11 @@ def load_index(directory: Path) -> Index:
         raise IndexFileError(f"{build} holds {faiss_index.ntotal} vectors and {len(documents)} documents "
                              f"for {len(passages)} passages")
     if faiss_index.d != manifest.get("dimension"):
-        raise IndexFileError(f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
+        raise IndexFileError(
+            f"{build / INDEX_FILE} has dimension {faiss_index.d}, manifest says {manifest.get('dimension')}")
     if second_index is not None and second_index.ntotal != faiss_index.ntotal:
-        raise IndexFileError(f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
+        raise IndexFileError(
+            f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
     return Index(passages, faiss_index, manifest, directory, documents, second_index,
                  _read_vocabulary(build, manifest.get("dimension")))
 
@@ -278,7 +282,7 @@ def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
 
 def _remove_other_builds(directory: Path, keep: str) -> None:
     for child in directory.iterdir():
-        if child.is_dir() and child.name != keep and (child.name.startswith("build-") or child.name.startswith(".build-")):
+        if child.is_dir() and child.name != keep and child.name.startswith(("build-", ".build-")):
             if child.name.startswith(".build-") and _is_recent(child):
                 continue  # another build may be writing it right now
             shutil.rmtree(child, ignore_errors=True)

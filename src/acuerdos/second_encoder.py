@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from importlib import metadata
 from threading import Lock
-from typing import Sequence
 
 import numpy as np
 

@@ -64,7 +64,7 @@ def refresh_cache(passages: list[Passage], corpus_dir: Path) -> tuple[int, int]:
         documents = {text_key(d, pair): d for d in (passage_document(p) for p in passages if p.language == language)}
         missing = {k: d for k, d in documents.items() if k not in cache}
         if missing:
-            for key, translation in zip(missing, _apertium(pair, list(missing.values()))):
+            for key, translation in zip(missing, _apertium(pair, list(missing.values())), strict=True):
                 cache[key] = translation
                 added += 1
     _write_cache(corpus_dir / CACHE_FILE, cache)

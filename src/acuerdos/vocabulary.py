@@ -6,8 +6,8 @@ embedded once, at build time, with the same model as the passages.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class Vocabulary:
             return []
         similarities = unknown_vectors @ self.vectors.T
         nearest = _nearest(similarities, PER_WORD)
-        return [self.stems[column] for row, columns in zip(similarities, nearest) for column in columns
+        return [self.stems[column] for row, columns in zip(similarities, nearest, strict=True) for column in columns
                 if row[column] >= MIN_SIMILARITY]
 
 

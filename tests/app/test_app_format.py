@@ -117,6 +117,18 @@ def test_report_card_shows_its_section_and_long_passages_fold():
     assert "<details" not in short
 
 
+def test_an_abstention_says_why_when_it_knows_in_the_chosen_language():
+    from dataclasses import replace
+
+    answer = replace(abstained("en"), reason="out_of_range", periods=["2020", "XLI"])
+    assert '<div class="acu-abstain acu-why">El corpus no tiene documentos de 2020, la sesión XLI.</div>' in (
+        fmt.message_html(answer, "es"))
+    figure = replace(abstained("es"), reason="no_number")
+    assert "none of them gives the figure asked for" in fmt.message_html(figure, "en")
+    assert "none of them gives the figure asked for" in fmt.answer_markdown(figure, "en")
+    assert "acu-why" not in fmt.message_html(abstained("en"), "en")
+
+
 @pytest.mark.parametrize("lang, says, related", [
     ("es", "Los documentos del corpus no responden a esta pregunta.", "Pasajes posiblemente relacionados"),
     ("en", "The documents in the corpus do not answer this question.", "Possibly related passages"),

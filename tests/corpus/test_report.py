@@ -13,7 +13,8 @@ def test_real_report_has_17_numbered_agreements(real_corpus):
     fifth = agreements[4]
     assert fifth.id == "cnsp40-acuerdo-05"
     assert fifth.citation == "Consejo Nacional de Seguridad Pública, 40th session (2016), approved agreement 5 of 17"
-    assert fifth.text.startswith("Approve the guidelines for the issue, development and implementation of a Single Police")
+    assert fifth.text.startswith(
+        "Approve the guidelines for the issue, development and implementation of a Single Police")
     assert fifth.language == "en"
     assert fifth.date_start == "2016-08-30" and "Cuadragésima" in fifth.date_provenance
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import CorpusError
 from ..records import Passage
@@ -82,7 +82,8 @@ def _parse_source(corpus_dir: Path, source: dict, digest) -> tuple[list[Passage]
     parser = PARSERS.get(source["format"])
     if parser is None:
         known = ", ".join(sorted(PARSERS))
-        return [], [Problem(str(label), 0, f"source {source['key']!r} has unknown format {source['format']!r} (known: {known})")]
+        message = f"source {source['key']!r} has unknown format {source['format']!r} (known: {known})"
+        return [], [Problem(str(label), 0, message)]
     try:
         raw = path.read_bytes()
         raw.decode("utf-8")

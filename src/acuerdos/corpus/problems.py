@@ -1,10 +1,10 @@
 """A problem found in a corpus file, located by file and line."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass(frozen=True)

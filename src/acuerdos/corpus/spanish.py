@@ -45,7 +45,7 @@ def roman_to_int(roman: str) -> int:
     if not roman or any(c not in ROMAN_VALUES for c in roman):
         raise ValueError(f"not a roman numeral: {roman!r}")
     total = 0
-    for current, following in zip(roman, roman[1:] + " "):
+    for current, following in zip(roman, roman[1:] + " ", strict=True):
         value = ROMAN_VALUES[current]
         total += -value if ROMAN_VALUES.get(following, 0) > value else value
     if int_to_roman(total) != roman:
