@@ -28,6 +28,7 @@ from .vocabulary import encode_words, unknown_words
 APPROXIMATE_CANDIDATES = 1000
 MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
 NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest
+CONTINUATION = 0.25  # "the second measure": its paragraphs after "Second: …", against that one (docs/quality.md)
 
 
 @dataclass(frozen=True)
@@ -193,11 +194,11 @@ class Searcher:
 
     def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
-        the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement), 0.5 for
-        the paragraphs that go on about it, else 0."""
+        the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement),
+        CONTINUATION for the paragraphs that go on about it, else 0."""
         best = int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
         wanted = point_list(self.index.passages[best])
-        return np.array([(1.0 if opens_point(p) else 0.5) if point_list(p) == wanted and point_number(p) in numbers
+        return np.array([(1.0 if opens_point(p) else CONTINUATION) if point_list(p) == wanted and point_number(p) in numbers
                          else 0.0 for p in self.index.passages], np.float32)
 
     def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
