@@ -211,7 +211,8 @@ def format_answer(answer) -> str:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--ablation", is_flag=True, help="Also run the system with each lever turned off.")
-@click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the tune and validation splits.")
+@click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the tune and validation splits "
+                                                          "(never holdout or unseen).")
 @click.option("--markdown", is_flag=True, help="Print Markdown tables (for docs/quality.md).")
 @model_option
 @one_line_errors
@@ -221,7 +222,7 @@ def eval_command(files, as_json, ablation, calibrate, markdown, model):
     \b
     Example:
         acuerdos eval tests/eval/dev.jsonl
-        acuerdos eval tests/eval/dev.jsonl tests/eval/validation.jsonl --calibrate
+        acuerdos eval tests/eval/dev.jsonl tests/eval/validation*.jsonl --calibrate
     """
     from . import evaluate
 

@@ -18,7 +18,8 @@ from .errors import AcuerdosError
 from .search import Settings
 
 KINDS_WITHOUT_ANSWER = {"unanswerable"}
-TUNING_SPLITS = {"tune", "validation"}  # what thresholds may be fitted on; "holdout" and "blind" never
+# What thresholds may be fitted on; "holdout" and "unseen" never (docs/quality.md)
+TUNING_SPLITS = {"tune", "validation", "validation2"}
 
 
 @dataclass

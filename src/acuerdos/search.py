@@ -198,8 +198,9 @@ class Searcher:
         CONTINUATION for the paragraphs that go on about it, else 0."""
         best = int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
         wanted = point_list(self.index.passages[best])
-        return np.array([(1.0 if opens_point(p) else CONTINUATION) if point_list(p) == wanted and point_number(p) in numbers
-                         else 0.0 for p in self.index.passages], np.float32)
+        return np.array([(1.0 if opens_point(p) else CONTINUATION)
+                         if point_list(p) == wanted and point_number(p) in numbers else 0.0
+                         for p in self.index.passages], np.float32)
 
     def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
         """The word bridges of the question, and of the turns before it: one model run for both."""
