@@ -19,7 +19,7 @@ from .search import Settings
 
 KINDS_WITHOUT_ANSWER = {"unanswerable"}
 # What thresholds may be fitted on; "holdout" and "unseen" never (docs/quality.md)
-TUNING_SPLITS = {"tune", "validation", "validation2"}
+TUNING_SPLITS = {"tune", "validation", "validation2", "validation3"}
 
 
 @dataclass

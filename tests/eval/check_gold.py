@@ -34,7 +34,7 @@ DEFAULT_REPORT = "/work/shared/seeds/004_6cd00f52166bc29b.txt"
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi",
          "followup", "unanswerable"}
 LANGS = {"es", "en"}
-SPLITS = {"tune", "holdout", "validation", "validation2", "unseen"}
+SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")

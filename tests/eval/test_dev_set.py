@@ -48,7 +48,7 @@ def test_every_gold_string_is_in_exactly_one_passage(questions, real_corpus):
 
 
 @pytest.mark.parametrize("name, split", [("validation.jsonl", "validation"), ("validation2.jsonl", "validation2"),
-                                         ("unseen.jsonl", "unseen")])
+                                         ("validation3.jsonl", "validation3"), ("unseen.jsonl", "unseen")])
 def test_the_blind_sets_are_shaped_like_the_dev_set_and_their_gold_is_unique(real_corpus, name, split):
     """Both were written from the corpus alone by helpers that never ran the system (docs/quality.md)."""
     if not (EVAL / name).exists():
