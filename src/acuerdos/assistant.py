@@ -34,7 +34,7 @@ class Calibration:
     min_lexical: float = 99.0  # ... unless the best BM25 score reaches this
     name_dense: float = 0.86  # a question naming something the corpus never mentions needs this cosine
     answer_dense: float = 0.94  # a question asking for a number or results no top passage states needs this
-    max_unknown_share: float = 0.6  # more of its words than this unused by the corpus is naming something unknown
+    max_unknown_share: float = 0.75  # more of its words than this unused by the corpus is naming something unknown
     answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
 
     def abstains(self, evidence: Evidence) -> bool:

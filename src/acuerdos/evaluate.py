@@ -132,6 +132,7 @@ def ablations() -> dict[str, Settings]:
         "- translations": replace(full, translations=False),
         "- content query": replace(full, content_query=False),
         "- word bridges": replace(full, word_bridges=False),
+        "- novelty": replace(full, novelty=0.0),
         "+ glossary": replace(full, glossary=True),
     }
 

@@ -40,7 +40,7 @@ class Settings:
     lexical_weight: float = 0.35
     keyword_lexical_weight: float = 1.5  # for 1-4 word queries without a question mark
     metadata: bool = True
-    metadata_boost: float = 0.15
+    metadata_boost: float = 0.2
     history: bool = True
     translations: bool = True
     glossary: bool = False  # measured, not kept: see docs/quality.md
@@ -51,6 +51,7 @@ class Settings:
     content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
     earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
     ordinal_boost: float = 3.0  # "the fourth one": point 4 of the list the conversation is about
+    novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
 
@@ -182,22 +183,28 @@ class Searcher:
         if settings.lexical:
             weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
-        meta = self._metadata(named) if settings.metadata else QuestionMetadata()
+        another_step = len(turns) > 1 and bool(settings.novelty) and asks_another_step(question)
+        meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
         if meta:
             fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
             fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
+        if another_step and settings.novelty:
+            fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings)
 
+    def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
+        """The passage that best answers the turns before the follow-up, asked together."""
+        return int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
+
     def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
         the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement),
         CONTINUATION for the paragraphs that go on about it, else 0."""
-        best = int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
-        wanted = point_list(self.index.passages[best])
+        wanted = point_list(self.index.passages[self._earlier_answer(earlier, settings)])
         return np.array([(1.0 if opens_point(p) else CONTINUATION)
                          if point_list(p) == wanted and point_number(p) in numbers else 0.0
                          for p in self.index.passages], np.float32)
@@ -212,12 +219,15 @@ class Searcher:
                 self.index.vocabulary.bridges(vectors[len(unknown):]))
 
     @staticmethod
-    def _metadata(named: list[QuestionMetadata]) -> QuestionMetadata:
-        """What the question names, or else what the conversation before it named."""
+    def _metadata(named: list[QuestionMetadata], another_step: bool = False) -> QuestionMetadata:
+        """What the question names, or else what the conversation before it named — but for its when,
+        if it asks what came before or after ("¿Y qué se acordó después?")."""
         meta = QuestionMetadata()
-        for turn in named:
+        for turn in named[:-1]:
             meta = turn.or_else(meta)
-        return meta
+        if another_step and not named[-1].step:
+            meta = replace(meta, sessions=set(), years=set(), months=set())
+        return named[-1].or_else(meta)
 
     @staticmethod
     def _asked(turns: list[str], named: list[QuestionMetadata]) -> list[str]:
@@ -250,11 +260,16 @@ class Searcher:
         return int((closeness > closeness[position]).sum()) < NAME_NEIGHBOURS
 
     def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
-        """Years and sessions the question names that no passage is from, nor do the top passages mention."""
+        """Years and sessions the question names that no passage is from, nor do the top passages mention.
+
+        A passage that mentions a later session ("la próxima XXI Asamblea se lleve a cabo en…") says where it
+        will be, not what it agreed: asked what it agreed, the corpus lacks it all the same.
+        """
         covered = self.covered_periods
         named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question, strict=True))])
+        what_it_agreed = asks_what_was_agreed(question)
         return [n for n in named if n not in covered and _is_period(n)
-                and not any(re.search(rf"\b{n}\b", t) for t in texts)]
+                and (what_it_agreed or not any(re.search(rf"\b{n}\b", t) for t in texts))]
 
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
         """Cosine similarity of the question to every passage (its best view), in passage order."""
@@ -375,6 +390,30 @@ _ANAPHORA = re.compile(
 def is_keyword_query(question: str) -> bool:
     """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
     return len(question.split()) <= 4 and "?" not in question
+
+
+# A follow-up that moves along the story asks for another passage than the one the conversation found
+_ANOTHER_STEP = re.compile(
+    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
+    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
+    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
+
+
+_WHAT_WAS_AGREED = re.compile(
+    r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
+    r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
+_ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
+
+
+def asks_what_was_agreed(question: str) -> bool:
+    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
+    return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
+
+
+def asks_another_step(question: str) -> bool:
+    """Does the follow-up ask what came before or after ("¿Y se aprobó finalmente?", "And the assembly
+    before?") rather than a detail of what the conversation found ("Who presented it?")?"""
+    return bool(_ANOTHER_STEP.search(question))
 
 
 def is_follow_up(question: str) -> bool:

@@ -210,3 +210,45 @@ def test_a_relative_session_the_corpus_lacks_is_out_of_range(real_assistant):
     before_the_first = real_assistant.ask("¿Y la asamblea anterior?",
                                           history=["¿Qué se acordó en la XV Asamblea sobre el 911?"])
     assert before_the_first.abstained
+
+
+@pytest.mark.parametrize("question, another", [
+    ("¿Y se aprobó finalmente?", True), ("And what was agreed at the next assembly?", True),
+    ("And what had been agreed before?", True), ("¿Y qué pasó después con ese protocolo?", True),
+    ("¿Y quién lo presentó?", False), ("Which fund would pay for it?", False),
+])
+def test_a_follow_up_asking_for_another_step_is_told_from_one_asking_a_detail(question, another):
+    from acuerdos.search import asks_another_step
+
+    assert asks_another_step(question) is another
+
+
+def test_a_follow_up_asking_what_came_next_does_not_repeat_the_answer_so_far(real_assistant):
+    from acuerdos.search import Settings
+
+    first = "¿Qué se acordó sobre el protocolo de uso de la fuerza en la XVI Asamblea?"
+    answer_so_far = real_assistant.ask(first).results[0]
+    follow_up = "¿Y qué pasó después con ese protocolo?"
+    without_novelty = real_assistant.ask(follow_up, history=[first], settings=Settings(novelty=0.0)).results
+    assert without_novelty[0].id == answer_so_far.id  # what the lever is for
+    next_step = real_assistant.ask(follow_up, history=[first], k=10).results
+    assert next_step[0].id != answer_so_far.id
+    assert answer_so_far.id in [hit.id for hit in next_step]  # still there, lower down
+
+
+@pytest.mark.parametrize("question, agreed", [
+    ("¿Qué acuerdos se tomaron en la XXI Asamblea?", True), ("What did the 41st session approve?", True),
+    ("¿Qué se acordó sobre la XXI Asamblea?", False), ("¿Dónde será la XXI Asamblea?", False),
+])
+def test_what_a_session_agreed_is_told_from_what_is_said_about_it(question, agreed):
+    from acuerdos.search import asks_what_was_agreed
+
+    assert asks_what_was_agreed(question) is agreed
+
+
+def test_what_a_session_the_corpus_only_announces_agreed_is_not_in_the_corpus(real_assistant):
+    lacking = real_assistant.ask("¿Qué acuerdos se tomaron en la XXI Asamblea Plenaria?")
+    assert lacking.abstained and lacking.reason == "out_of_range"
+    assert lacking.answer.startswith("El corpus no tiene documentos de la sesión XXI.")
+    venue = real_assistant.ask("¿En qué estado se celebrará la XXI Asamblea Plenaria?")
+    assert not venue.abstained and "Quintana Roo" in venue.results[0].text
