@@ -28,7 +28,7 @@ GLOSSARY_FILE = Path("aids") / "glossary.tsv"
 
 @dataclass(frozen=True)
 class Calibration:
-    """When to say "the corpus does not answer". Set by `acuerdos eval --calibrate` on the tune split."""
+    """When to say "the corpus does not answer". Set by `acuerdos eval --calibrate` (tune and validation splits)."""
 
     min_dense: float = 0.805  # abstain below this cosine ...
     min_lexical: float = 99.0  # ... unless the best BM25 score reaches this

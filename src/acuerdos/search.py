@@ -189,7 +189,7 @@ class Searcher:
             fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
             fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
-        if another_step and settings.novelty:
+        if another_step:
             fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
@@ -392,13 +392,6 @@ def is_keyword_query(question: str) -> bool:
     return len(question.split()) <= 4 and "?" not in question
 
 
-# A follow-up that moves along the story asks for another passage than the one the conversation found
-_ANOTHER_STEP = re.compile(
-    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
-    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
-    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
-
-
 _WHAT_WAS_AGREED = re.compile(
     r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
     r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
@@ -408,6 +401,13 @@ _ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the
 def asks_what_was_agreed(question: str) -> bool:
     """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
     return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
+
+
+# A follow-up that moves along the story asks for another passage than the one the conversation found
+_ANOTHER_STEP = re.compile(
+    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
+    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
+    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
 
 
 def asks_another_step(question: str) -> bool:
