@@ -37,3 +37,23 @@ def test_calibration_abstains_where_it_pays_and_keeps_the_nearest_of_equally_goo
     assert chosen["answer_dense"] == 0.94  # the lowest that abstains at 0.93; 1.01 does as well, but is farther
     assert chosen["min_dense"] == 0.815  # anything up to 0.83 is as good: nothing says to move it
     assert chosen["name_dense"] == 0.87
+
+
+def test_misses_lists_what_was_not_first_and_every_wrong_abstention():
+    def labelled(id_, kind, gold=("gold text",)):
+        return {"id": id_, "question": f"question {id_}", "kind": kind, "gold": list(gold)}
+
+    outcomes = [
+        evaluate.judge(labelled("a", "fact"), ["gold text here"], abstained=False),
+        evaluate.judge(labelled("b", "fact"), ["other", "gold text"], abstained=False),
+        evaluate.judge(labelled("c", "fact"), ["other"], abstained=False),
+        evaluate.judge(labelled("d", "fact"), ["gold text"], abstained=True),
+        evaluate.judge(labelled("e", "unanswerable", gold=()), ["anything"], abstained=False),
+        evaluate.judge(labelled("f", "unanswerable", gold=()), ["anything"], abstained=True),
+    ]
+
+    wrong = evaluate.misses(outcomes)
+
+    assert [(m["id"], m["problem"]) for m in wrong] == [
+        ("b", "rank 2"), ("c", "not in top 10"), ("d", "abstained"), ("e", "answered")]
+    assert evaluate.format_misses(wrong).splitlines()[0] == "4 misses"

@@ -214,15 +214,17 @@ def format_answer(answer) -> str:
 @click.option("--calibrate", is_flag=True, help="Fit the abstention thresholds on the tune and validation splits "
                                                           "(never holdout or unseen).")
 @click.option("--markdown", is_flag=True, help="Print Markdown tables (for docs/quality.md).")
+@click.option("--misses", "show_misses", is_flag=True, help="List the questions the system got wrong, not the table.")
 @model_option
 @one_line_errors
-def eval_command(files, as_json, ablation, calibrate, markdown, model):
+def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
     Example:
         acuerdos eval tests/eval/dev.jsonl
         acuerdos eval tests/eval/dev.jsonl tests/eval/validation*.jsonl --calibrate
+        acuerdos eval tests/eval/validation.jsonl --misses
     """
     from . import evaluate
 
@@ -231,6 +233,10 @@ def eval_command(files, as_json, ablation, calibrate, markdown, model):
     if calibrate:
         tune = [q for q in questions if q.get("split", "tune") in evaluate.TUNING_SPLITS]
         print_json(evaluate.calibrate(assistant, tune) | {"questions": len(tune)})
+        return
+    if show_misses:
+        wrong = evaluate.misses(evaluate.run(questions, evaluate.assistant_system(assistant)))
+        print_json(wrong) if as_json else click.echo(evaluate.format_misses(wrong))
         return
     systems = {"acuerdos": None} | {f"baseline: {k}": v for k, v in evaluate.baselines().items()}
     if ablation:

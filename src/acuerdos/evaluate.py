@@ -155,6 +155,29 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def misses(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """The questions the system got wrong: gold not first, a wrong abstention, or an answer it should not give."""
+    wrong = []
+    for o in outcomes:
+        q = o.question
+        if q["kind"] in KINDS_WITHOUT_ANSWER:
+            problem = "" if o.abstained else "answered"
+        elif o.abstained:
+            problem = "abstained"
+        else:
+            problem = "" if o.rank == 1 else f"rank {o.rank}" if o.rank else "not in top 10"
+        if problem:
+            wrong.append({"id": q["id"], "kind": q["kind"], "split": q.get("split", ""), "problem": problem,
+                          "question": q["question"]})
+    return wrong
+
+
+def format_misses(wrong: list[dict[str, Any]]) -> str:
+    lines = [f"{len(wrong)} misses"]
+    lines += [f"  {m['id']:<8}{m['kind']:<14}{m['problem']:<15}{m['question']}" for m in wrong]
+    return "\n".join(lines)
+
+
 def _cell(value: Any) -> str:
     return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 

@@ -11,7 +11,7 @@ import numpy as np
 from .corpus.spanish import fold
 
 WORD = re.compile(r"[a-z0-9]+")
-_DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
+DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
 _PLURAL_CODE = re.compile(r"(?<=\d)s\b")  # "C4s" is the plural of "C4"
 
 # Short, hand-checked lists: function words of Spanish and English, plus the boilerplate of the tables.
@@ -47,7 +47,7 @@ def stem(word: str) -> str:
 
 
 def tokenize(text: str, drop_boilerplate: bool = False) -> list[str]:
-    words = WORD.findall(_PLURAL_CODE.sub("", _DIGIT_HYPHEN.sub("", fold(text))))
+    words = WORD.findall(_PLURAL_CODE.sub("", DIGIT_HYPHEN.sub("", fold(text))))
     stop = STOPWORDS | BOILERPLATE if drop_boilerplate else STOPWORDS
     return [stem(w) for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
 

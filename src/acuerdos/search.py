@@ -22,7 +22,7 @@ from .filters import (
     question_metadata,
 )
 from .index import Index
-from .lexical import Glossary, LexicalIndex, tokenize
+from .lexical import DIGIT_HYPHEN, Glossary, LexicalIndex, tokenize
 from .vocabulary import encode_words, unknown_words
 
 APPROXIMATE_CANDIDATES = 1000
@@ -105,7 +105,8 @@ class Searcher:
         self.encoder = encoder
         self.second = second if index.second_index is not None else None
         self.settings = settings
-        self.lexical = LexicalIndex(_lexical_documents(index, translations=True), glossary)
+        self.views = _lexical_documents(index, translations=True)  # each passage with its translation
+        self.lexical = LexicalIndex(self.views, glossary)
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
         self.known_words = _known_words(index)
         self.facts = CorpusFacts.of(index.passages)
@@ -245,7 +246,8 @@ class Searcher:
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(named_sessions(question, strict=True) & self.facts.sessions)
-        missing_answer = "" if of_a_session else lacks_asked_answer(question, texts)
+        missing_answer = "" if of_a_session else lacks_asked_answer(
+            question, [self.views[s.position] for s in scored[:3]])
         words = tokenize(question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
@@ -325,12 +327,47 @@ _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read 
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
 
 
+# "¿Cuántos policías…?", "How many new patrol cars…?": the words after it name what is counted
+_COUNTED = re.compile(r"\b(?:cu[aá]nt[oa]s|how many)\s+(\w+(?:\s+\w+)?)", re.I)
+# Nouns the corpus counts under more than one name: Mexico's states are also its "entidades federativas"
+_SAME_COUNT = ({"entidad", "estad", "stat"}, {"polici", "element", "agent", "offic"})
+UNIT_WINDOW = 3  # words after a number that may name what it counts ("16 states", "50 de los municipios")
+
+
+def counted(question: str) -> set[str]:
+    """Stems of what a "how many" question counts ("calls", "entidades"), with their other names; empty
+    for "how much", "porcentaje" and the like, whose answer is a number of anything."""
+    match = _COUNTED.search(question)
+    stems = set(tokenize(match.group(1))) if match else set()
+    return stems.union(*(names for names in _SAME_COUNT if names & stems))
+
+
+def _words_after(text: str) -> set[str]:
+    """The first few words after a number, up to the next number: what that number counts."""
+    words = []
+    for word in tokenize(text[:80])[:UNIT_WINDOW]:
+        if word.isdigit():
+            break
+        words.append(word)
+    return set(words)
+
+
 def quantities(text: str, question: str = "") -> list[str]:
     """Numbers a passage states that could answer "how many": not years, dates, codes ("19/XI/16") or
-    numbers the question itself names ("the 911 line")."""
-    asked = set(_NUMBER.findall(question))
-    text = _DATE_NUMBER.sub(" ", text)
-    return [n for n in _NUMBER.findall(text) if n not in asked and not re.fullmatch(r"(19|20)\d\d", n)]
+    numbers the question itself names ("the 911 line"); when the question says what it counts, only
+    numbers of that ("16 states" does not answer "How many calls…?")."""
+    asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question)))
+    text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
+    unit = counted(question)
+    found = []
+    for match in _NUMBER.finditer(text):
+        number = match.group(1)
+        if number in asked or re.fullmatch(r"(19|20)\d\d", number):
+            continue
+        if unit and not unit & _words_after(text[match.end():]):
+            continue
+        found.append(number)
+    return found
 
 
 def asks_quantity(question: str) -> bool:

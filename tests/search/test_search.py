@@ -157,13 +157,26 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search import quantities
 
     text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
-    assert quantities(text, "How many calls did the 911 line receive?") == ["16"]
+    assert quantities(text, "How many states did the 911 line reach first?") == ["16"]
+    assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
+    assert quantities("las llamadas falsas al 9-1-1", "¿Cuántas llamadas recibió el 911?") == []
+
+
+def test_a_count_of_something_else_does_not_answer_how_many():
+    from acuerdos.search import quantities
+
+    text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
+    assert quantities(text, "How many calls did the 911 line receive?") == []
+    assert quantities(text, "¿En cuántas entidades empezó el 911?") == ["16"]  # the states' other name
+    assert quantities("se asignaron 50 municipios prioritarios", "¿Cuántos municipios?") == ["50"]
+    assert quantities("in 16 states and 3,000 officers", "How many police officers?") == ["3,000"]
 
 
 @pytest.mark.parametrize("question, texts, lacking", [
-    ("How many calls did the 911 line receive?", ["The 911 line will operate in 16 states."], False),
+    ("How many states did the 911 line reach?", ["The 911 line will operate in 16 states."], False),
+    ("How many calls did the 911 line receive?", ["The 911 line will operate in 16 states."], True),
     ("How many calls did the 911 line receive?", ["The 911 line will operate by June 1 2017."], True),
     ("¿Qué resultados tuvo la reunión conjunta?", ["acuerdan realizar una reunión conjunta en febrero"], True),
     ("What were the outcomes of the meeting?", ["The results were presented to the Council."], False),
