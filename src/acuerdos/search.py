@@ -84,6 +84,7 @@ class _Ranking:
     follow_up: bool  # searched together with the conversation before it
     missing_sessions: list[str]  # a relative session the corpus lacks ("the one before the XV")
     timings: dict[str, float]
+    context: str = ""  # the question with the conversation it was searched in
 
 
 @dataclass
@@ -195,7 +196,7 @@ class Searcher:
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
-        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings)
+        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context)
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
@@ -248,7 +249,9 @@ class Searcher:
         of_a_session = bool(named_sessions(question, strict=True) & self.facts.sessions)
         missing_answer = "" if of_a_session else lacks_asked_answer(
             question, [self.views[s.position] for s in scored[:3]])
-        words = tokenize(question, drop_boilerplate=True)
+        # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
+        # come from?" is about the conversation's subject, whatever its own two words.
+        words = tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:

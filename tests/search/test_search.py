@@ -265,3 +265,15 @@ def test_what_a_session_the_corpus_only_announces_agreed_is_not_in_the_corpus(re
     assert lacking.answer.startswith("El corpus no tiene documentos de la sesión XXI.")
     venue = real_assistant.ask("¿En qué estado se celebrará la XXI Asamblea Plenaria?")
     assert not venue.abstained and "Quintana Roo" in venue.results[0].text
+
+
+def test_a_follow_ups_words_are_judged_with_its_conversation(real_assistant):
+    earlier = ["¿Qué se acordó sobre las unidades de análisis de las policías estatales?"]
+    question = "And where does the money come from?"  # "money", "come": no passage uses them
+
+    alone = real_assistant.searcher.search(question).evidence
+    followed = real_assistant.searcher.search(question, history=earlier).evidence
+
+    assert alone.unknown_share == 1.0
+    assert followed.unknown_share < real_assistant.calibration.max_unknown_share
+    assert not real_assistant.ask(question, history=earlier).abstained
