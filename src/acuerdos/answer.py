@@ -10,6 +10,7 @@ import unicodedata
 
 from .lexical import tokenize
 from .records import Hit
+from .search import asks_quantity, quantities
 
 MAX_QUESTION_CHARS = 2000
 
@@ -102,10 +103,13 @@ def split_sentences(text: str) -> list[str]:
 
 
 def supporting_sentence(text: str, question: str) -> str:
-    """The sentence of the passage that shares the most words with the question (verbatim)."""
+    """The sentence of the passage that shares the most words with the question (verbatim); for "how
+    many", the one stating the number, when one does."""
     sentences = split_sentences(text)
     if len(sentences) <= 1:
         return text
+    if asks_quantity(question):
+        sentences = [s for s in sentences if quantities(s, question)] or sentences
     wanted = set(tokenize(question, drop_boilerplate=True))
     if not wanted:
         return sentences[0]
