@@ -61,3 +61,5 @@ def test_compose_quotes_with_markers_in_the_question_language():
     assert compose(hits, "en", abstained=False, answer_count=1).startswith("According to the sources: «Primera")
     assert "no responden" in compose(hits, "es", abstained=True, answer_count=0)
     assert "do not answer" in compose([], "en", abstained=True, answer_count=0)
+    held = compose(hits, "en", abstained=False, answer_count=1, held=True)
+    assert held == "The sources record the session as: cita [1]"

@@ -24,6 +24,7 @@ FRAMES = {
     "es": {
         "answer": "Según las fuentes:",
         "timeline": "Así evolucionó el tema «{name}», en orden cronológico:",
+        "held": "Las fuentes registran la sesión así:",
         "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
         "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
         "out_of_range": "El corpus no tiene documentos de {periods}.",
@@ -39,6 +40,7 @@ FRAMES = {
     "en": {
         "answer": "According to the sources:",
         "timeline": "How the subject «{name}» developed, in date order:",
+        "held": "The sources record the session as:",
         "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
         "abstain_none": "The documents in the corpus do not answer this question.",
         "out_of_range": "The corpus has no documents from {periods}.",
@@ -146,16 +148,19 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
 
 
 def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "",
-            reason: str = "", periods: list[str] | None = None) -> str:
+            reason: str = "", periods: list[str] | None = None, held: bool = False) -> str:
     """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
 
     With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order. An
     abstention says why when it can (`reason`: "out_of_range" for `periods`, "no_number", "no_results").
+    With `held` (the question asks when or where the first hit's session was held), its citation answers.
     """
     frames = FRAMES["es" if language == "es" else "en"]
     if abstained:
         verdict = frames["abstain"] if hits else frames["abstain_none"]
         return " ".join(filter(None, [abstention_reason(reason, periods or [], language), verdict]))
+    if held and hits:
+        return f"{frames['held']} {hits[0].citation} [{hits[0].rank}]"
     if timeline:
         quotes = [f"{hit.date} «{hit.highlight}» [{hit.rank}]" for hit in hits]
         return " ".join([frames["timeline"].format(name=timeline), *quotes])

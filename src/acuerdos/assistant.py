@@ -38,6 +38,8 @@ class Calibration:
     answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
 
     def abstains(self, evidence: Evidence) -> bool:
+        if evidence.held and not evidence.out_of_range:
+            return False  # the session's citation answers "when" and "where"
         weak = evidence.dense < self.min_dense and evidence.lexical < self.min_lexical
         strange = evidence.unknown_names or evidence.unknown_share > self.max_unknown_share
         unknown = bool(strange) and evidence.dense < self.name_dense
@@ -113,7 +115,8 @@ class Assistant:
         periods = result.evidence.out_of_range if reason == "out_of_range" else []
         return Answer(
             question=question,
-            answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods),
+            answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods,
+                           held=bool(result.evidence.held)),
             abstained=abstained,
             language=frame_language,
             results=hits,

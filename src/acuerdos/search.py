@@ -54,6 +54,7 @@ class Settings:
     novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
+    held_boost: float = 10.0  # "¿Cuándo se celebró la XVII Asamblea?": that session's own passages come first
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Evidence:
     missing_answer: str = ""  # "number" or "results": asked for, and no top passage states one
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
+    held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
 
 
 @dataclass
@@ -85,6 +87,7 @@ class _Ranking:
     missing_sessions: list[str]  # a relative session the corpus lacks ("the one before the XV")
     timings: dict[str, float]
     context: str = ""  # the question with the conversation it was searched in
+    held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
 
 
 @dataclass
@@ -193,10 +196,20 @@ class Searcher:
             fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
         if another_step:
             fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
+        held = self._held(question, meta, settings)
+        if held:
+            fused += settings.held_boost * np.array([p.session in held for p in passages], np.float32)
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
-        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context)
+        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held)
+
+    def _held(self, question: str, meta: QuestionMetadata, settings: Settings) -> list[str]:
+        """The sessions the question asks when or where they were held, whose passages' citations say it
+        (a session dated from another document, as the Council's 40th, does not count)."""
+        if not (meta.sessions and settings.held_boost and asks_when_or_where_held(question)):
+            return []
+        return sorted({p.session for p in self.index.passages if p.session in meta.sessions and not p.date_provenance})
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
@@ -257,7 +270,8 @@ class Searcher:
         if names and scored and settings.dense:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
         out_of_range = self._out_of_range(question, texts) + ranking.missing_sessions
-        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share)
+        held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
+        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
@@ -436,6 +450,20 @@ _WHAT_WAS_AGREED = re.compile(
     r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
     r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
 _ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
+
+
+_HELD = re.compile(
+    r"\b(?:cu[aá]ndo|d[oó]nde|en qu[eé] (?:fecha|ciudad|lugar|estado|sede)|qu[eé] d[ií]as?)\b.{0,40}"
+    r"\b(?:se (?:celebr|realiz|llev)\w*|tuvo lugar|sesion\w*|reuni\w*|sede"
+    r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
+    r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
+    r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
+
+
+def asks_when_or_where_held(question: str) -> bool:
+    """"¿Cuándo se celebró la XVII Asamblea?", "Where was the 18th plenary held?": the session's own date
+    and place answer it, whatever its agreements say."""
+    return bool(_HELD.search(question))
 
 
 def asks_what_was_agreed(question: str) -> bool:

@@ -277,3 +277,32 @@ def test_a_follow_ups_words_are_judged_with_its_conversation(real_assistant):
     assert alone.unknown_share == 1.0
     assert followed.unknown_share < real_assistant.calibration.max_unknown_share
     assert not real_assistant.ask(question, history=earlier).abstained
+
+
+@pytest.mark.parametrize("question, held", [
+    ("¿Cuándo se celebró la XVII Asamblea?", True),
+    ("¿En qué ciudad fue la XIX Asamblea?", True),
+    ("Where did the XVII assembly take place?", True),
+    ("Which city hosted the XX Asamblea?", True),
+    ("¿Qué se acordó en la XVII Asamblea?", False),
+    ("¿Cuándo fue aprobado el protocolo en la XIX Asamblea?", False),  # when it was approved, not held
+    ("When will the 911 number operate?", False),
+])
+def test_asks_when_or_where_a_session_was_held(question, held):
+    from acuerdos.search import asks_when_or_where_held
+
+    assert asks_when_or_where_held(question) is held
+
+
+def test_when_and_where_a_session_was_held_is_answered_by_its_citation(real_assistant):
+    answer = real_assistant.ask("¿Cuándo se celebró la XVII Asamblea Plenaria?")
+    assert not answer.abstained
+    assert answer.results[0].session == "XVII"
+    assert answer.answer == f"Las fuentes registran la sesión así: {answer.results[0].citation} [1]"
+    assert "7–8 jun 2017" in answer.answer and "Morelia" in answer.answer
+
+    english = real_assistant.ask("Where was the 18th plenary assembly held?")
+    assert english.results[0].session == "XVIII" and english.answer.startswith("The sources record the session as:")
+    # the Council's 40th session is dated from another document: its passages are not pushed up as an answer
+    council = real_assistant.ask("On what date was the 40th ordinary session of the Council held?")
+    assert not council.answer.startswith("The sources record")
