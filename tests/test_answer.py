@@ -63,3 +63,5 @@ def test_compose_quotes_with_markers_in_the_question_language():
     assert "do not answer" in compose([], "en", abstained=True, answer_count=0)
     held = compose(hits, "en", abstained=False, answer_count=1, held=True)
     assert held == "The sources record the session as: cita [1]"
+    listed = compose(hits, "es", abstained=False, answer_count=2, listing="XX")
+    assert listed.startswith("Los acuerdos de la sesión XX, en orden: «")

@@ -25,6 +25,7 @@ FRAMES = {
         "answer": "Según las fuentes:",
         "timeline": "Así evolucionó el tema «{name}», en orden cronológico:",
         "held": "Las fuentes registran la sesión así:",
+        "listing": "Los acuerdos de la sesión {session}, en orden:",
         "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
         "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
         "out_of_range": "El corpus no tiene documentos de {periods}.",
@@ -41,6 +42,7 @@ FRAMES = {
         "answer": "According to the sources:",
         "timeline": "How the subject «{name}» developed, in date order:",
         "held": "The sources record the session as:",
+        "listing": "The agreements of session {session}, in order:",
         "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
         "abstain_none": "The documents in the corpus do not answer this question.",
         "out_of_range": "The corpus has no documents from {periods}.",
@@ -148,12 +150,13 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
 
 
 def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "",
-            reason: str = "", periods: list[str] | None = None, held: bool = False) -> str:
+            reason: str = "", periods: list[str] | None = None, held: bool = False, listing: str = "") -> str:
     """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
 
     With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order. An
     abstention says why when it can (`reason`: "out_of_range" for `periods`, "no_number", "no_results").
     With `held` (the question asks when or where the first hit's session was held), its citation answers.
+    With `listing` (a session whose agreements are asked for), each hit's title, or its supporting sentence.
     """
     frames = FRAMES["es" if language == "es" else "en"]
     if abstained:
@@ -161,6 +164,9 @@ def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, 
         return " ".join(filter(None, [abstention_reason(reason, periods or [], language), verdict]))
     if held and hits:
         return f"{frames['held']} {hits[0].citation} [{hits[0].rank}]"
+    if listing:
+        quotes = [f"«{hit.title or hit.highlight}» [{hit.rank}]" for hit in hits]
+        return " ".join([frames["listing"].format(session=listing), *quotes])
     if timeline:
         quotes = [f"{hit.date} «{hit.highlight}» [{hit.rank}]" for hit in hits]
         return " ".join([frames["timeline"].format(name=timeline), *quotes])

@@ -105,10 +105,13 @@ class Assistant:
                           notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
         result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
         abstained = not result.scored or self.calibration.abstains(result.evidence)
-        scored, timeline = result.scored, ""
+        scored, timeline, listing = result.scored, "", ""
         if not abstained and asks_evolution(cleaned):
             scored, timeline = self._timeline(cleaned, scored, parsed_filters, history, settings)
-        cited = len(scored) if timeline else self._answer_count(scored)
+        elif not result.evidence.out_of_range and (session := self.searcher.listed_session(cleaned, history)):
+            scored, listing = self._listing(cleaned, session, parsed_filters, settings)
+            abstained = abstained and not listing
+        cited = len(scored) if timeline or listing else self._answer_count(scored)
         hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained))
                 for rank, s in enumerate(scored, 1)]
         reason = self.calibration.reason(result.evidence) if abstained else ""
@@ -116,7 +119,7 @@ class Assistant:
         return Answer(
             question=question,
             answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods,
-                           held=bool(result.evidence.held)),
+                           held=bool(result.evidence.held), listing=listing),
             abstained=abstained,
             language=frame_language,
             results=hits,
@@ -144,6 +147,16 @@ class Assistant:
         by_id = {self.index.passages[s.position].id: s for s in everything}
         members = [by_id[m.id] for m in sorted(thread.members, key=lambda m: (m.date, m.position)) if m.id in by_id]
         return (members, thread.name) if members else (scored, "")
+
+    def _listing(self, question, session, filters, settings) -> tuple[list[Scored], str]:
+        """For "what agreements did session X take": all of them, in their order."""
+        if filters.sessions and session not in filters.sessions:
+            return [], ""
+        everything = self.searcher.search(question, k=len(self.index.passages), settings=settings,
+                                          filters=replace(filters, sessions=frozenset({session}))).scored
+        agreements = [s for s in everything if self.index.passages[s.position].agreement is not None]
+        agreements.sort(key=lambda s: self.index.passages[s.position].agreement)
+        return (agreements, session) if agreements else ([], "")
 
     def _thread_summary(self, passage_id: str) -> dict[str, Any] | None:
         from .threads import thread_of

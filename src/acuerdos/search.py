@@ -204,6 +204,24 @@ class Searcher:
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held)
 
+    def listed_session(self, question: str, history: list[str] | None = None) -> str:
+        """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
+        en la XVIII Asamblea?", "List the agreements of the 40th session"; after one of those, "¿Y en la
+        XIX?"), else ""."""
+        if asks_what_was_agreed(question) or _LIST.search(question):
+            return self._only_session(question)
+        earlier = conversation(history)
+        if earlier and is_follow_up(question) and self.listed_session(earlier[0]):
+            return self._only_session(question)
+        return ""
+
+    def _only_session(self, question: str) -> str:
+        meta = question_metadata(question, self.index.passages, self.facts)
+        sessions = meta.sessions & self.facts.sessions
+        rest = set(tokenize(meta.without(question), drop_boilerplate=True)) - LISTING_WORDS
+        rest -= {session.lower() for session in sessions}
+        return next(iter(sessions)) if len(sessions) == 1 and not rest and not meta.years else ""
+
     def _held(self, question: str, meta: QuestionMetadata, settings: Settings) -> list[str]:
         """The sessions the question asks when or where they were held, whose passages' citations say it
         (a session dated from another document, as the Council's 40th, does not count)."""
@@ -458,6 +476,15 @@ _HELD = re.compile(
     r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
     r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
     r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
+
+
+_LIST = re.compile(r"\b(list|lista|enumera|enlista|all the agreements|todos los acuerdos)\b", re.I)
+# Stems that only say "the agreements" in a listing question; anything else is a subject to search for
+LISTING_WORDS = frozenset(tokenize(
+    "acuerdos acuerdo acordaron acordó tomaron tomó tomados aprobaron aprobó aprobados adoptaron decidieron "
+    "agreements agreement agreed approved adopted decided took taken list lista enumera enlista all todos "
+    "asamblea plenaria sesión sesiones assembly plenary session sessions consejo council conferencia "
+    "conference secretarios secretaries"))
 
 
 def asks_when_or_where_held(question: str) -> bool:

@@ -306,3 +306,34 @@ def test_when_and_where_a_session_was_held_is_answered_by_its_citation(real_assi
     # the Council's 40th session is dated from another document: its passages are not pushed up as an answer
     council = real_assistant.ask("On what date was the 40th ordinary session of the Council held?")
     assert not council.answer.startswith("The sources record")
+
+
+@pytest.mark.parametrize("question, session", [
+    ("¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?", "XVIII"),
+    ("List the agreements of the XX plenary assembly", "XX"),
+    ("What agreements did the Council approve at its 40th session?", "XL"),
+    ("¿Qué se acordó en la XIX Asamblea sobre el fentanilo?", ""),  # a subject: searched, not listed
+    ("What was agreed at the 2017 assemblies?", ""),  # no single session
+    ("¿Qué acuerdos se tomaron en la XXI Asamblea?", ""),  # not in the corpus
+])
+def test_a_question_asking_for_a_sessions_agreements_names_it(real_assistant, question, session):
+    assert real_assistant.searcher.listed_session(question) == session
+
+
+def test_a_sessions_agreements_are_listed_in_order_with_their_titles(real_assistant):
+    answer = real_assistant.ask("¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?")
+    in_session = [p for p in real_assistant.index.passages if p.session == "XVIII"]
+
+    assert not answer.abstained
+    assert [hit.agreement for hit in answer.results] == sorted(p.agreement for p in in_session)
+    assert answer.answer.startswith("Los acuerdos de la sesión XVIII, en orden: ")
+    for hit in answer.results:
+        assert f"«{hit.title}» [{hit.rank}]" in answer.answer
+
+
+def test_after_a_sessions_list_another_session_is_listed_too(real_assistant):
+    listing = ["¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?"]
+    assert real_assistant.searcher.listed_session("¿Y en la XIX?", listing) == "XIX"
+    assert real_assistant.searcher.listed_session("¿Y en la XX?", [*listing, "¿Y en la XIX?"]) == "XX"
+    assert real_assistant.searcher.listed_session("¿Y en la XIX sobre fentanilo?", listing) == ""
+    assert real_assistant.searcher.listed_session("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"]) == ""
