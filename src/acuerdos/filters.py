@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
+from .corpus.spanish import MONTHS, fold, int_to_roman, ordinal_word, roman_to_int
 from .errors import QuestionError
 from .records import Passage
 
@@ -112,8 +112,30 @@ _ORDINAL_NUMBERS = {
     "ninth": 9, "tenth": 10, "primer": 1, "primero": 1, "primera": 1, "segundo": 2, "segunda": 2,
     "tercer": 3, "tercero": 3, "tercera": 3, "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5,
     "sexto": 6, "sexta": 6, "septimo": 7, "septima": 7, "octavo": 8, "octava": 8, "noveno": 9,
-    "novena": 9, "decimo": 10, "decima": 10,
+    "novena": 9, "decimo": 10, "decima": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20,
 }
+# "Décimo Segundo" (or "decimosegundo"), as the CNSSP tables number agreements 11 to 39: read as "12"
+_COMPOUND_NUMBERS = {fold(ordinal_word(n)).replace(" ", ""): n for n in range(11, 40) if " " in ordinal_word(n)}
+_COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(
+    fold(ordinal_word(n)).replace(" ", r"\s*") for n in sorted(_COMPOUND_NUMBERS.values(), reverse=True)) + r")\b")
+# "acuerdo 14", "agreement no. 3", "acuerdo quinto"; not a Council code ("14/XLIII/17")
+_NUMBER_AFTER = re.compile(r"\b(?:acuerdo|agreement)\s+(?:number\s+|numero\s+|no\.?\s*)?(\d{1,2}|[a-z]+)\b(?![/\d])")
+# "the 3rd agreement", "el quinto acuerdo"
+_NUMBER_BEFORE = re.compile(r"\b(\d{1,2}|[a-z]+)(?:st|nd|rd|th)?\s+(?:acuerdo|agreement)\b")
+
+
+def with_compound_numbers(text: str) -> str:
+    """A folded text with its compound ordinals as digits ("acuerdo decimo segundo" -> "acuerdo 12")."""
+    return _COMPOUND_ORDINAL.sub(lambda m: str(_COMPOUND_NUMBERS[re.sub(r"\s+", "", m.group(1))]), text)
+
+
+def agreement_numbers(question: str) -> set[int]:
+    """The agreement numbers a question names: "el acuerdo 14", "the fifth agreement", "Acuerdo Décimo Segundo"."""
+    text = with_compound_numbers(fold(question))
+    words = [*_NUMBER_AFTER.findall(text), *_NUMBER_BEFORE.findall(text)]
+    return {int(w) if w.isdigit() else _ORDINAL_NUMBERS[w] for w in words if w.isdigit() or w in _ORDINAL_NUMBERS}
 _POINT_WORDS = r"(?:point|measure|agreement|punto|medida|acuerdo)"
 _ORDINAL_BEFORE = re.compile(rf"\b([a-z]+)\s+{_POINT_WORDS}\b")
 _ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+)?([a-z]+)\b")
@@ -282,9 +304,11 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
     alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
-    for word in [*_ORDINAL_BEFORE.findall(text), *_ORDINAL_AFTER.findall(text), *alone]:
+    numbered = with_compound_numbers(text)
+    for word in [*_ORDINAL_BEFORE.findall(numbered), *_ORDINAL_AFTER.findall(numbered), *alone]:
         if word in _ORDINAL_NUMBERS:
             meta.points.add(_ORDINAL_NUMBERS[word])
+    meta.points |= agreement_numbers(question)
     meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
     meta.speakers = {name for name, pattern in facts.speakers if pattern.search(text)}
     step = _RELATIVE_SESSION.search(text)

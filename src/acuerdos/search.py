@@ -15,6 +15,7 @@ from .filters import (
     CorpusFacts,
     Filters,
     QuestionMetadata,
+    agreement_numbers,
     named_sessions,
     opens_point,
     point_list,
@@ -54,7 +55,8 @@ class Settings:
     novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
-    held_boost: float = 10.0  # "¿Cuándo se celebró la XVII Asamblea?": that session's own passages come first
+    # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
+    exact_boost: float = 10.0
 
 
 @dataclass
@@ -198,7 +200,11 @@ class Searcher:
             fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
         held = self._held(question, meta, settings)
         if held:
-            fused += settings.held_boost * np.array([p.session in held for p in passages], np.float32)
+            fused += settings.exact_boost * np.array([p.session in held for p in passages], np.float32)
+        numbers = agreement_numbers(question)
+        if settings.exact_boost and len(meta.sessions) == 1 and len(numbers) == 1:
+            fused += settings.exact_boost * np.array(
+                [p.session in meta.sessions and p.agreement in numbers for p in passages], np.float32)
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
@@ -217,15 +223,18 @@ class Searcher:
 
     def _only_session(self, question: str) -> str:
         meta = question_metadata(question, self.index.passages, self.facts)
-        sessions = meta.sessions & self.facts.sessions
+        if not (meta.sessions or meta.places):
+            return ""
+        # The one session that agrees with all the question names: "la XVIII", "en Mérida", "en Querétaro en 2016"
+        sessions = {p.session for p in self.index.passages if p.session and meta.matches(p) == 1.0}
         rest = set(tokenize(meta.without(question), drop_boilerplate=True)) - LISTING_WORDS
-        rest -= {session.lower() for session in sessions}
-        return next(iter(sessions)) if len(sessions) == 1 and not rest and not meta.years else ""
+        rest -= {session.lower() for session in meta.sessions}
+        return next(iter(sessions)) if len(sessions) == 1 and not rest else ""
 
     def _held(self, question: str, meta: QuestionMetadata, settings: Settings) -> list[str]:
         """The sessions the question asks when or where they were held, whose passages' citations say it
         (a session dated from another document, as the Council's 40th, does not count)."""
-        if not (meta.sessions and settings.held_boost and asks_when_or_where_held(question)):
+        if not (meta.sessions and settings.exact_boost and asks_when_or_where_held(question)):
             return []
         return sorted({p.session for p in self.index.passages if p.session in meta.sessions and not p.date_provenance})
 

@@ -337,3 +337,37 @@ def test_after_a_sessions_list_another_session_is_listed_too(real_assistant):
     assert real_assistant.searcher.listed_session("¿Y en la XX?", [*listing, "¿Y en la XIX?"]) == "XX"
     assert real_assistant.searcher.listed_session("¿Y en la XIX sobre fentanilo?", listing) == ""
     assert real_assistant.searcher.listed_session("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"]) == ""
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("¿Cuál fue el primer acuerdo de la XX Asamblea?", {1}),
+    ("What was the fifth agreement of the XV plenary?", {5}),
+    ("Acuerdo Décimo Segundo de la XIX Asamblea", {12}),
+    ("el acuerdo decimoprimero", {11}),
+    ("¿Qué dice el acuerdo 14 de la XIX?", {14}),
+    ("the 3rd agreement of the 40th session", {3}),
+    ("en cumplimiento al Acuerdo 14/XLIII/17", set()),  # a Council agreement's code, not a number here
+    ("What agreements were approved?", set()),
+])
+def test_agreement_numbers_in_a_question(question, numbers):
+    from acuerdos.filters import agreement_numbers
+
+    assert agreement_numbers(question) == numbers
+
+
+@pytest.mark.parametrize("question, session, agreement", [
+    ("¿Cuál fue el primer acuerdo de la XX Asamblea?", "XX", 1),
+    ("What was the fifth agreement of the XV plenary?", "XV", 5),
+    ("Acuerdo Décimo Segundo de la XIX Asamblea", "XIX", 12),
+    ("the 3rd agreement of the 40th session", "XL", 3),
+])
+def test_an_agreement_named_by_session_and_number_comes_first(real_assistant, question, session, agreement):
+    first = real_assistant.ask(question).results[0]
+    assert (first.session, first.agreement) == (session, agreement)
+
+
+def test_the_agreements_of_a_place_or_a_place_and_year_are_those_of_its_session(real_assistant):
+    assert real_assistant.searcher.listed_session("¿Qué se acordó en Mérida?") == "XV"
+    assert real_assistant.searcher.listed_session("¿Qué acuerdos se tomaron en Querétaro en 2016?") == "XVI"
+    assert real_assistant.searcher.listed_session("What was agreed in 2017?") == ""  # two sessions
+    assert real_assistant.searcher.listed_session("¿Qué se acordó sobre Michoacán?") == ""  # a subject
