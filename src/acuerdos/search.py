@@ -57,6 +57,7 @@ class Settings:
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
     # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
     exact_boost: float = 10.0
+    named_session_boost: float = 1.0  # z-units more for the one session the question itself names ("en la XVI")
 
 
 @dataclass
@@ -201,6 +202,9 @@ class Searcher:
         held = self._held(question, meta, settings)
         if held:
             fused += settings.exact_boost * np.array([p.session in held for p in passages], np.float32)
+        named_here = named_sessions(question, strict=True) & self.facts.sessions
+        if len(named_here) == 1 and settings.metadata and settings.named_session_boost:
+            fused += settings.named_session_boost * np.array([p.session in named_here for p in passages], np.float32)
         numbers = agreement_numbers(question)
         if settings.exact_boost and len(meta.sessions) == 1 and len(numbers) == 1:
             fused += settings.exact_boost * np.array(

@@ -371,3 +371,8 @@ def test_the_agreements_of_a_place_or_a_place_and_year_are_those_of_its_session(
     assert real_assistant.searcher.listed_session("¿Qué acuerdos se tomaron en Querétaro en 2016?") == "XVI"
     assert real_assistant.searcher.listed_session("What was agreed in 2017?") == ""  # two sessions
     assert real_assistant.searcher.listed_session("¿Qué se acordó sobre Michoacán?") == ""  # a subject
+
+
+def test_the_one_session_a_question_names_wins_over_a_closer_passage_of_another(real_assistant):
+    first = real_assistant.ask("¿Qué se acordó sobre el protocolo de uso de la fuerza en la XVI Asamblea?").results[0]
+    assert first.session == "XVI" and "uso de la fuerza" in first.title.lower()
