@@ -60,6 +60,14 @@ def test_empty_question_gets_a_message_not_an_error(real_assistant):
     assert "vacía" in answer.message
 
 
+def test_small_talk_gets_a_hint_in_its_language_not_a_quote(real_assistant):
+    thanks = real_assistant.ask("Thank you!")
+    assert thanks.abstained and not thanks.results and thanks.language == "en"
+    assert thanks.message.startswith("I answer questions about the public-security agreements")
+    assert real_assistant.ask("¡Hola!").message.startswith("Respondo preguntas")
+    assert real_assistant.ask("Hola, ¿qué se acordó sobre el fentanilo?").results  # a question after all
+
+
 def test_unknown_filter_is_a_question_error(real_assistant):
     with pytest.raises(QuestionError, match="valid filters"):
         real_assistant.ask("hola", filters={"colour": "red"})

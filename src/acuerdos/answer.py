@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .corpus.spanish import fold
 from .lexical import tokenize
 from .records import Hit
 from .search import asks_quantity, quantities
@@ -34,6 +35,8 @@ FRAMES = {
         "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
                       "dicen qué se acordó, no qué resultó de ello.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
+        "small_talk": "Respondo preguntas sobre los acuerdos de seguridad pública, por ejemplo: "
+                      "«¿Qué se acordó sobre el fentanilo?»",
         "truncated": "La pregunta se recortó a {n} caracteres.",
         "cleaned": "Se quitaron caracteres de control de la pregunta.",
         "language": "Solo entiendo español e inglés; busqué de todos modos.",
@@ -51,6 +54,8 @@ FRAMES = {
         "no_results": "The nearest passages are about this subject, but none of them reports results: the "
                       "agreements say what was agreed, not what came of it.",
         "empty": "The question is empty. Type a question about the agreements.",
+        "small_talk": "I answer questions about the public-security agreements, for example: "
+                      "«What was agreed about driving licences?»",
         "truncated": "The question was cut to {n} characters.",
         "cleaned": "Control characters were removed from the question.",
         "language": "I only understand Spanish and English; I searched anyway.",
@@ -72,6 +77,19 @@ def detect_language(text: str) -> str:
     if letters and latin / letters < 0.5:
         return "other"
     return "es"
+
+
+_SMALL_TALK = {
+    "es": frozenset("hola buenos buenas dias tardes noches gracias muchas mil adios vale perfecto genial ok".split()),
+    "en": frozenset("hello hi hey good morning afternoon evening thanks thank you very much bye goodbye great cool "
+                    "ok okay".split()),
+}
+
+
+def small_talk_language(question: str) -> str:
+    """"es" for "¡Muchas gracias!", "en" for "Thank you!": nothing to search for; "" for a question."""
+    words = re.findall(r"[a-z]+", fold(question))
+    return next((lang for lang, known in _SMALL_TALK.items() if words and set(words) <= known), "")
 
 
 def clean_question(raw: str) -> tuple[str, list[str]]:

@@ -449,7 +449,9 @@ def message_html(answer: Any, lang: str) -> str:
     parts = ['<div class="acu-answer">']
     if a.get("message"):
         parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
-    if a.get("abstained"):
+    if not (a.get("answer") or hits) and a.get("message"):
+        pass  # nothing was searched ("", "¡Hola!"): the notice says what to do
+    elif a.get("abstained"):
         key = "abstain" if hits else "abstain_none"
         if why := abstention_reason(a.get("reason") or "", a.get("periods") or [], lang):
             parts.append(f'<div class="acu-abstain acu-why">{esc(why)}</div>')
@@ -620,7 +622,9 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
     if a.get("message"):
         out += [f"*{md_escape(a['message'])}*", ""]
     hits = [as_dict(h) for h in a.get("results") or []]
-    if a.get("abstained"):
+    if not (a.get("answer") or hits) and a.get("message"):
+        shown, title = [], ""  # nothing was searched: the notice above says what to do
+    elif a.get("abstained"):
         why = abstention_reason(a.get("reason") or "", a.get("periods") or [], lang)
         out += [md_escape(" ".join(filter(None, [why, t(lang, "abstain" if hits else "abstain_none")]))), ""]
         shown, title = hits, t(lang, "related")

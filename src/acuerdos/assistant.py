@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .answer import asks_evolution, clean_question, compose, detect_language, notice_text, supporting_sentence
+from .answer import (
+    asks_evolution,
+    clean_question,
+    compose,
+    detect_language,
+    notice_text,
+    small_talk_language,
+    supporting_sentence,
+)
 from .corpus import load_corpus
 from .embed import Encoder
 from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
@@ -103,6 +111,9 @@ class Assistant:
         if not cleaned:
             return Answer(question, "", True, frame_language, [],
                           notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
+        if chat_language := small_talk_language(cleaned):
+            return Answer(question, "", True, chat_language, [], notice_text(["small_talk"], chat_language),
+                          parsed_filters.to_dict())
         result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
         abstained = not result.scored or self.calibration.abstains(result.evidence)
         scored, timeline, listing = result.scored, "", ""

@@ -147,6 +147,11 @@ def test_abstention_without_passages():
     assert fmt.t("en", "abstain_none") in out and "acu-card" not in out
 
 
+def test_nothing_searched_shows_only_the_notice():
+    out = fmt.message_html(Answer("¡Hola!", "", True, "es", [], message="Respondo preguntas sobre los acuerdos"), "es")
+    assert "Respondo preguntas" in out and fmt.t("es", "abstain_none") not in out
+
+
 def test_notice_is_shown():
     answer = replace(answered(), message="La pregunta se recortó a 2000 caracteres.")
     out = fmt.message_html(answer, "es")

@@ -239,7 +239,7 @@ def test_a_follow_up_asking_for_another_step_is_told_from_one_asking_a_detail(qu
 def test_a_follow_up_asking_what_came_next_does_not_repeat_the_answer_so_far(real_assistant):
     from acuerdos.search import Settings
 
-    first = "¿Qué se acordó sobre el protocolo de uso de la fuerza en la XVI Asamblea?"
+    first = "¿Qué se acordó sobre la regulación del uso de la fuerza en la XVIII Asamblea?"
     answer_so_far = real_assistant.ask(first).results[0]
     follow_up = "¿Y qué pasó después con ese protocolo?"
     without_novelty = real_assistant.ask(follow_up, history=[first], settings=Settings(novelty=0.0)).results
