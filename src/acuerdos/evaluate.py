@@ -133,6 +133,8 @@ def ablations() -> dict[str, Settings]:
         "- content query": replace(full, content_query=False),
         "- word bridges": replace(full, word_bridges=False),
         "- novelty": replace(full, novelty=0.0),
+        "- detail boost": replace(full, detail_boost=0.0),
+        "- session lookups": replace(full, exact_boost=0.0, named_session_boost=0.0),
         "+ glossary": replace(full, glossary=True),
     }
 

@@ -53,6 +53,7 @@ class Settings:
     earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
     ordinal_boost: float = 3.0  # "the fourth one": point 4 of the list the conversation is about
     novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
+    detail_boost: float = 1.0  # "¿Y en qué sesión?", "Who presented it?": ... and above them
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
     # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
@@ -199,6 +200,8 @@ class Searcher:
             fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
         if another_step:
             fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
+        elif len(turns) > 1 and settings.detail_boost and asks_a_detail(question):
+            fused[self._earlier_answer(turns[:-1], settings)] += settings.detail_boost
         held = self._held(question, meta, settings)
         if held:
             fused += settings.exact_boost * np.array([p.session in held for p in passages], np.float32)
@@ -516,6 +519,16 @@ _ANOTHER_STEP = re.compile(
     r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
     r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
     r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
+
+
+_DETAIL = re.compile(
+    r"\b(en qu[eé] (?:sesi[oó]n|asamblea|reuni[oó]n|fecha|a[nñ]o|lugar|ciudad)|cu[aá]ndo|d[oó]nde|qui[eé]n(?:es)?"
+    r"|which (?:session|assembly|meeting|year|city|plenary)|what (?:session|year|date)|when|where|who)\b", re.I)
+
+
+def asks_a_detail(question: str) -> bool:
+    """"¿Y en qué sesión?", "Who presented it?", "When was that?": a detail of what the conversation found."""
+    return len(question.split()) <= 6 and bool(_DETAIL.search(question))
 
 
 def asks_another_step(question: str) -> bool:

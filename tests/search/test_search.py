@@ -376,3 +376,20 @@ def test_the_agreements_of_a_place_or_a_place_and_year_are_those_of_its_session(
 def test_the_one_session_a_question_names_wins_over_a_closer_passage_of_another(real_assistant):
     first = real_assistant.ask("¿Qué se acordó sobre el protocolo de uso de la fuerza en la XVI Asamblea?").results[0]
     assert first.session == "XVI" and "uso de la fuerza" in first.title.lower()
+
+
+def test_a_follow_up_asking_a_detail_keeps_the_answer_so_far(real_assistant):
+    first = "¿Qué se acordó sobre las licencias de conducir?"
+    answer_so_far = real_assistant.ask(first).results[0]
+    which_session = real_assistant.ask("¿Y en qué sesión?", history=[first, "¿Quién lo presentó?"]).results[0]
+    assert which_session.id == answer_so_far.id  # not the report's "the following agreements were approved:"
+
+
+@pytest.mark.parametrize("question, detail", [
+    ("¿Y en qué sesión?", True), ("Who presented it?", True), ("When was that?", True),
+    ("¿Y se aprobó finalmente?", False), ("What did the conference agree about cryptocurrencies and who spoke?", False),
+])
+def test_asks_a_detail(question, detail):
+    from acuerdos.search import asks_a_detail
+
+    assert asks_a_detail(question) is detail
