@@ -440,6 +440,11 @@ def card_html(hit: Any, lang: str, threads_shown: set[str] | None = None) -> str
     return "".join(parts)
 
 
+def _nothing_searched(a: dict[str, Any], hits: list) -> bool:
+    """An empty question or small talk ("¡Hola!"): a notice, and no answer to frame."""
+    return not (a.get("answer") or hits) and bool(a.get("message"))
+
+
 def message_html(answer: Any, lang: str) -> str:
     """The assistant message for one answer: notice, answer text, numbered source cards, copy button."""
     a = as_dict(answer)
@@ -449,8 +454,8 @@ def message_html(answer: Any, lang: str) -> str:
     parts = ['<div class="acu-answer">']
     if a.get("message"):
         parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
-    if not (a.get("answer") or hits) and a.get("message"):
-        pass  # nothing was searched ("", "¡Hola!"): the notice says what to do
+    if _nothing_searched(a, hits):
+        pass  # the notice says what to do
     elif a.get("abstained"):
         key = "abstain" if hits else "abstain_none"
         if why := abstention_reason(a.get("reason") or "", a.get("periods") or [], lang):
@@ -622,8 +627,8 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
     if a.get("message"):
         out += [f"*{md_escape(a['message'])}*", ""]
     hits = [as_dict(h) for h in a.get("results") or []]
-    if not (a.get("answer") or hits) and a.get("message"):
-        shown, title = [], ""  # nothing was searched: the notice above says what to do
+    if _nothing_searched(a, hits):
+        shown, title = [], ""  # the notice above says what to do
     elif a.get("abstained"):
         why = abstention_reason(a.get("reason") or "", a.get("periods") or [], lang)
         out += [md_escape(" ".join(filter(None, [why, t(lang, "abstain" if hits else "abstain_none")]))), ""]

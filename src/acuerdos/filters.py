@@ -120,10 +120,12 @@ _ORDINAL_NUMBERS = {
 _COMPOUND_NUMBERS = {fold(ordinal_word(n)).replace(" ", ""): n for n in range(11, 40) if " " in ordinal_word(n)}
 _COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(
     fold(ordinal_word(n)).replace(" ", r"\s*") for n in sorted(_COMPOUND_NUMBERS.values(), reverse=True)) + r")\b")
-# "acuerdo 14", "agreement no. 3", "acuerdo quinto"; not a Council code ("14/XLIII/17")
-_NUMBER_AFTER = re.compile(r"\b(?:acuerdo|agreement)\s+(?:number\s+|numero\s+|no\.?\s*)?(\d{1,2}|[a-z]+)\b(?![/\d])")
-# "the 3rd agreement", "el quinto acuerdo"
-_NUMBER_BEFORE = re.compile(r"\b(\d{1,2}|[a-z]+)(?:st|nd|rd|th)?\s+(?:acuerdo|agreement)\b")
+_POINT_WORDS = r"(point|measure|agreement|punto|medida|acuerdo)"
+_AGREEMENT_WORDS = {"agreement", "acuerdo"}
+# "the 3rd agreement", "el quinto acuerdo", "his second point"
+_ORDINAL_BEFORE = re.compile(rf"\b(\d{{1,2}}|[a-z]+)(?:st|nd|rd|th)?\s+{_POINT_WORDS}\b")
+# "acuerdo 14", "agreement no. 3", "acuerdo quinto"; not a Council code ("acuerdo 14/XLIII/17")
+_ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+|no\.?\s*)?(\d{{1,2}}(?![/\d])|[a-z]+)\b")
 
 
 def with_compound_numbers(text: str) -> str:
@@ -131,14 +133,20 @@ def with_compound_numbers(text: str) -> str:
     return _COMPOUND_ORDINAL.sub(lambda m: str(_COMPOUND_NUMBERS[re.sub(r"\s+", "", m.group(1))]), text)
 
 
+def numbered_points(text: str) -> list[tuple[str, int]]:
+    """(point word, number) for each numbered point a folded text names: ("acuerdo", 12) for "Acuerdo
+    Décimo Segundo", ("point", 2) for "his second point", ("agreement", 3) for "the 3rd agreement"."""
+    text = with_compound_numbers(text)
+    pairs = [(word, number) for number, word in _ORDINAL_BEFORE.findall(text)] + _ORDINAL_AFTER.findall(text)
+    return [(word, int(number) if number.isdigit() else _ORDINAL_NUMBERS[number]) for word, number in pairs
+            if number.isdigit() or number in _ORDINAL_NUMBERS]
+
+
 def agreement_numbers(question: str) -> set[int]:
     """The agreement numbers a question names: "el acuerdo 14", "the fifth agreement", "Acuerdo Décimo Segundo"."""
-    text = with_compound_numbers(fold(question))
-    words = [*_NUMBER_AFTER.findall(text), *_NUMBER_BEFORE.findall(text)]
-    return {int(w) if w.isdigit() else _ORDINAL_NUMBERS[w] for w in words if w.isdigit() or w in _ORDINAL_NUMBERS}
-_POINT_WORDS = r"(?:point|measure|agreement|punto|medida|acuerdo)"
-_ORDINAL_BEFORE = re.compile(rf"\b([a-z]+)\s+{_POINT_WORDS}\b")
-_ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+)?([a-z]+)\b")
+    return {number for word, number in numbered_points(fold(question)) if word in _AGREEMENT_WORDS}
+
+
 # "What was the fourth one?", "¿Y la quinta?": an ordinal alone, in a short question
 _ORDINAL_ALONE = re.compile(r"\b(?:the|la|el|lo)\s+([a-z]+)(?:\s+(?:one|of them))?\s*[?.]?\s*$")
 SHORT_QUESTION_WORDS = 8
@@ -162,6 +170,7 @@ class QuestionMetadata:
     speakers: set[str] = field(default_factory=set)  # "¿Qué advirtió Peña Nieto …?"
     step: int = 0  # "la asamblea siguiente" +1, "the previous session" -1: relative to the conversation
     spans: list[tuple[int, int]] = field(default_factory=list)  # where the question names all this
+    agreements: set[int] = field(default_factory=set)  # the points named as agreements ("el acuerdo 14")
 
     def __bool__(self) -> bool:
         return bool(self.sessions or self.years or self.months or self.places or self.points or self.speakers)
@@ -304,11 +313,9 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
     alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
-    numbered = with_compound_numbers(text)
-    for word in [*_ORDINAL_BEFORE.findall(numbered), *_ORDINAL_AFTER.findall(numbered), *alone]:
-        if word in _ORDINAL_NUMBERS:
-            meta.points.add(_ORDINAL_NUMBERS[word])
-    meta.points |= agreement_numbers(question)
+    numbered = numbered_points(text)
+    meta.points = {number for _, number in numbered} | {_ORDINAL_NUMBERS[w] for w in alone if w in _ORDINAL_NUMBERS}
+    meta.agreements = {number for word, number in numbered if word in _AGREEMENT_WORDS}
     meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
     meta.speakers = {name for name, pattern in facts.speakers if pattern.search(text)}
     step = _RELATIVE_SESSION.search(text)

@@ -15,7 +15,6 @@ from .filters import (
     CorpusFacts,
     Filters,
     QuestionMetadata,
-    agreement_numbers,
     named_sessions,
     opens_point,
     point_list,
@@ -92,6 +91,7 @@ class _Ranking:
     timings: dict[str, float]
     context: str = ""  # the question with the conversation it was searched in
     held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
+    named_here: set[str] = field(default_factory=set)  # corpus sessions the question itself names ("en la XVI")
 
 
 @dataclass
@@ -202,20 +202,30 @@ class Searcher:
             fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
         elif len(turns) > 1 and settings.detail_boost and asks_a_detail(question):
             fused[self._earlier_answer(turns[:-1], settings)] += settings.detail_boost
-        held = self._held(question, meta, settings)
-        if held:
-            fused += settings.exact_boost * np.array([p.session in held for p in passages], np.float32)
         named_here = named_sessions(question, strict=True) & self.facts.sessions
-        if len(named_here) == 1 and settings.metadata and settings.named_session_boost:
-            fused += settings.named_session_boost * np.array([p.session in named_here for p in passages], np.float32)
-        numbers = agreement_numbers(question)
-        if settings.exact_boost and len(meta.sessions) == 1 and len(numbers) == 1:
-            fused += settings.exact_boost * np.array(
-                [p.session in meta.sessions and p.agreement in numbers for p in passages], np.float32)
+        held = self._held(question, meta, settings)
+        fused += self._lookups(meta, named[-1].agreements, named_here, held, settings)
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
-        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held)
+        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held,
+                        named_here)
+
+    def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
+                 settings: Settings) -> np.ndarray:
+        """What the question names exactly comes first: the session it asks when or where was held, and an
+        agreement by session and number ("el acuerdo quinto de la XV"); the one session it names itself
+        gains a little."""
+        boost = np.zeros(len(self.index.passages), np.float32)
+        numbered = len(meta.sessions) == 1 and len(agreements) == 1
+        named_one = len(named_here) == 1 and settings.metadata
+        for position, passage in enumerate(self.index.passages):
+            if passage.session in held or (numbered and passage.session in meta.sessions
+                                           and passage.agreement in agreements):
+                boost[position] += settings.exact_boost
+            if named_one and passage.session in named_here:
+                boost[position] += settings.named_session_boost
+        return boost
 
     def listed_session(self, question: str, history: list[str] | None = None) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
@@ -293,7 +303,7 @@ class Searcher:
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
-        of_a_session = bool(named_sessions(question, strict=True) & self.facts.sessions)
+        of_a_session = bool(ranking.named_here)
         missing_answer = "" if of_a_session else lacks_asked_answer(
             question, [self.views[s.position] for s in scored[:3]])
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
