@@ -32,9 +32,10 @@ DEFAULT_CNSSP = "/work/shared/seeds/000_a6d300a5ee9dd8ee.txt"
 DEFAULT_REPORT = "/work/shared/seeds/004_6cd00f52166bc29b.txt"
 
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi",
-         "followup", "unanswerable"}
+         "followup", "session", "unanswerable"}
 LANGS = {"es", "en"}
-SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen"}
+SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen",
+          "nearmiss1", "nearmiss2", "paraphrase4", "variants", "final"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")
