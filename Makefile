@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint setup model index browser clean
+.PHONY: serve test test-fast lint setup model index browser bench soak clean
 
 serve: index
 	$(PY) -m acuerdos serve
@@ -13,8 +13,19 @@ serve: index
 test: lint index browser
 	$(PY) -m pytest -q
 
+# Unit tests without the real model, server or browser: seconds, for every change.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not model and not server and not browser" -p no:cacheprovider
+
+# Tools live outside the wheel (tools/); they measure the product from outside.
+bench: index
+	$(PY) -m tools.bench
+
+soak: index
+	$(PY) -m tools.soak
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests tools
 
 setup: $(STAMP)
 
@@ -25,7 +36,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 model: $(STAMP)
-	$(PY) -m acuerdos.model
+	$(PY) -m acuerdos.embed.model
 
 # `acuerdos build` without --force rebuilds only when the index is missing or stale.
 index: model

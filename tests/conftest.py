@@ -23,7 +23,7 @@ def real_corpus():
 
 @pytest.fixture
 def fake_encoder():
-    from .fakes import HashingEncoder
+    from tests.fakes import HashingEncoder
 
     return HashingEncoder()
 
@@ -48,6 +48,27 @@ def real_assistant():
 @pytest.fixture
 def small_assistant(small_index, fake_encoder):
     from acuerdos.assistant import Assistant
-    from acuerdos.search import Searcher
+    from acuerdos.search.rank import Searcher
 
     return Assistant(small_index, Searcher(small_index, fake_encoder))
+
+
+@pytest.fixture(scope="session")
+def served_app(real_assistant):
+    """`python -m acuerdos serve --port N --no-rebuild` (no --host: the default), stopped at the end.
+
+    Depends on `real_assistant` so that the index is fresh before the server starts."""
+    from tools.soak import served
+
+    with served(extra_args=("--no-rebuild",), startup_timeout=300) as server:
+        yield server
+
+
+REAL_FIXTURES = {"real_assistant", "real_encoder", "live_url", "gradio", "served_app", "index_copy"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs the real model is marked `model`, so `make test-fast` can leave it out."""
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

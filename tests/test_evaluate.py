@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from acuerdos import evaluate
 from acuerdos.assistant import Calibration
-from acuerdos.search import Evidence
+from acuerdos.search.rank import Evidence
 
 
 def assistant_seeing(evidence_by_question: dict[str, Evidence], calibration: Calibration):

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from acuerdos import evaluate
-
-from .conftest import PROJECT
+from tests.conftest import PROJECT
 
 # Measured on 2026-12-02: hit@1 0.939, hit@5 1.000, MRR 0.962, multi recall 0.952, abstention 0.895,
 # false abstention 0.000 (docs/quality.md). The floors leave room for about two questions.

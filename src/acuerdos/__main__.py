@@ -1,3 +1,3 @@
-from .cli import main
+from acuerdos.cli.commands import main
 
 main()

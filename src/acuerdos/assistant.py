@@ -10,8 +10,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .answer import (
+from acuerdos import config
+from acuerdos.answer.compose import (
     asks_evolution,
     clean_question,
     compose,
@@ -20,15 +20,15 @@ from .answer import (
     small_talk_language,
     supporting_sentence,
 )
-from .corpus import load_corpus
-from .embed import Encoder
-from .errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
-from .filters import parse_filters
-from .index import Index, build_index, check_fresh, load_index
-from .lexical import Glossary
-from .records import Answer, Hit
-from .search import Evidence, Scored, Searcher, Settings
-from .translate import translations
+from acuerdos.corpus import load_corpus
+from acuerdos.corpus.translate import translations
+from acuerdos.embed.encoder import Encoder
+from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
+from acuerdos.index.lexical import Glossary
+from acuerdos.index.store import Index, build_index, check_fresh, load_index
+from acuerdos.records import Answer, Hit
+from acuerdos.search.filters import parse_filters
+from acuerdos.search.rank import Evidence, Scored, Searcher, Settings
 
 log = logging.getLogger(__name__)
 GLOSSARY_FILE = Path("aids") / "glossary.tsv"
@@ -79,8 +79,8 @@ class Assistant:
         corpus_dir = corpus_dir or config.corpus_dir()
         second = None
         if encoder is None:
-            from .embed import SentenceTransformerEncoder
-            from .second_encoder import second_encoder
+            from acuerdos.embed.encoder import SentenceTransformerEncoder
+            from acuerdos.embed.second import second_encoder
 
             encoder, second = SentenceTransformerEncoder(model), second_encoder()
         index, warnings = ensure_index(index_dir, corpus_dir, encoder, rebuild=rebuild, progress=progress,
@@ -142,13 +142,13 @@ class Assistant:
 
     @property
     def threads(self) -> list:
-        from .threads import cached_threads
+        from acuerdos.index.threads import cached_threads
 
         return cached_threads(self.index)
 
     def _timeline(self, question, scored, filters, history, settings) -> tuple[list[Scored], str]:
         """For "how did X evolve": the thread of the best hits, every member in date order."""
-        from .threads import thread_for
+        from acuerdos.index.threads import thread_for
 
         thread = thread_for([self.index.passages[s.position].id for s in scored[:3]], self.threads)
         if thread is None:
@@ -170,7 +170,7 @@ class Assistant:
         return (agreements, session) if agreements else ([], "")
 
     def _thread_summary(self, passage_id: str) -> dict[str, Any] | None:
-        from .threads import thread_of
+        from acuerdos.index.threads import thread_of
 
         thread = thread_of(passage_id, self.threads)
         if thread is None:

@@ -22,7 +22,7 @@ class CorpusError(AcuerdosError):
 class ModelError(AcuerdosError):
     """The embedding model is missing, corrupt or cannot be loaded."""
 
-    hint = "python -m acuerdos.model"
+    hint = "python -m acuerdos.embed.model"
 
 
 class IndexFileError(AcuerdosError):

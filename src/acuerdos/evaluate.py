@@ -14,8 +14,8 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from .errors import AcuerdosError
-from .search import Settings
+from acuerdos.errors import AcuerdosError
+from acuerdos.search.rank import Settings
 
 KINDS_WITHOUT_ANSWER = {"unanswerable"}
 # What thresholds may be fitted on; "holdout" and "unseen" never (docs/quality.md)

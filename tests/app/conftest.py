@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from .fakes import FakeAssistant
+from tests.app.fakes import FakeAssistant
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(real_assistant):
     """The real app on a free loopback port, in this process; yields its URL."""
-    from acuerdos.app import build_app
+    from acuerdos.app.server import build_app
 
     demo = build_app(real_assistant)
     _app, url, share_url = demo.launch(server_name="127.0.0.1", server_port=free_port(),

@@ -7,9 +7,9 @@ import os
 import gradio as gr
 import pytest
 
-from acuerdos import app as app_module
-from acuerdos.app import build_app, launch_options
-from acuerdos.feedback import read_feedback
+from acuerdos.app import server as app_module
+from acuerdos.app.feedback import read_feedback
+from acuerdos.app.server import build_app, launch_options
 
 POLICE_DAY_ES = "¿Qué día se instituyó como Día Nacional del Policía?"
 
@@ -172,7 +172,7 @@ def test_language_switch_relabels_and_rerenders(demo):
 
 
 def test_launch_serves_on_loopback_and_prints_the_url(fake_assistant, monkeypatch, capsys):
-    from .conftest import free_port
+    from tests.app.conftest import free_port
 
     seen = {}
 

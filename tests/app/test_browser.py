@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acuerdos.feedback import read_feedback
+from acuerdos.app.feedback import read_feedback
 
 pytestmark = pytest.mark.browser
 

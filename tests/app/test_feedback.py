@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acuerdos import config
-from acuerdos.feedback import FILE_NAME, read_feedback, record_feedback
+from acuerdos.app.feedback import FILE_NAME, read_feedback, record_feedback
 
 
 def test_round_trip_in_the_configured_data_dir():

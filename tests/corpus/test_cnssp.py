@@ -7,8 +7,7 @@ import pytest
 from acuerdos.corpus import load_corpus
 from acuerdos.corpus.cnssp import parse_date_range, split_place
 from acuerdos.corpus.spanish import ordinal_word, roman_to_int
-
-from ..conftest import DATA
+from tests.conftest import DATA
 
 
 def test_real_table_has_93_agreements_per_session(real_corpus):

@@ -6,8 +6,7 @@ import pytest
 
 from acuerdos.corpus import load_corpus
 from acuerdos.errors import CorpusError
-
-from ..conftest import DATA
+from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@ from __future__ import annotations
 from collections import Counter
 
 from acuerdos.corpus import load_corpus
-
-from ..conftest import DATA
+from tests.conftest import DATA
 
 
 def test_real_report_has_17_numbered_agreements(real_corpus):

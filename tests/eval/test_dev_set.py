@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from ..conftest import PROJECT
+from tests.conftest import PROJECT
 
 EVAL = PROJECT / "tests" / "eval"
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi", "followup", "unanswerable"}

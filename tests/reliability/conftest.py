@@ -2,7 +2,6 @@
 
 - `live_url`: the real app over the session's real Assistant, served in this process on a free loopback
   port (one server for the whole session);
-- `served_app`: the real `acuerdos serve` in a subprocess (its RSS and its sockets can be measured);
 - `index_copy`: a throwaway copy of the real index, for damaging (the real embeddings/ is never touched).
 """
 
@@ -12,8 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from acuerdos.soak import free_port
+from tools.soak import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 NORMAL_QUESTION = "¿Qué día se instituyó como Día Nacional del Policía?"
@@ -21,7 +19,7 @@ NORMAL_QUESTION = "¿Qué día se instituyó como Día Nacional del Policía?"
 
 @pytest.fixture(scope="session")
 def live_url(real_assistant):
-    from acuerdos.app import build_app
+    from acuerdos.app.server import build_app
 
     demo = build_app(real_assistant)
     _app, url, share_url = demo.launch(
@@ -39,17 +37,6 @@ def gradio(live_url):
     from gradio_client import Client
 
     return Client(live_url, verbose=False)
-
-
-@pytest.fixture(scope="session")
-def served_app(real_assistant):
-    """`python -m acuerdos serve --port N --no-rebuild` (no --host: the default), stopped at the end.
-
-    Depends on `real_assistant` so that the index is fresh before the server starts."""
-    from acuerdos.soak import served
-
-    with served(extra_args=("--no-rebuild",), startup_timeout=300) as server:
-        yield server
 
 
 def copy_index(source: Path, target: Path) -> Path:

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from acuerdos import cli as cli_module
+from acuerdos.cli import commands as cli_module
 from acuerdos.errors import QuestionError
-
-from .conftest import NORMAL_QUESTION
+from tests.reliability.conftest import NORMAL_QUESTION
 
 LONG = ("¿Qué se acordó sobre el fentanilo? " * 3000)[:100_000]
 VALID_SESSIONS = ("XV", "XVI", "XVII", "XVIII", "XIX", "XX")
@@ -176,7 +175,7 @@ def run_python(assistant, case: Bad) -> None:
         return
     check_answer(assistant.ask(case.question, history=[], k=5, filters=case.filters or None).to_dict(), case)
     if case.question.strip():  # the HTML the chat shows for it is inert
-        from acuerdos import app_format as fmt
+        from acuerdos.app import format as fmt
 
         shown = fmt.user_message_html(case.question) + fmt.message_html(assistant.ask(case.question), "es")
         assert "<img" not in shown and "<script" not in shown

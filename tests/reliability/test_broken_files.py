@@ -22,10 +22,8 @@ from hypothesis import strategies as st
 
 from acuerdos.assistant import Assistant, ensure_index
 from acuerdos.errors import IndexFileError
-from acuerdos.index import FORMAT_VERSION, MANIFEST, load_index
-
-from ..conftest import DATA
-from .conftest import PROJECT
+from acuerdos.index.store import FORMAT_VERSION, MANIFEST, load_index
+from tests.conftest import DATA, PROJECT
 
 
 def _manifest(directory: Path) -> dict:
@@ -175,7 +173,7 @@ def test_damage_is_rebuilt_safely(small_index, tmp_path, fake_encoder, capfd, da
     assert load_index(directory).manifest == index.manifest  # what was written reads back whole
     builds = sorted(p.name for p in directory.iterdir() if p.is_dir())
     assert builds == [index.manifest["build"]]  # the damaged build was cleaned up
-    from acuerdos.search import Searcher
+    from acuerdos.search.rank import Searcher
 
     answer = Assistant(index, Searcher(index, fake_encoder)).ask("dialogar")
     assert answer.results
@@ -247,13 +245,13 @@ def test_cli_no_rebuild_refuses_in_one_line(index_copy):
 @pytest.fixture
 def fake_cli(small_index, tmp_path, monkeypatch, fake_encoder):
     """`acuerdos` in this process, with the fake encoder, the fixture corpus and the small index's dir."""
-    import acuerdos.embed
+    import acuerdos.embed.encoder
 
-    monkeypatch.setattr(acuerdos.embed, "SentenceTransformerEncoder", lambda model=None: fake_encoder)
+    monkeypatch.setattr(acuerdos.embed.encoder, "SentenceTransformerEncoder", lambda model=None: fake_encoder)
     monkeypatch.setenv("ACUERDOS_INDEX_DIR", str(tmp_path / "embeddings"))
     monkeypatch.setenv("ACUERDOS_CORPUS_DIR", str(DATA / "corpus_ok"))
     monkeypatch.delenv("ACUERDOS_SECOND_ENCODER", raising=False)
-    from acuerdos.cli import cli
+    from acuerdos.cli.commands import cli
 
     return lambda *args: CliRunner().invoke(cli, list(args))
 
@@ -283,7 +281,7 @@ def test_unwritable_model_cache_is_one_line_with_the_fix(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
     monkeypatch.setenv("ACUERDOS_MODEL_CACHE", str(blocker / "models"))
-    from acuerdos.cli import cli
+    from acuerdos.cli.commands import cli
 
     result = CliRunner().invoke(cli, ["ask", "--no-rebuild", "fentanilo"])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -292,9 +290,10 @@ def test_unwritable_model_cache_is_one_line_with_the_fix(tmp_path, monkeypatch):
     assert line.endswith("(run: set ACUERDOS_MODEL_CACHE to a writable directory)")
 
 
+@pytest.mark.model
 def test_model_cache_damaged_inside_is_reconverted(tmp_path, monkeypatch, capfd):
     """A cache whose sizes all match (so the cheap check passes) but whose weights file cannot be read."""
-    from acuerdos import model as am
+    from acuerdos.embed import model as am
 
     converted = am.prepare_model(progress=False)  # the real cache, only read
     monkeypatch.setenv("ACUERDOS_MODEL_CACHE", str(tmp_path))

@@ -11,9 +11,7 @@ from click.testing import CliRunner
 
 from acuerdos.assistant import Assistant, ensure_index
 from acuerdos.errors import CorpusError
-
-from ..conftest import DATA
-from .conftest import PROJECT
+from tests.conftest import DATA, PROJECT
 
 NEW_SOURCE = """
 [[source]]
@@ -77,7 +75,7 @@ def test_corpus_check_lists_the_error_with_file_and_line(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
     shutil.copytree(PROJECT / "corpus", corpus)
     expected = _add_document(corpus, "malformed row")
-    from acuerdos.cli import cli
+    from acuerdos.cli.commands import cli
 
     result = CliRunner().invoke(cli, ["corpus", "--check", "--corpus-dir", str(corpus)])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -86,15 +84,15 @@ def test_corpus_check_lists_the_error_with_file_and_line(tmp_path, monkeypatch):
 
 
 def test_cli_ask_warns_and_answers_from_the_previous_index(index_copy, real_encoder, tmp_path, monkeypatch):
-    import acuerdos.embed
+    import acuerdos.embed.encoder
 
     corpus = tmp_path / "corpus"
     shutil.copytree(PROJECT / "corpus", corpus)
     expected = _add_document(corpus, "malformed row")
-    monkeypatch.setattr(acuerdos.embed, "SentenceTransformerEncoder", lambda model=None: real_encoder)
+    monkeypatch.setattr(acuerdos.embed.encoder, "SentenceTransformerEncoder", lambda model=None: real_encoder)
     monkeypatch.setenv("ACUERDOS_INDEX_DIR", str(index_copy))
     monkeypatch.setenv("ACUERDOS_CORPUS_DIR", str(corpus))
-    from acuerdos.cli import cli
+    from acuerdos.cli.commands import cli
 
     result = CliRunner().invoke(cli, ["ask", "--json", "fentanilo"])
     assert result.exit_code == 0, result.output

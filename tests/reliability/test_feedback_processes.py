@@ -12,12 +12,12 @@ import subprocess
 import sys
 import time
 
-from acuerdos.feedback import FILE_NAME, read_feedback
+from acuerdos.app.feedback import FILE_NAME, read_feedback
 
 WRITER = """
 import sys, time
 from pathlib import Path
-from acuerdos.feedback import record_feedback
+from acuerdos.app.feedback import record_feedback
 data, n, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 while not go.exists():
     time.sleep(0.005)

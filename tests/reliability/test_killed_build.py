@@ -16,13 +16,11 @@ import time
 
 import pytest
 
-from acuerdos import index as index_module
 from acuerdos.assistant import Assistant, ensure_index
-from acuerdos.index import MANIFEST, load_index
-
-from ..conftest import DATA
-from ..fakes import HashingEncoder
-from .conftest import PROJECT
+from acuerdos.index import store as index_module
+from acuerdos.index.store import MANIFEST, load_index
+from tests.conftest import DATA, PROJECT
+from tests.fakes import HashingEncoder
 
 
 def _stderr_collector(process: subprocess.Popen) -> tuple[bytearray, threading.Thread]:

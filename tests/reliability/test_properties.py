@@ -20,13 +20,12 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from acuerdos.answer import MAX_QUESTION_CHARS, clean_question, detect_language
-from acuerdos.batch import answer_lines
+from acuerdos.answer.compose import MAX_QUESTION_CHARS, clean_question, detect_language
+from acuerdos.cli.batch import answer_lines
 from acuerdos.corpus import load_corpus
 from acuerdos.errors import CorpusError, QuestionError
-from acuerdos.filters import FILTER_KEYS
-
-from ..conftest import DATA
+from acuerdos.search.filters import FILTER_KEYS
+from tests.conftest import DATA
 
 SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from .conftest import PROJECT
+from tests.conftest import PROJECT
 
 SRC = PROJECT / "src" / "acuerdos"
 
@@ -42,7 +42,8 @@ def test_serve_binds_loopback_by_default_and_shares_nothing(served_app):
 
 
 def test_share_and_host_defaults():
-    from acuerdos import app, cli
+    from acuerdos.app import server as app
+    from acuerdos.cli import commands as cli
 
     parameters = inspect.signature(app.launch).parameters
     assert parameters["host"].default == "127.0.0.1" and parameters["share"].default is False
@@ -153,7 +154,7 @@ def test_the_app_still_serves_its_own_page_and_assets(live_url):
 
 # --------------------------------------------------------------------------- feedback and per-request state
 def test_feedback_keeps_only_time_question_ids_and_verdict(tmp_path):
-    from acuerdos.feedback import record_feedback
+    from acuerdos.app.feedback import record_feedback
 
     record = record_feedback(
         "<script>alert(1)</script> " + "x" * 5000, [f"id-{n}" for n in range(200)], "down", data_dir=tmp_path
@@ -166,7 +167,7 @@ def test_feedback_keeps_only_time_question_ids_and_verdict(tmp_path):
 
 
 def test_per_request_state_and_uploads_are_bounded():
-    from acuerdos.app import launch_options
+    from acuerdos.app.server import launch_options
 
     options = launch_options()
     assert options.get("state_session_capacity", 10000) <= 1000

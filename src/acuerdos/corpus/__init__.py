@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import CorpusError
-from ..records import Passage
-from . import cnssp, report
-from .problems import Problem
+from acuerdos.corpus import cnssp, report
+from acuerdos.corpus.problems import Problem
+from acuerdos.errors import CorpusError
+from acuerdos.records import Passage
 
 MANIFEST = "sources.toml"
 AIDS = "aids"  # derived search aids (translations, glossary); never shown to the user

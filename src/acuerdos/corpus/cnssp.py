@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..records import Passage
-from .problems import Problem, text_lines
-from .spanish import MONTH_ABBREVIATIONS, MONTHS, fold, ordinal_word, roman_to_int, state_name
+from acuerdos.corpus.problems import Problem, text_lines
+from acuerdos.corpus.spanish import MONTH_ABBREVIATIONS, MONTHS, fold, ordinal_word, roman_to_int, state_name
+from acuerdos.records import Passage
 
 FIELDS = 6
 _HEADER_STARTS = ("CONFERENCIA NACIONAL", "Sesión\t", "\t\t\tNo.")

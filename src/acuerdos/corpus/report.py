@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..records import Passage
-from .problems import Problem, text_lines
+from acuerdos.corpus.problems import Problem, text_lines
+from acuerdos.records import Passage
 
 _BULLET = re.compile(r"^\s*[•\-\*·]\s+")
 _ORDINAL = re.compile(r"^(First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth)\s*:")

@@ -1,0 +1,1 @@
+"""The extractive answer: quoted sentences, frames and citations."""

@@ -1,0 +1,193 @@
+"""The extractive answer: sentences quoted from the top passages, each with its [n] marker.
+
+Nothing here writes a sentence of its own about the corpus: the only words that are not quoted
+are the frame ("Según las fuentes:") and notices, in the question's language.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from acuerdos.corpus.spanish import fold
+from acuerdos.index.lexical import tokenize
+from acuerdos.records import Hit
+from acuerdos.search.rank import asks_quantity, quantities
+
+MAX_QUESTION_CHARS = 2000
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[“\"¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
+_SPANISH_HINTS = frozenset("que qué cual cuál cuales cuándo cuando donde dónde quien quién como cómo se sobre "
+                           "el la los las del de en y por para una un acuerdo acuerdos acordó sesión".split())
+_ENGLISH_HINTS = frozenset("what which when where who how the of and in on about was were did is are agreed "
+                           "agreement session council to for".split())
+
+FRAMES = {
+    "es": {
+        "answer": "Según las fuentes:",
+        "timeline": "Así evolucionó el tema «{name}», en orden cronológico:",
+        "held": "Las fuentes registran la sesión así:",
+        "listing": "Los acuerdos de la sesión {session}, en orden:",
+        "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
+        "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
+        "out_of_range": "El corpus no tiene documentos de {periods}.",
+        "session": "la sesión {}",
+        "no_number": "Los pasajes más cercanos tratan el tema, pero ninguno da la cifra que se pregunta.",
+        "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
+                      "dicen qué se acordó, no qué resultó de ello.",
+        "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
+        "small_talk": "Respondo preguntas sobre los acuerdos de seguridad pública, por ejemplo: "
+                      "«¿Qué se acordó sobre el fentanilo?»",
+        "truncated": "La pregunta se recortó a {n} caracteres.",
+        "cleaned": "Se quitaron caracteres de control de la pregunta.",
+        "language": "Solo entiendo español e inglés; busqué de todos modos.",
+    },
+    "en": {
+        "answer": "According to the sources:",
+        "timeline": "How the subject «{name}» developed, in date order:",
+        "held": "The sources record the session as:",
+        "listing": "The agreements of session {session}, in order:",
+        "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
+        "abstain_none": "The documents in the corpus do not answer this question.",
+        "out_of_range": "The corpus has no documents from {periods}.",
+        "session": "session {}",
+        "no_number": "The nearest passages are about this subject, but none of them gives the figure asked for.",
+        "no_results": "The nearest passages are about this subject, but none of them reports results: the "
+                      "agreements say what was agreed, not what came of it.",
+        "empty": "The question is empty. Type a question about the agreements.",
+        "small_talk": "I answer questions about the public-security agreements, for example: "
+                      "«What was agreed about driving licences?»",
+        "truncated": "The question was cut to {n} characters.",
+        "cleaned": "Control characters were removed from the question.",
+        "language": "I only understand Spanish and English; I searched anyway.",
+    },
+}
+
+
+def detect_language(text: str) -> str:
+    """'es', 'en', or 'other' for text with letters of neither (or no known words at all)."""
+    lowered = text.lower()
+    words = re.findall(r"[a-záéíóúñü]+", lowered)
+    spanish = sum(w in _SPANISH_HINTS for w in words) + 2 * ("¿" in text or "¡" in text)
+    spanish += 0.5 * sum(bool(re.search(r"[ñáéíóú]", w)) for w in words)  # names like Michoacán too
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if spanish or english:
+        return "es" if spanish > english else "en"
+    latin = sum(c.isascii() and c.isalpha() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    if letters and latin / letters < 0.5:
+        return "other"
+    return "es"
+
+
+_SMALL_TALK = {
+    "es": frozenset("hola buenos buenas dias tardes noches gracias muchas mil adios vale perfecto genial ok".split()),
+    "en": frozenset("hello hi hey good morning afternoon evening thanks thank you very much bye goodbye great cool "
+                    "ok okay".split()),
+}
+
+
+def small_talk_language(question: str) -> str:
+    """"es" for "¡Muchas gracias!", "en" for "Thank you!": nothing to search for; "" for a question."""
+    words = re.findall(r"[a-z]+", fold(question))
+    return next((lang for lang, known in _SMALL_TALK.items() if words and set(words) <= known), "")
+
+
+def clean_question(raw: str) -> tuple[str, list[str]]:
+    """Remove control characters, collapse whitespace and cap the length. Returns (question, notices)."""
+    notices = []
+    cut = len(raw) > MAX_QUESTION_CHARS * 100  # bound the work on a huge question: only the start is read
+    kept, removed = [], False
+    for c in raw[:MAX_QUESTION_CHARS * 100] if cut else raw:
+        category = unicodedata.category(c)
+        if c in "\t\n\r" or (category[0] != "C" and c != "\ufffd"):
+            kept.append(c)
+        elif category != "Cf":  # control characters, lone surrogates, U+FFFD (bytes that were not UTF-8)
+            kept.append(" ")
+            removed = True
+        # invisible format characters (zero-width joiners in emoji, soft hyphens, BOM) just go
+    if removed:
+        notices.append("cleaned")
+    question = unicodedata.normalize("NFC", " ".join("".join(kept).split()))  # "é" as one character, as the corpus
+    if cut or len(question) > MAX_QUESTION_CHARS:
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
+        notices.append("truncated")
+    return question, notices
+
+
+def notice_text(notices: list[str], language: str) -> str:
+    frames = FRAMES["es" if language == "es" else "en"]
+    return " ".join(frames[n].format(n=MAX_QUESTION_CHARS) for n in notices)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def supporting_sentence(text: str, question: str) -> str:
+    """The sentence of the passage that shares the most words with the question (verbatim); for "how
+    many", the one stating the number, when one does."""
+    sentences = split_sentences(text)
+    if len(sentences) <= 1:
+        return text
+    if asks_quantity(question):
+        sentences = [s for s in sentences if quantities(s, question)] or sentences
+    wanted = set(tokenize(question, drop_boilerplate=True))
+    if not wanted:
+        return sentences[0]
+
+    def overlap(sentence: str) -> float:
+        words = set(tokenize(sentence, drop_boilerplate=True))
+        return len(words & wanted) / (1 + 0.02 * len(words))
+
+    return max(sentences, key=overlap)
+
+
+# Phrases only: "trayectoria" alone is a career ("agentes por su trayectoria"), "progress" alone a
+# status report ("which registry did they report progress on?").
+_EVOLUTION = re.compile(
+    r"evoluci[oó]n|evolucion[oó]|evolucionado|a lo largo de|con el tiempo|cronolog|historia de"
+    r"|trayectoria (?:del?|de la) (?:tema|acuerdo|proyecto|protocolo|modelo)"
+    r"|evolv|how (?:did|has|have) .{3,80} progress(?:ed)?\b|over time|timeline|how (?:did|has|have) .{3,80} developed"
+    r"|history of|over the sessions|across the sessions|a trav[eé]s de las sesiones", re.IGNORECASE)
+
+
+def asks_evolution(question: str) -> bool:
+    """'¿Cómo evolucionó el tema de uso de la fuerza?', 'How did the cyber police model progress?'"""
+    return bool(_EVOLUTION.search(question))
+
+
+def abstention_reason(reason: str, periods: list[str], language: str) -> str:
+    """The sentence that says why the corpus does not answer, or "" when there is nothing more to say
+    than that the passages are too far from the question."""
+    frames = FRAMES["es" if language == "es" else "en"]
+    if reason == "out_of_range":
+        named = ", ".join(p if p.isdigit() else frames["session"].format(p) for p in periods)
+        return frames[reason].format(periods=named) if named else ""
+    return frames.get(reason, "") if reason.startswith("no_") else ""
+
+
+def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "",
+            reason: str = "", periods: list[str] | None = None, held: bool = False, listing: str = "") -> str:
+    """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
+
+    With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order. An
+    abstention says why when it can (`reason`: "out_of_range" for `periods`, "no_number", "no_results").
+    With `held` (the question asks when or where the first hit's session was held), its citation answers.
+    With `listing` (a session whose agreements are asked for), each hit's title, or its supporting sentence.
+    """
+    frames = FRAMES["es" if language == "es" else "en"]
+    if abstained:
+        verdict = frames["abstain"] if hits else frames["abstain_none"]
+        return " ".join(filter(None, [abstention_reason(reason, periods or [], language), verdict]))
+    if held and hits:
+        return f"{frames['held']} {hits[0].citation} [{hits[0].rank}]"
+    if listing:
+        quotes = [f"«{hit.title or hit.highlight}» [{hit.rank}]" for hit in hits]
+        return " ".join([frames["listing"].format(session=listing), *quotes])
+    if timeline:
+        quotes = [f"{hit.date} «{hit.highlight}» [{hit.rank}]" for hit in hits]
+        return " ".join([frames["timeline"].format(name=timeline), *quotes])
+    quotes = [f"«{hit.highlight}» [{hit.rank}]" for hit in hits[:answer_count]]
+    return " ".join([frames["answer"], *quotes])
+

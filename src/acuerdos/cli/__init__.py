@@ -1,0 +1,4 @@
+"""The `acuerdos` command line."""
+from acuerdos.cli.commands import main
+
+__all__ = ["main"]

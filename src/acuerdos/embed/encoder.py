@@ -1,0 +1,135 @@
+"""Sentence embeddings for questions and passages, through sentence-transformers."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from threading import Lock
+from typing import Protocol
+
+import numpy as np
+
+from acuerdos.records import Passage
+
+
+class Encoder(Protocol):
+    name: str
+    fingerprint: str
+    dimension: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def passage_document(passage: Passage) -> str:
+    """What gets embedded for a passage: its title or section gives the topic the text may not name."""
+    heading = passage.title or passage.section
+    return f"{heading}. {passage.text}" if heading else passage.text
+
+
+WORD_KEY = "\x00word\x00"  # word vectors share the query cache under their own keys
+BACKENDS = ("torch", "onnx", "onnx-int8")
+# fp32 ONNX: torch's very vectors (cosine 1.00000) at about half the time, and no torch import (cold start
+# 1.5 s). int8 is about twice faster again, but flips a near-tie or two of the dev set: its pass of the
+# quality guard is marginal (docs/performance.md).
+DEFAULT_BACKEND = "onnx"
+
+
+def backend_for(name: str, backend: str | None = None) -> str:
+    """The backend asked for (argument, else ACUERDOS_BACKEND), else the default one for this model.
+
+    The ONNX exports exist for the default model only: any other model runs on torch.
+    """
+    import os
+
+    from acuerdos.embed.model import DEFAULT_MODEL
+    from acuerdos.errors import ModelError
+
+    chosen = backend or os.environ.get("ACUERDOS_BACKEND") or None
+    if chosen is not None and chosen not in BACKENDS:
+        raise ModelError(f"unknown backend {chosen!r} (choices: {', '.join(BACKENDS)})",
+                         hint="ACUERDOS_BACKEND=" + DEFAULT_BACKEND)
+    if name != DEFAULT_MODEL:
+        if chosen not in (None, "torch"):
+            raise ModelError(f"the {chosen} backend exists only for {DEFAULT_MODEL}, not {name!r}",
+                             hint="ACUERDOS_BACKEND=torch")
+        return "torch"
+    return chosen or DEFAULT_BACKEND
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model; the default is the offline multilingual-e5-small.
+
+    `backend` (or ACUERDOS_BACKEND): "torch" runs sentence-transformers; "onnx" (fp32) and "onnx-int8" run
+    the model's ONNX export on onnxruntime, without importing torch. Each backend has its own fingerprint.
+    """
+
+    def __init__(self, name: str | None = None, cache_size: int = 4096, backend: str | None = None):
+        from acuerdos import config
+
+        self.name = name or config.model_name()
+        self.backend = backend_for(self.name, backend)
+        if self.backend == "torch":
+            from acuerdos.embed.model import load_model, model_fingerprint
+
+            self.model = load_model(self.name)
+            self.fingerprint = model_fingerprint(self.name)
+            self.dimension = int(self.model.get_embedding_dimension())
+            prompts = getattr(self.model, "prompts", {}) or {}
+        else:
+            from acuerdos.embed.onnx import OnnxEncoder
+
+            self.model = OnnxEncoder(self.name, self.backend)
+            self.fingerprint = self.model.fingerprint
+            self.dimension = self.model.dimension
+            prompts = {"query": "query", "passage": "passage"}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, from a least-recently-used cache when the same text was asked before."""
+        return self._cached(texts, "", lambda missing: self._encode(missing, self._query_prompt))
+
+    def encode_words(self, words: Sequence[str]) -> np.ndarray:
+        """Single words with the query prompt, in one batch: the vocabulary of word bridges."""
+        if self.backend == "torch":  # sentence-transformers batches on its own
+            return self._cached(words, WORD_KEY, lambda missing: self._encode(missing, self._query_prompt))
+        # int8 activations are quantized per run: batched, a word's vector would depend on its batch
+        return self._cached(words, WORD_KEY,
+                            lambda missing: self.model.encode_queries(missing, batched=self.backend == "onnx"))
+
+    def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dimension), np.float32)
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                if kind + text in self._cache:
+                    self._cache.move_to_end(kind + text)
+                    found[text] = self._cache[kind + text]
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, compute(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._cache[kind + text] = found[text]
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(list(texts), self._passage_prompt, progress=progress)
+
+    def _encode(self, texts: list[str], prompt_name: str | None, progress: bool = False) -> np.ndarray:
+        if self.backend != "torch":
+            if prompt_name == "query":
+                return self.model.encode_queries(texts)
+            return self.model.encode_passages(texts, progress=progress)
+        vectors = self.model.encode(
+            texts, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True,
+            batch_size=32, show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

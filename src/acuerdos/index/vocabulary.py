@@ -1,0 +1,74 @@
+"""Word bridges: a question word the corpus never uses is also searched as the corpus words nearest to it.
+
+"fentanyl" finds "fentanilo", "errores" finds "equivocaciones" and "mistakes", "universitario" finds
+"university": BM25 alone cannot match a word the passages do not contain. The corpus words are
+embedded once, at build time, with the same model as the passages.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from acuerdos.corpus.spanish import fold
+from acuerdos.index.lexical import STOPWORDS, WORD, stem
+
+MIN_WORD_LENGTH = 4
+MIN_UNKNOWN_LENGTH = 7
+MIN_SIMILARITY = 0.88  # chosen on the tune split (docs/quality.md): 0.82 to 0.88 measured the same, 0.90 worse
+PER_WORD = 2  # corpus words searched for each unknown word
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words worth bridging: not function words, numbers ("19th") or very short words."""
+    return [w for w in WORD.findall(fold(text)) if len(w) >= MIN_WORD_LENGTH and w not in STOPWORDS
+            and not any(c.isdigit() for c in w)]
+
+
+def corpus_words(texts: Sequence[str]) -> list[str]:
+    return sorted({word for text in texts for word in content_words(text)})
+
+
+@dataclass
+class Vocabulary:
+    words: list[str]
+    vectors: np.ndarray  # one normalized embedding per word, "query: " prompt
+
+    def __post_init__(self) -> None:
+        self.stems = [stem(word) for word in self.words]
+
+    def bridges(self, unknown_vectors: np.ndarray) -> list[str]:
+        """Stems of the corpus words nearest to each unknown word, when near enough.
+
+        A stem reached from two words ("homologas", "homologos") counts twice, as BM25 counts a
+        question word that is written twice.
+        """
+        if not self.words or not len(unknown_vectors):
+            return []
+        similarities = unknown_vectors @ self.vectors.T
+        nearest = _nearest(similarities, PER_WORD)
+        return [self.stems[column] for row, columns in zip(similarities, nearest, strict=True) for column in columns
+                if row[column] >= MIN_SIMILARITY]
+
+
+def unknown_words(question: str, known_stems: frozenset[str]) -> list[str]:
+    """The question's longer words that no passage uses. Shorter ones are mostly verbs and function words
+    ("gave", "hizo", "pidio"): on the tune and validation splits, bridging words from 4 or from 7 letters up
+    measured the same, and each bridged question costs a model run (docs/performance.md)."""
+    return [word for word in content_words(question)
+            if len(word) >= MIN_UNKNOWN_LENGTH and stem(word) not in known_stems]
+
+
+def _nearest(similarities: np.ndarray, count: int) -> np.ndarray:
+    """The columns of each row's `count` highest values, highest first."""
+    if similarities.shape[1] <= count:
+        return np.argsort(-similarities, axis=1)
+    top = np.argpartition(-similarities, count, axis=1)[:, :count]
+    order = np.argsort(-np.take_along_axis(similarities, top, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
+
+
+def encode_words(encoder, words: Sequence[str]) -> np.ndarray:
+    """Batched where the encoder can (SentenceTransformerEncoder.encode_words), else as queries."""
+    return getattr(encoder, "encode_words", encoder.encode_queries)(list(words))

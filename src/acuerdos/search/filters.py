@@ -1,0 +1,380 @@
+"""Filters from the caller, and the metadata a question names (session, year, place, body)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, ordinal_word, roman_to_int
+from acuerdos.errors import QuestionError
+from acuerdos.records import Passage
+
+FILTER_KEYS = ("source", "session", "year_min", "year_max", "place")
+
+
+@dataclass(frozen=True)
+class Filters:
+    sources: frozenset[str] = frozenset()
+    sessions: frozenset[str] = frozenset()
+    year_min: int | None = None
+    year_max: int | None = None
+    place: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.sessions or self.year_min or self.year_max or self.place)
+
+    def admits(self, passage: Passage) -> bool:
+        year = passage.year
+        return (
+            (not self.sources or passage.source in self.sources)
+            and (not self.sessions or passage.session in self.sessions)
+            and (self.year_min is None or (year is not None and year >= self.year_min))
+            and (self.year_max is None or (year is not None and year <= self.year_max))
+            and (not self.place or fold(self.place) in fold(passage.place))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.sources:
+            out["source"] = sorted(self.sources)
+        if self.sessions:
+            out["session"] = sorted(self.sessions, key=roman_to_int)
+        if self.year_min is not None:
+            out["year_min"] = self.year_min
+        if self.year_max is not None:
+            out["year_max"] = self.year_max
+        if self.place:
+            out["place"] = self.place
+        return out
+
+
+def parse_filters(raw: dict[str, Any] | None, passages: list[Passage]) -> Filters:
+    """Validate caller filters against the corpus; an unknown key or value names the valid ones."""
+    if not raw:
+        return Filters()
+    if not isinstance(raw, dict):
+        raise QuestionError(f"filters must be an object with keys {', '.join(FILTER_KEYS)}")
+    unknown = sorted(set(raw) - set(FILTER_KEYS))
+    if unknown:
+        raise QuestionError(f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(FILTER_KEYS)}")
+    sources = _choices("source", raw.get("source"), sorted({p.source for p in passages}))
+    sessions = _choices("session", raw.get("session"),
+                        sorted({p.session for p in passages if p.session}, key=roman_to_int), upper=True)
+    year_min, year_max = _year(raw.get("year_min")), _year(raw.get("year_max"))
+    place = str(raw.get("place") or "").strip()
+    if place and not any(fold(place) in fold(p.place) for p in passages):
+        places = ", ".join(sorted({p.place for p in passages if p.place}))
+        raise QuestionError(f"unknown place {place!r}; places in the corpus: {places}")
+    return Filters(frozenset(sources), frozenset(sessions), year_min, year_max, place)
+
+
+def _choices(name: str, value: Any, valid: list[str], upper: bool = False) -> list[str]:
+    if value in (None, "", []):
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise QuestionError(f"filter {name} must be a string or a list of strings")
+    values = [v.strip().upper() if upper else v.strip() for v in values]
+    bad = [v for v in values if v not in valid]
+    if bad:
+        raise QuestionError(f"unknown {name} {', '.join(map(repr, bad))}; valid: {', '.join(valid)}")
+    return values
+
+
+def _year(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        year = int(value)
+    except (TypeError, ValueError, OverflowError):  # JSON allows Infinity and NaN
+        raise QuestionError(f"year must be a number, got {value!r}") from None
+    if not 1900 <= year <= 2100:
+        raise QuestionError(f"year out of range: {year}")
+    return year
+
+
+# --- metadata named in the question --------------------------------------------------------
+
+_ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|assembly|session|sesion)")
+# An ordinal, not a count: "the 40th session", "la 16a asamblea", but not "the 2 sessions"
+_ORDINAL_SESSION = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?(?:asamblea|plenar|assembly|session|sesion|meeting)")
+# "sesión 40", "Asamblea XIX"; not a date ("la sesión 30 de agosto")
+_SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|assembly|session|sesion)\s+(?:plenaria\s+)?"
+                            r"([ivxl]+|\d{1,2})\b(?!\s+de\s+[a-z])")
+# What counts as naming a session the corpus may lack: an ordinal right before a session word
+_STRICT_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:asamblea|plenar|assembly|session|sesion)")
+_STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
+_YEAR = re.compile(r"\b(20[12]\d)\b")
+_ORDINAL_NUMBERS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "primer": 1, "primero": 1, "primera": 1, "segundo": 2, "segunda": 2,
+    "tercer": 3, "tercero": 3, "tercera": 3, "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5,
+    "sexto": 6, "sexta": 6, "septimo": 7, "septima": 7, "octavo": 8, "octava": 8, "noveno": 9,
+    "novena": 9, "decimo": 10, "decima": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20,
+}
+# "Décimo Segundo" (or "decimosegundo"), as the CNSSP tables number agreements 11 to 39: read as "12"
+_COMPOUND_NUMBERS = {fold(ordinal_word(n)).replace(" ", ""): n for n in range(11, 40) if " " in ordinal_word(n)}
+_COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(
+    fold(ordinal_word(n)).replace(" ", r"\s*") for n in sorted(_COMPOUND_NUMBERS.values(), reverse=True)) + r")\b")
+_POINT_WORDS = r"(point|measure|agreement|punto|medida|acuerdo)"
+_AGREEMENT_WORDS = {"agreement", "acuerdo"}
+# "the 3rd agreement", "el quinto acuerdo", "his second point"
+_ORDINAL_BEFORE = re.compile(rf"\b(\d{{1,2}}|[a-z]+)(?:st|nd|rd|th)?\s+{_POINT_WORDS}\b")
+# "acuerdo 14", "agreement no. 3", "acuerdo quinto"; not a Council code ("acuerdo 14/XLIII/17")
+_ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+|no\.?\s*)?(\d{{1,2}}(?![/\d])|[a-z]+)\b")
+
+
+def with_compound_numbers(text: str) -> str:
+    """A folded text with its compound ordinals as digits ("acuerdo decimo segundo" -> "acuerdo 12")."""
+    return _COMPOUND_ORDINAL.sub(lambda m: str(_COMPOUND_NUMBERS[re.sub(r"\s+", "", m.group(1))]), text)
+
+
+def numbered_points(text: str) -> list[tuple[str, int]]:
+    """(point word, number) for each numbered point a folded text names: ("acuerdo", 12) for "Acuerdo
+    Décimo Segundo", ("point", 2) for "his second point", ("agreement", 3) for "the 3rd agreement"."""
+    text = with_compound_numbers(text)
+    pairs = [(word, number) for number, word in _ORDINAL_BEFORE.findall(text)] + _ORDINAL_AFTER.findall(text)
+    return [(word, int(number) if number.isdigit() else _ORDINAL_NUMBERS[number]) for word, number in pairs
+            if number.isdigit() or number in _ORDINAL_NUMBERS]
+
+
+def agreement_numbers(question: str) -> set[int]:
+    """The agreement numbers a question names: "el acuerdo 14", "the fifth agreement", "Acuerdo Décimo Segundo"."""
+    return {number for word, number in numbered_points(fold(question)) if word in _AGREEMENT_WORDS}
+
+
+# "What was the fourth one?", "¿Y la quinta?": an ordinal alone, in a short question
+_ORDINAL_ALONE = re.compile(r"\b(?:the|la|el|lo)\s+([a-z]+)(?:\s+(?:one|of them))?\s*[?.]?\s*$")
+SHORT_QUESTION_WORDS = 8
+_SPANISH_ORDINALS = {
+    "decimoquinta": 15, "decimosexta": 16, "decimoseptima": 17, "decimoctava": 18, "decimonovena": 19,
+    "vigesima": 20, "cuadragesima": 40, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
+    "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "fortieth": 40,
+}
+ENGLISH_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
+                   "august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
+
+
+@dataclass
+class QuestionMetadata:
+    sessions: set[str] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
+    months: set[int] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
+    points: set[int] = field(default_factory=set)  # "his second point", "el acuerdo quinto"
+    bodies: set[str] = field(default_factory=set)  # "the Council", "la Conferencia": cut out, not boosted
+    speakers: set[str] = field(default_factory=set)  # "¿Qué advirtió Peña Nieto …?"
+    step: int = 0  # "la asamblea siguiente" +1, "the previous session" -1: relative to the conversation
+    spans: list[tuple[int, int]] = field(default_factory=list)  # where the question names all this
+    agreements: set[int] = field(default_factory=set)  # the points named as agreements ("el acuerdo 14")
+
+    def __bool__(self) -> bool:
+        return bool(self.sessions or self.years or self.months or self.places or self.points or self.speakers)
+
+    def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
+        """A follow-up keeps what the earlier question named unless it names something else."""
+        if self.step and earlier.sessions:
+            sessions = {_step_session(s, self.step) for s in earlier.sessions}
+            return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
+                                    self.bodies or earlier.bodies, self.speakers or earlier.speakers, self.step)
+        if self.sessions or self.years or self.months:
+            return self
+        return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
+                                self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
+
+    def matches(self, passage: Passage) -> float:
+        """The share of the named metadata this passage agrees with (0 when nothing is named)."""
+        checks = []
+        if self.sessions:
+            checks.append(passage.session in self.sessions)
+        if self.years:
+            checks.append(passage.year in self.years)
+        if self.months:
+            checks.append(bool(passage.date_start) and int(passage.date_start[5:7]) in self.months)
+        if self.places:
+            checks.append(any(p in fold(passage.place) for p in self.places))
+        if self.points:
+            checks.append(point_number(passage) in self.points)
+        if self.speakers:
+            checks.append(passage.speaker in self.speakers)
+        return sum(checks) / len(checks) if checks else 0.0
+
+    def without(self, question: str) -> str:
+        """The question with the metadata it names cut out: what is left is what it asks about."""
+        if not self.spans or len(fold(question)) != len(question):
+            return question
+        kept, start = [], 0
+        for begin, end in sorted(self.spans):
+            if begin >= start:
+                kept.append(question[start:begin])
+                start = end
+            else:
+                start = max(start, end)
+        kept.append(question[start:])
+        return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def _step_session(roman: str, step: int) -> str:
+    try:
+        return int_to_roman(roman_to_int(roman) + step)
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What question metadata is matched against: computed once per index, not per question."""
+
+    sessions: frozenset[str]
+    places: tuple[str, ...]  # folded city and state names
+    bodies: tuple[tuple[str, tuple[re.Pattern, ...]], ...] = ()  # each issuing body, and how a question names it
+    years: frozenset[int] = frozenset()
+    speakers: tuple[tuple[str, re.Pattern], ...] = ()  # each speaker, and how a question names them
+
+    @cached_property
+    def place_patterns(self) -> tuple[tuple[str, re.Pattern, re.Pattern], ...]:
+        """Each place; the place named anywhere; the place named as a venue ("en Saltillo", "in Morelia")."""
+        return tuple((place, re.compile(rf"\b{re.escape(place)}\b"), re.compile(rf"\b(?:en|in)\s+{re.escape(place)}\b"))
+                     for place in self.places)
+
+    @classmethod
+    def of(cls, passages: list[Passage]) -> CorpusFacts:
+        places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
+        bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages} - {""}))
+        speakers = tuple((name, _speaker_pattern(name)) for name in sorted({p.speaker for p in passages} - {""}))
+        return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)), bodies,
+                   frozenset(p.year for p in passages if p.year), speakers)
+
+
+# How questions name the issuing bodies, besides their full names. A new body needs no entry here:
+# its full name (as in corpus/sources.toml) is always recognised.
+BODY_ALIASES = {
+    "conferencia nacional de secretarios de seguridad publica": [
+        "cnssp", "conferencia nacional de secretarios", "secretaries'? conference", "conference of secretaries",
+        "national conference of (?:public )?security secretaries", "(?:la|esta) conferencia(?: nacional)?",
+        "the conference", "asamblea plenaria", "plenary assembly", "plenary"],
+    "consejo nacional de seguridad publica": [
+        "cnsp", "national public security council", "national security council", "national council",
+        "consejo nacional", "(?:el|del) consejo", "(?:the )?council(?:'s)?"],
+}
+
+
+def _speaker_pattern(name: str) -> re.Pattern:
+    """Two or more words of the name in a row, one of them a surname (the last two words): "Peña Nieto",
+    "Renato Sales", "Miguel Ángel Osorio Chong" — but not "Miguel Ángel" alone (Miguel Ángel Mancera)."""
+    words = [word for word in fold(name).split() if len(word) > 3]
+    any_word = "|".join(re.escape(word) for word in words)
+    surnames = "|".join(re.escape(word) for word in words[-2:])
+    pairs = rf"(?:{any_word})\s+(?:{surnames})|(?:{surnames})\s+(?:{any_word})"
+    return re.compile(rf"\b(?:(?:{any_word})\s+)*(?:{pairs})(?:\s+(?:{any_word}))*\b")
+
+
+def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
+    names = [re.escape(fold(body)), *BODY_ALIASES.get(fold(body), [])]
+    return tuple(re.compile(rf"\b{name}(?!\w)") for name in names)
+
+
+def named_sessions(question: str, strict: bool = False) -> set[str]:
+    """Every session the question names by number ("XIX Asamblea", "the 41st session", "sesión 40"),
+    as roman numerals, whether the corpus has it or not. `strict` leaves out the looser forms ("the 2nd
+    national meeting", "the 3rd ordinary session"), for deciding that the corpus lacks a session."""
+    text = fold(question)
+    ordinal = _STRICT_ORDINAL_SESSION if strict else _ORDINAL_SESSION
+    tokens = [m.group(1) for pattern in (_ROMAN_SESSION, _SESSION_AFTER, ordinal) for m in pattern.finditer(text)]
+    sessions = set()
+    for token in tokens:
+        try:
+            roman = int_to_roman(int(token)) if token.isdigit() else token.upper()
+            roman_to_int(roman)
+        except ValueError:
+            continue
+        sessions.add(roman)
+    return sessions
+
+
+def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
+    facts = facts or CorpusFacts.of(passages)
+    text = fold(question)
+    meta = QuestionMetadata()
+    known_sessions = facts.sessions
+    meta.sessions = named_sessions(question) & known_sessions
+    for match in _STANDALONE_ROMAN.finditer(text):
+        if match.group(1).upper() in known_sessions:
+            meta.sessions.add(match.group(1).upper())
+    for word, number in _SPANISH_ORDINALS.items():
+        if word in text and int_to_roman(number) in known_sessions:
+            meta.sessions.add(int_to_roman(number))
+    meta.years = {int(y) for y in _YEAR.findall(text)}
+    words = set(re.findall(r"[a-z]+", text))
+    meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
+    meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
+    alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
+    numbered = numbered_points(text)
+    meta.points = {number for _, number in numbered} | {_ORDINAL_NUMBERS[w] for w in alone if w in _ORDINAL_NUMBERS}
+    meta.agreements = {number for word, number in numbered if word in _AGREEMENT_WORDS}
+    meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
+    meta.speakers = {name for name, pattern in facts.speakers if pattern.search(text)}
+    step = _RELATIVE_SESSION.search(text)
+    if step:
+        meta.step = 1 if step.group("next") or step.group("next2") else -1
+    meta.spans = _metadata_spans(text, facts, meta)
+    return meta
+
+
+_SESSION_WORDS = (r"(?:asambleas?|plenarias?|plenary|assembly|sessions?|sesion(?:es)?|meetings?|reunion"
+                  r"|ordinarias?|ordinary)")
+_RELATIVE_SESSION = re.compile(
+    rf"\b(?:(?P<next>siguiente|proxima|posterior|next|following|subsequent|later)\s+{_SESSION_WORDS}"
+    rf"|{_SESSION_WORDS}\s+(?:(?P<next2>siguiente|posterior)|anterior|previa)"
+    rf"|(?:previous|prior|preceding|anterior)\s+{_SESSION_WORDS})\b")
+_SESSION_SPAN = re.compile(
+    rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SPANISH_ORDINALS)})\s+(?:\w+\s+)?)?"
+    rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?(?!\w)")
+_YEAR_SPAN = re.compile(r"\b(?:(?:en|in|de|of|during)\s+)?(20[12]\d)\b")
+_MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *ENGLISH_MONTHS])})\b")
+
+
+def _metadata_spans(text: str, facts: CorpusFacts, meta: QuestionMetadata) -> list[tuple[int, int]]:
+    """Where the question names a session or year of the corpus, a month, a venue, or who speaks.
+
+    A session or year the corpus does not have is kept: "the 21st plenary" is what is asked about.
+    """
+    spans = [m.span() for m in _SESSION_SPAN.finditer(text)
+             if meta.sessions and named_sessions(m.group(0)) <= facts.sessions]
+    spans += [m.span() for m in _YEAR_SPAN.finditer(text) if int(m.group(1)) in facts.years]
+    spans += [m.span() for m in _MONTH_SPAN.finditer(text)]
+    # Only the body named first is who speaks; one named after it is what is asked about
+    # ("How did the secretaries' conference follow up on the Council's agreements?").
+    named = [[m.span() for pattern in patterns for m in pattern.finditer(text)] for _, patterns in facts.bodies]
+    named = [body_spans for body_spans in named if body_spans]
+    if named:
+        spans += min(named, key=min)
+    spans += [m.span() for _, pattern in facts.speakers for m in pattern.finditer(text)]
+    # A place is cut only where it is a venue ("en Saltillo"): "el modelo de Michoacán" asks about it.
+    spans += [m.span() for _, _, venue in facts.place_patterns for m in venue.finditer(text)]
+    return [span for span in spans if span[1] > span[0]]
+
+
+def point_list(passage: Passage) -> tuple[str, str, str]:
+    """The numbered list a passage belongs to: a session's agreements, or a report section's points."""
+    return passage.source, passage.session, passage.section.rsplit(", ", 1)[0]
+
+
+def opens_point(passage: Passage) -> bool:
+    """An agreement, or the report paragraph that starts its point ("Fourth: there is an urgent need…")."""
+    if passage.agreement is not None:
+        return True
+    last = passage.section.rsplit(", ", 1)[-1] if ", " in passage.section else ""
+    return bool(last) and passage.text.startswith(last)
+
+
+def point_number(passage: Passage) -> int | None:
+    """The number of an agreement, or of a report's numbered point ("…, Second")."""
+    if passage.agreement is not None:
+        return passage.agreement
+    last = fold(passage.section.rsplit(", ", 1)[-1]) if ", " in passage.section else ""
+    return _ORDINAL_NUMBERS.get(last)

@@ -1,0 +1,566 @@
+"""Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from acuerdos.corpus.spanish import MONTHS, roman_to_int
+from acuerdos.embed.encoder import Encoder
+from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, LexicalIndex, tokenize
+from acuerdos.index.store import Index
+from acuerdos.index.vocabulary import encode_words, unknown_words
+from acuerdos.search.filters import (
+    ENGLISH_MONTHS,
+    CorpusFacts,
+    Filters,
+    QuestionMetadata,
+    named_sessions,
+    opens_point,
+    point_list,
+    point_number,
+    question_metadata,
+)
+
+APPROXIMATE_CANDIDATES = 1000
+MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
+NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest
+CONTINUATION = 0.25  # "the second measure": its paragraphs after "Second: …", against that one (docs/quality.md)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The levers of ranking. The defaults are the measured best (docs/quality.md)."""
+
+    dense: bool = True
+    lexical: bool = True
+    lexical_weight: float = 0.35
+    keyword_lexical_weight: float = 1.5  # for 1-4 word queries without a question mark
+    metadata: bool = True
+    metadata_boost: float = 0.2
+    history: bool = True
+    translations: bool = True
+    glossary: bool = False  # measured, not kept: see docs/quality.md
+    second_encoder: bool = False  # measured, not kept: see docs/quality.md
+    second_weight: float = 0.5
+    followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
+    standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
+    content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
+    earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
+    ordinal_boost: float = 3.0  # "the fourth one": point 4 of the list the conversation is about
+    novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
+    detail_boost: float = 1.0  # "¿Y en qué sesión?", "Who presented it?": ... and above them
+    word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
+    bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
+    # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
+    exact_boost: float = 10.0
+    named_session_boost: float = 1.0  # z-units more for the one session the question itself names ("en la XVI")
+
+
+@dataclass
+class Scored:
+    position: int  # index into Index.passages
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass
+class Evidence:
+    """How well the corpus seems to cover the question; abstention is decided on this."""
+
+    dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
+    lexical: float  # best BM25 score among the top results
+    unknown_names: list[str]  # names and years in the question that the corpus never mentions
+    missing_answer: str = ""  # "number" or "results": asked for, and no top passage states one
+    out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
+    unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
+    held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
+
+
+@dataclass
+class _Ranking:
+    fused: np.ndarray
+    dense: np.ndarray  # cosine of the question (with its conversation) to every passage
+    lexical: np.ndarray
+    follow_up: bool  # searched together with the conversation before it
+    missing_sessions: list[str]  # a relative session the corpus lacks ("the one before the XV")
+    timings: dict[str, float]
+    context: str = ""  # the question with the conversation it was searched in
+    held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
+    named_here: set[str] = field(default_factory=set)  # corpus sessions the question itself names ("en la XVI")
+
+
+@dataclass
+class SearchResult:
+    scored: list[Scored]
+    evidence: Evidence
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def zscore(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+class Searcher:
+    def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings(),
+                 second: Encoder | None = None, glossary: Glossary | None = None):
+        self.index = index
+        self.encoder = encoder
+        self.second = second if index.second_index is not None else None
+        self.settings = settings
+        self.views = _lexical_documents(index, translations=True)  # each passage with its translation
+        self.lexical = LexicalIndex(self.views, glossary)
+        self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
+        self.known_words = _known_words(index)
+        self.facts = CorpusFacts.of(index.passages)
+        one_blas_thread()
+        self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
+
+    def search(self, question: str, k: int = 10, filters: Filters = Filters(),
+               history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
+        return self._search(question, k, filters, history, settings or self.settings)
+
+    def _search(self, question: str, k: int, filters: Filters, history: list[str] | None,
+                settings: Settings) -> SearchResult:
+        ranking = self._rank(question, history, settings)
+        passages = self.index.passages
+        started = time.perf_counter()
+        allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
+        order = [int(i) for i in np.argsort(-ranking.fused, kind="stable") if allowed[i]][:k]
+        ranking.timings["fusion"] += time.perf_counter() - started
+        scored = [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
+                  for i in order]
+        return SearchResult(scored, self._evidence(question, ranking, scored, settings), ranking.timings)
+
+    def _rank(self, question: str, history: list[str] | None, settings: Settings) -> _Ranking:
+        """Every passage's fused score for the question (in its conversation), before filters and evidence."""
+        passages = self.index.passages
+        alone = None
+        if history and settings.history:
+            alone = self._dense_scores(question, settings.translations) if settings.dense else None
+            weak_alone = alone is not None and float(alone.max()) < settings.standalone_dense
+            if not (is_follow_up(question) or weak_alone):
+                history, alone = None, None
+        timings: dict[str, float] = {}
+        turns = [*conversation(history), question] if settings.history else [question]
+        context = " ".join(turns)
+        named = [question_metadata(t, passages, self.facts) for t in turns]
+        asked = self._asked(turns, named) if settings.content_query else turns
+
+        started = time.perf_counter()
+        dense = (self._dense_scores(context, settings.translations) if settings.dense
+                 else np.zeros(len(passages), np.float32))
+        timings["dense"] = time.perf_counter() - started
+
+        if settings.dense and settings.second_encoder and self.second is not None:
+            started = time.perf_counter()
+            second = self._view_scores(self.index.second_index, self.second.encode_queries([context]),
+                                       settings.translations)
+            timings["second_dense"] = time.perf_counter() - started
+        else:
+            second = None
+
+        bridges, earlier_bridges = (self._bridges(asked[-1], " ".join(asked[:-1]))
+                                    if settings.lexical and settings.word_bridges else ([], []))
+        started = time.perf_counter()
+        lexical_index = self.lexical if settings.translations else self.lexical_original
+        lexical = np.zeros(len(passages), np.float32)
+        if settings.lexical:
+            lexical = lexical_index.scores(asked[-1], expand=settings.glossary)
+            if len(asked) > 1:  # the follow-up says what is asked now; the turns before, what it is about
+                earlier = lexical_index.scores(" ".join(asked[:-1]), expand=settings.glossary)
+                lexical += settings.earlier_weight * earlier
+        if bridges:
+            lexical += settings.bridge_weight * lexical_index.scores_of(bridges)
+        if earlier_bridges:
+            lexical += settings.earlier_weight * settings.bridge_weight * lexical_index.scores_of(earlier_bridges)
+        timings["lexical"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        fused = np.zeros(len(passages), np.float32)
+        if settings.dense:
+            fused += zscore(dense)
+            if alone is not None and settings.followup_weight:
+                fused += settings.followup_weight * zscore(alone)
+        if second is not None:
+            fused += settings.second_weight * zscore(second)
+        if settings.lexical:
+            weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
+            fused += zscore(lexical) * (weight if settings.dense else 1.0)
+        another_step = len(turns) > 1 and bool(settings.novelty) and asks_another_step(question)
+        meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
+        if meta:
+            fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
+        if meta.points and len(turns) > 1 and settings.ordinal_boost:
+            fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
+        if another_step:
+            fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
+        elif len(turns) > 1 and settings.detail_boost and asks_a_detail(question):
+            fused[self._earlier_answer(turns[:-1], settings)] += settings.detail_boost
+        named_here = named_sessions(question, strict=True) & self.facts.sessions
+        held = self._held(question, meta, settings)
+        fused += self._lookups(meta, named[-1].agreements, named_here, held, settings)
+        timings["fusion"] = time.perf_counter() - started
+        # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
+        missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
+        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held,
+                        named_here)
+
+    def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
+                 settings: Settings) -> np.ndarray:
+        """What the question names exactly comes first: the session it asks when or where was held, and an
+        agreement by session and number ("el acuerdo quinto de la XV"); the one session it names itself
+        gains a little."""
+        boost = np.zeros(len(self.index.passages), np.float32)
+        numbered = len(meta.sessions) == 1 and len(agreements) == 1
+        named_one = len(named_here) == 1 and settings.metadata
+        for position, passage in enumerate(self.index.passages):
+            if passage.session in held or (numbered and passage.session in meta.sessions
+                                           and passage.agreement in agreements):
+                boost[position] += settings.exact_boost
+            if named_one and passage.session in named_here:
+                boost[position] += settings.named_session_boost
+        return boost
+
+    def listed_session(self, question: str, history: list[str] | None = None) -> str:
+        """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
+        en la XVIII Asamblea?", "List the agreements of the 40th session"; after one of those, "¿Y en la
+        XIX?"), else ""."""
+        if asks_what_was_agreed(question) or _LIST.search(question):
+            return self._only_session(question)
+        earlier = conversation(history)
+        if earlier and is_follow_up(question) and self.listed_session(earlier[0]):
+            return self._only_session(question)
+        return ""
+
+    def _only_session(self, question: str) -> str:
+        meta = question_metadata(question, self.index.passages, self.facts)
+        if not (meta.sessions or meta.places):
+            return ""
+        # The one session that agrees with all the question names: "la XVIII", "en Mérida", "en Querétaro en 2016"
+        sessions = {p.session for p in self.index.passages if p.session and meta.matches(p) == 1.0}
+        rest = set(tokenize(meta.without(question), drop_boilerplate=True)) - LISTING_WORDS
+        rest -= {session.lower() for session in meta.sessions}
+        return next(iter(sessions)) if len(sessions) == 1 and not rest else ""
+
+    def _held(self, question: str, meta: QuestionMetadata, settings: Settings) -> list[str]:
+        """The sessions the question asks when or where they were held, whose passages' citations say it
+        (a session dated from another document, as the Council's 40th, does not count)."""
+        if not (meta.sessions and settings.exact_boost and asks_when_or_where_held(question)):
+            return []
+        return sorted({p.session for p in self.index.passages if p.session in meta.sessions and not p.date_provenance})
+
+    def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
+        """The passage that best answers the turns before the follow-up, asked together."""
+        return int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
+
+    def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
+        """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
+        the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement),
+        CONTINUATION for the paragraphs that go on about it, else 0."""
+        wanted = point_list(self.index.passages[self._earlier_answer(earlier, settings)])
+        return np.array([(1.0 if opens_point(p) else CONTINUATION)
+                         if point_list(p) == wanted and point_number(p) in numbers else 0.0
+                         for p in self.index.passages], np.float32)
+
+    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
+        """The word bridges of the question, and of the turns before it: one model run for both."""
+        unknown, unknown_earlier = unknown_words(question, self.known_words), unknown_words(earlier, self.known_words)
+        if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
+            return [], []
+        vectors = encode_words(self.encoder, unknown + unknown_earlier)
+        return (self.index.vocabulary.bridges(vectors[:len(unknown)]),
+                self.index.vocabulary.bridges(vectors[len(unknown):]))
+
+    @staticmethod
+    def _metadata(named: list[QuestionMetadata], another_step: bool = False) -> QuestionMetadata:
+        """What the question names, or else what the conversation before it named — but for its when,
+        if it asks what came before or after ("¿Y qué se acordó después?")."""
+        meta = QuestionMetadata()
+        for turn in named[:-1]:
+            meta = turn.or_else(meta)
+        if another_step and not named[-1].step:
+            meta = replace(meta, sessions=set(), years=set(), months=set())
+        return named[-1].or_else(meta)
+
+    @staticmethod
+    def _asked(turns: list[str], named: list[QuestionMetadata]) -> list[str]:
+        """Each turn with the sessions, dates, places, speakers and body it names cut out."""
+        asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
+        return asked if len(tokenize(" ".join(asked), drop_boilerplate=True)) >= MIN_CONTENT_WORDS else turns
+
+    def _evidence(self, question: str, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
+        if ranking.follow_up and settings.dense:
+            # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
+            dense = float(ranking.dense.max())
+        else:
+            dense = max((s.dense for s in scored[:3]), default=0.0)
+        lexical = max((s.lexical for s in scored[:3]), default=0.0)
+        texts = [self.index.passages[s.position].text for s in scored[:3]]
+        # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
+        of_a_session = bool(ranking.named_here)
+        missing_answer = "" if of_a_session else lacks_asked_answer(
+            question, [self.views[s.position] for s in scored[:3]])
+        # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
+        # come from?" is about the conversation's subject, whatever its own two words.
+        words = tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
+        unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
+        names = unknown_names(question, self.known_words)
+        if names and scored and settings.dense:
+            names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
+        out_of_range = self._out_of_range(question, texts) + ranking.missing_sessions
+        held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
+        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held)
+
+    def _is_about(self, name: str, position: int, settings: Settings) -> bool:
+        """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
+        closeness = self._dense_scores(name, settings.translations)
+        return int((closeness > closeness[position]).sum()) < NAME_NEIGHBOURS
+
+    def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
+        """Years and sessions the question names that no passage is from, nor do the top passages mention.
+
+        A passage that mentions a later session ("la próxima XXI Asamblea se lleve a cabo en…") says where it
+        will be, not what it agreed: asked what it agreed, the corpus lacks it all the same.
+        """
+        covered = self.covered_periods
+        named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question, strict=True))])
+        what_it_agreed = asks_what_was_agreed(question)
+        return [n for n in named if n not in covered and _is_period(n)
+                and (what_it_agreed or not any(re.search(rf"\b{n}\b", t) for t in texts))]
+
+    def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
+        """Cosine similarity of the question to every passage (its best view), in passage order."""
+        assert self.encoder is not None
+        return self._view_scores(self.index.faiss_index, self.encoder.encode_queries([text]), translations)
+
+    def _view_scores(self, faiss_index, query: np.ndarray, translations: bool) -> np.ndarray:
+        count = faiss_index.ntotal
+        # An exact index scores everything; an approximate one only its best candidates (the rest get -1).
+        wanted = count if self.index.manifest.get("faiss_factory") == "Flat" else min(count, APPROXIMATE_CANDIDATES)
+        similarities, ids = faiss_index.search(query, wanted)
+        scores = np.full(count, -1.0, dtype=np.float32)
+        valid = ids[0] >= 0
+        scores[ids[0][valid]] = similarities[0][valid]
+        views = scores.reshape(self.index.views, len(self.index.passages))
+        return views.max(axis=0) if translations else views[0]
+
+
+def one_blas_thread() -> None:
+    """Cap numpy's BLAS pool at one thread, for the whole process, unless OPENBLAS_NUM_THREADS says otherwise.
+
+    The query path's matrix products are small (a few vectors against a few thousand); a BLAS pool's
+    threads then only fight onnxruntime's for the cores: word bridges took 15 ms instead of 0.5 ms on
+    2 cores (docs/performance.md).
+    """
+    if os.environ.get("OPENBLAS_NUM_THREADS"):
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # only a matter of speed
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _lexical_documents(index: Index, translations: bool) -> list[str]:
+    """Each passage's views joined: an English question can match the English translation."""
+    texts: list[list[str]] = [[] for _ in index.passages]
+    for document in index.documents:
+        if translations or document.view == "original":
+            texts[document.position].append(document.text)
+    return [" ".join(views) for views in texts]
+
+
+# "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
+_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+# "How many agreements…?" is answered by the agreements themselves, listed
+_CORPUS_COUNT = re.compile(
+    r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
+_RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
+_STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
+_NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
+_MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
+_DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
+
+
+# "¿Cuántos policías…?", "How many new patrol cars…?": the words after it name what is counted
+_COUNTED = re.compile(r"\b(?:cu[aá]nt[oa]s|how many)\s+(\w+(?:\s+\w+)?)", re.I)
+# Nouns the corpus counts under more than one name: Mexico's states are also its "entidades federativas"
+_SAME_COUNT = ({"entidad", "estad", "stat"}, {"polici", "element", "agent", "offic"})
+UNIT_WINDOW = 3  # words after a number that may name what it counts ("16 states", "50 de los municipios")
+
+
+def counted(question: str) -> set[str]:
+    """Stems of what a "how many" question counts ("calls", "entidades"), with their other names; empty
+    for "how much", "porcentaje" and the like, whose answer is a number of anything."""
+    match = _COUNTED.search(question)
+    stems = set(tokenize(match.group(1))) if match else set()
+    return stems.union(*(names for names in _SAME_COUNT if names & stems))
+
+
+def _words_after(text: str) -> set[str]:
+    """The first few words after a number, up to the next number: what that number counts."""
+    words = []
+    for word in tokenize(text[:80])[:UNIT_WINDOW]:
+        if word.isdigit():
+            break
+        words.append(word)
+    return set(words)
+
+
+def quantities(text: str, question: str = "") -> list[str]:
+    """Numbers a passage states that could answer "how many": not years, dates, codes ("19/XI/16") or
+    numbers the question itself names ("the 911 line"); when the question says what it counts, only
+    numbers of that ("16 states" does not answer "How many calls…?")."""
+    asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question)))
+    text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
+    unit = counted(question)
+    found = []
+    for match in _NUMBER.finditer(text):
+        number = match.group(1)
+        if number in asked or re.fullmatch(r"(19|20)\d\d", number):
+            continue
+        if unit and not unit & _words_after(text[match.end():]):
+            continue
+        found.append(number)
+    return found
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
+
+
+def lacks_asked_answer(question: str, texts: list[str]) -> str:
+    """What the question asks for — "number" or "results" — when none of the texts states it, else "".
+
+    The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
+    not answered by the agreement to hold the meeting.
+    """
+    if asks_quantity(question) and not any(quantities(t, question) for t in texts):
+        return "number"
+    if _RESULTS.search(question) and not any(_STATED_RESULT.search(t) for t in texts):
+        return "results"
+    return ""
+
+
+_YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")
+
+
+def _is_period(token: str) -> bool:
+    if token.isdigit():
+        return True
+    try:
+        roman_to_int(token)
+    except ValueError:
+        return False
+    return True
+
+
+_NAME = re.compile(r"(?<![\w¿¡])([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+|\d{4})\b")
+
+
+def unknown_names(question: str, known_words: frozenset[str]) -> list[str]:
+    """Capitalized words (not the first) and years of the question that no passage mentions."""
+    names = [m.group(1) for m in _NAME.finditer(question) if m.start() > 0 and question[:m.start()].strip(" ¿¡\"'")]
+    return [name for name in names if not set(tokenize(name)) <= known_words]
+
+
+def _known_words(index: Index) -> frozenset[str]:
+    words: set[str] = set()
+    for document in index.documents:
+        words.update(tokenize(document.text))
+    for passage in index.passages:
+        words.update(tokenize(f"{passage.place} {passage.session} {passage.date_start[:4]}"))
+    return frozenset(words)
+
+
+_FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
+    r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)
+
+
+def is_keyword_query(question: str) -> bool:
+    """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
+    return len(question.split()) <= 4 and "?" not in question
+
+
+_WHAT_WAS_AGREED = re.compile(
+    r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
+    r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
+_ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
+
+
+_HELD = re.compile(
+    r"\b(?:cu[aá]ndo|d[oó]nde|en qu[eé] (?:fecha|ciudad|lugar|estado|sede)|qu[eé] d[ií]as?)\b.{0,40}"
+    r"\b(?:se (?:celebr|realiz|llev)\w*|tuvo lugar|sesion\w*|reuni\w*|sede"
+    r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
+    r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
+    r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
+
+
+_LIST = re.compile(r"\b(list|lista|enumera|enlista|all the agreements|todos los acuerdos)\b", re.I)
+# Stems that only say "the agreements" in a listing question; anything else is a subject to search for
+LISTING_WORDS = frozenset(tokenize(
+    "acuerdos acuerdo acordaron acordó tomaron tomó tomados aprobaron aprobó aprobados adoptaron decidieron "
+    "agreements agreement agreed approved adopted decided took taken list lista enumera enlista all todos "
+    "asamblea plenaria sesión sesiones assembly plenary session sessions consejo council conferencia "
+    "conference secretarios secretaries"))
+
+
+def asks_when_or_where_held(question: str) -> bool:
+    """"¿Cuándo se celebró la XVII Asamblea?", "Where was the 18th plenary held?": the session's own date
+    and place answer it, whatever its agreements say."""
+    return bool(_HELD.search(question))
+
+
+def asks_what_was_agreed(question: str) -> bool:
+    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
+    return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
+
+
+# A follow-up that moves along the story asks for another passage than the one the conversation found
+_ANOTHER_STEP = re.compile(
+    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
+    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
+    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
+
+
+_DETAIL = re.compile(
+    r"\b(en qu[eé] (?:sesi[oó]n|asamblea|reuni[oó]n|fecha|a[nñ]o|lugar|ciudad)|cu[aá]ndo|d[oó]nde|qui[eé]n(?:es)?"
+    r"|which (?:session|assembly|meeting|year|city|plenary)|what (?:session|year|date)|when|where|who)\b", re.I)
+
+
+def asks_a_detail(question: str) -> bool:
+    """"¿Y en qué sesión?", "Who presented it?", "When was that?": a detail of what the conversation found."""
+    return len(question.split()) <= 6 and bool(_DETAIL.search(question))
+
+
+def asks_another_step(question: str) -> bool:
+    """Does the follow-up ask what came before or after ("¿Y se aprobó finalmente?", "And the assembly
+    before?") rather than a detail of what the conversation found ("Who presented it?")?"""
+    return bool(_ANOTHER_STEP.search(question))
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation ("¿Y en la XIX?", "Who gave that presentation?")?
+
+    A self-contained question is searched on its own, whatever was asked before.
+    """
+    short_question = len(question.split()) <= 4 and question.rstrip().endswith("?")
+    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
+
+
+def conversation(history: list[str] | None) -> list[str]:
+    """The earlier questions a follow-up leans on: back to the last self-contained one, at most three."""
+    earlier: list[str] = []
+    for turn in reversed((history or [])[-3:]):
+        earlier.insert(0, turn)
+        if not is_follow_up(turn):
+            break
+    return earlier

@@ -1,0 +1,395 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from acuerdos.errors import QuestionError
+from acuerdos.search.filters import Filters, parse_filters, question_metadata
+from acuerdos.search.rank import Searcher, Settings
+
+
+def test_dense_scores_match_brute_force_cosine(small_index, fake_encoder):
+    searcher = Searcher(small_index, fake_encoder)
+    question = "acuerdan dialogar"
+    query = fake_encoder.encode_queries([question])[0]
+    brute = small_index.vectors @ query
+    assert np.allclose(searcher._dense_scores(question, translations=False), brute, atol=1e-5)
+    dense_only = Settings(lexical=False, metadata=False, history=False)
+    ranked = [s.position for s in searcher.search(question, k=14, settings=dense_only).scored]
+    assert ranked[:3] == list(np.argsort(-brute, kind="stable")[:3])
+
+
+def test_filters_only_admit_matching_passages(small_index, fake_encoder):
+    searcher = Searcher(small_index, fake_encoder)
+    filters = parse_filters({"session": ["xvii"]}, small_index.passages)
+    positions = [s.position for s in searcher.search("texto", k=10, filters=filters).scored]
+    assert {small_index.passages[p].session for p in positions} == {"XVII"}
+
+
+@pytest.mark.parametrize("raw, words", [
+    ({"colour": "red"}, "unknown filter colour; valid filters: source, session"),
+    ({"session": ["XXX"]}, "unknown session 'XXX'; valid: XVI, XVII, XVIII"),
+    ({"source": "nope"}, "unknown source 'nope'; valid: rep, tab"),
+    ({"year_min": "abc"}, "year must be a number"),
+    ({"place": "Atlantis"}, "unknown place 'Atlantis'"),
+])
+def test_unknown_filters_name_the_valid_ones(small_index, raw, words):
+    with pytest.raises(QuestionError, match=words.replace("(", r"\(")):
+        parse_filters(raw, small_index.passages)
+
+
+def test_filters_admit_by_year_and_place(small_index):
+    filters = Filters(year_min=2017, place="peñasco")
+    admitted = {p.id for p in small_index.passages if filters.admits(p)}
+    assert admitted == {f"tab-xviii-0{n}" for n in range(1, 5)}
+
+
+@pytest.mark.parametrize("question, sessions, years, places", [
+    ("¿Qué acordó la XIX Asamblea sobre criptoactivos?", {"XIX"}, set(), set()),
+    ("what did the 16th plenary agree", {"XVI"}, set(), set()),
+    ("acuerdos de junio de 2017 en Morelia", set(), {2017}, {"morelia"}),
+    ("¿Y en la XIX?", {"XIX"}, set(), set()),
+])
+def test_question_metadata(real_corpus, question, sessions, years, places):
+    meta = question_metadata(question, real_corpus.passages)
+    assert (meta.sessions, meta.years, meta.places) == (sessions, years, places)
+
+
+def test_ordinal_points(real_corpus):
+    assert question_metadata("What was his second point?", real_corpus.passages).points == {2}
+
+
+@pytest.mark.parametrize("question, asks_about, sessions", [
+    ("¿Qué se acordó sobre el Informe Policial Homologado en la sesión 40 del Consejo Nacional?",
+     "¿Qué se acordó sobre el Informe Policial Homologado en la ?", {"XL"}),
+    ("What has the secretaries' conference said about pretrial detention?",
+     "What has the said about pretrial detention?", set()),
+    # The body named second is the topic, not the speaker, so it stays.
+    ("How did the secretaries' conference follow up on National Public Security Council agreements?",
+     "How did the follow up on National Public Security Council agreements?", set()),
+    # A session the corpus does not have is what the question asks about: "21st" stays.
+    ("Which state will host the 21st plenary of the conference?",
+     "Which state will host the 21st of ?", set()),
+    # "de Michoacán" is the topic; "en Morelia" is a venue.
+    ("modelo policial de Michoacán presentado en Morelia en 2017", "modelo policial de Michoacán presentado", set()),
+])
+def test_metadata_is_cut_out_of_the_content_query(real_corpus, question, asks_about, sessions):
+    meta = question_metadata(question, real_corpus.passages)
+    assert meta.without(question) == asks_about
+    assert meta.sessions == sessions
+
+
+def test_bodies_are_recognised_in_either_language(real_corpus):
+    council = "Consejo Nacional de Seguridad Pública"
+    conference = "Conferencia Nacional de Secretarios de Seguridad Pública"
+    assert question_metadata("the Council's 40th session", real_corpus.passages).bodies == {council}
+    assert question_metadata("¿Qué dijo el Consejo?", real_corpus.passages).bodies == {council}
+    assert question_metadata("¿Qué acordó la CNSSP?", real_corpus.passages).bodies == {conference}
+    assert question_metadata("what did the plenary agree", real_corpus.passages).bodies == {conference}
+
+
+@pytest.mark.parametrize("follow_up, sessions", [
+    ("¿Y qué pasó con ese protocolo en la asamblea siguiente?", {"XX"}),
+    ("And at the previous session?", {"XVIII"}),
+    ("And what did they do next?", {"XIX"}),  # no session word: nothing relative, the XIX carries over
+])
+def test_relative_sessions_count_from_the_conversation(real_corpus, follow_up, sessions):
+    earlier = question_metadata("¿Qué se aprobó sobre el uso de la fuerza en la XIX Asamblea?", real_corpus.passages)
+    assert question_metadata(follow_up, real_corpus.passages).or_else(earlier).sessions == sessions
+
+
+def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
+    from acuerdos.search.rank import conversation
+
+    history = ["¿Qué se acordó sobre Plataforma México?", "What did the Council agree about private security?",
+               "And what did the CNSSP do about it later?"]
+    assert conversation(history) == history[1:]
+    assert conversation(history[:2]) == history[1:2]
+    assert conversation([]) == []
+
+
+def test_speakers_are_read_from_the_question_and_cut_from_the_content(real_corpus):
+    meta = question_metadata("¿Qué advirtió Peña Nieto sobre los errores en las detenciones?", real_corpus.passages)
+    assert meta.speakers == {"Enrique Peña Nieto"}
+    assert meta.without("¿Qué advirtió Peña Nieto sobre los errores en las detenciones?") == \
+        "¿Qué advirtió sobre los errores en las detenciones?"
+    assert question_metadata("Osorio Chong's remarks", real_corpus.passages).speakers == {"Miguel Ángel Osorio Chong"}
+    assert question_metadata("sales of stolen cars", real_corpus.passages).speakers == set()
+    speeches = {p.speaker for p in real_corpus.passages if p.source == "cnsp40"}
+    assert speeches == {"", "Enrique Peña Nieto", "Miguel Ángel Osorio Chong", "Renato Sales Heredia"}
+
+
+def test_a_follow_ups_own_words_outweigh_the_conversation_in_bm25(small_index, fake_encoder):
+    """The earlier question says what the conversation is about; the follow-up, what is asked now."""
+    searcher = Searcher(small_index, fake_encoder)
+    lexical_only = Settings(dense=False, metadata=False)
+    history = ["¿Qué búsqueda, qué búsqueda y qué diagnóstico?"]  # "búsqueda" twice: tab-xviii-01
+
+    def first(settings: Settings) -> str:
+        scored = searcher.search("¿Y el diagnóstico?", k=3, history=history, settings=settings).scored
+        return small_index.passages[scored[0].position].id
+
+    assert first(lexical_only) == "tab-xvii-02"  # Diagnóstico
+    assert first(Settings(dense=False, metadata=False, earlier_weight=1.0)) == "tab-xviii-01"  # Búsqueda
+
+
+@pytest.mark.parametrize("question, points", [
+    ("What was the fourth one?", {4}),
+    ("¿Y la quinta?", {5}),
+    ("And the second?", {2}),
+    ("¿Qué se acordó en la primera sesión sobre la capacitación de los policías estatales?", set()),
+])
+def test_an_ordinal_alone_is_a_point_only_in_a_short_question(real_corpus, question, points):
+    assert question_metadata(question, real_corpus.passages).points == points
+
+
+def test_a_session_the_corpus_lacks_is_out_of_range(real_assistant):
+    answer = real_assistant.ask("What agreements did the National Public Security Council approve at its 41st session?")
+    assert answer.abstained
+    assert answer.answer.startswith("The corpus has no documents from session XLI. The documents in the corpus do not")
+    assert real_assistant.ask("¿Qué acordó la Conferencia en 2020?").answer.startswith(
+        "El corpus no tiene documentos de 2020.")
+    assert not real_assistant.ask("What did the Council approve at its 40th session on the police report?").abstained
+    assert not real_assistant.ask("¿Qué se acordó en las 2 sesiones de 2017 sobre el 911?").abstained
+
+
+def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
+    from acuerdos.search.rank import quantities
+
+    text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
+    assert quantities(text, "How many states did the 911 line reach first?") == ["16"]
+    assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
+    assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
+    assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
+    assert quantities("las llamadas falsas al 9-1-1", "¿Cuántas llamadas recibió el 911?") == []
+
+
+def test_a_count_of_something_else_does_not_answer_how_many():
+    from acuerdos.search.rank import quantities
+
+    text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
+    assert quantities(text, "How many calls did the 911 line receive?") == []
+    assert quantities(text, "¿En cuántas entidades empezó el 911?") == ["16"]  # the states' other name
+    assert quantities("se asignaron 50 municipios prioritarios", "¿Cuántos municipios?") == ["50"]
+    assert quantities("in 16 states and 3,000 officers", "How many police officers?") == ["3,000"]
+
+
+@pytest.mark.parametrize("question, texts, lacking", [
+    ("How many states did the 911 line reach?", ["The 911 line will operate in 16 states."], False),
+    ("How many calls did the 911 line receive?", ["The 911 line will operate in 16 states."], True),
+    ("How many calls did the 911 line receive?", ["The 911 line will operate by June 1 2017."], True),
+    ("¿Qué resultados tuvo la reunión conjunta?", ["acuerdan realizar una reunión conjunta en febrero"], True),
+    ("What were the outcomes of the meeting?", ["The results were presented to the Council."], False),
+    ("What happened as a result of the reform?", ["The reform was approved."], False),  # not asking for results
+    ("¿Desde hace cuánto tiempo es una prioridad?", ["desde el inicio de la administración"], False),  # a duration
+    ("How many agreements were approved on the 911 line?", ["They agree to the 911 line."], False),  # listed
+])
+def test_a_question_asking_for_a_number_or_results_needs_a_text_stating_one(question, texts, lacking):
+    from acuerdos.search.rank import lacks_asked_answer
+
+    assert bool(lacks_asked_answer(question, texts)) is lacking
+
+
+def test_the_results_of_a_meeting_the_agreements_only_plan_are_not_in_the_corpus(real_assistant):
+    answer = real_assistant.ask("What were the results of the joint meeting with the attorneys general?")
+    assert answer.abstained
+    assert answer.answer.startswith("The nearest passages are about this subject, but none of them reports results")
+    assert not real_assistant.ask("¿Se acordó una reunión conjunta con los procuradores de justicia?").abstained
+    # a session's agreements are its outcomes
+    outcomes = "What were the outcomes of the 40th session of the National Public Security Council?"
+    assert not real_assistant.ask(outcomes).abstained
+
+
+@pytest.mark.parametrize("question, strict", [
+    ("What was agreed at the 41st session?", {"XLI"}),
+    ("What was agreed at the 41st assembly?", {"XLI"}),
+    ("What was agreed about the 2nd national meeting of C4/C5?", set()),  # a meeting, not a session
+    ("What did the 3rd ordinary session of December 2017 approve?", set()),
+    ("¿Qué se aprobó en la sesión 30 de agosto de 2016?", set()),  # a date, not session 30
+])
+def test_only_plain_session_ordinals_can_put_a_question_out_of_range(question, strict):
+    from acuerdos.search.filters import named_sessions
+
+    assert named_sessions(question, strict=True) == strict
+
+
+def test_a_speaker_is_named_by_a_surname_not_by_shared_first_names(real_corpus):
+    assert question_metadata("¿Qué dijo Miguel Ángel Mancera?", real_corpus.passages).speakers == set()
+    assert question_metadata("¿Qué dijo Miguel Ángel Osorio Chong?", real_corpus.passages).speakers == \
+        {"Miguel Ángel Osorio Chong"}
+
+
+def test_a_relative_session_the_corpus_lacks_is_out_of_range(real_assistant):
+    before_the_first = real_assistant.ask("¿Y la asamblea anterior?",
+                                          history=["¿Qué se acordó en la XV Asamblea sobre el 911?"])
+    assert before_the_first.abstained
+
+
+@pytest.mark.parametrize("question, another", [
+    ("¿Y se aprobó finalmente?", True), ("And what was agreed at the next assembly?", True),
+    ("And what had been agreed before?", True), ("¿Y qué pasó después con ese protocolo?", True),
+    ("¿Y quién lo presentó?", False), ("Which fund would pay for it?", False),
+])
+def test_a_follow_up_asking_for_another_step_is_told_from_one_asking_a_detail(question, another):
+    from acuerdos.search.rank import asks_another_step
+
+    assert asks_another_step(question) is another
+
+
+def test_a_follow_up_asking_what_came_next_does_not_repeat_the_answer_so_far(real_assistant):
+    from acuerdos.search.rank import Settings
+
+    first = "¿Qué se acordó sobre la regulación del uso de la fuerza en la XVIII Asamblea?"
+    answer_so_far = real_assistant.ask(first).results[0]
+    follow_up = "¿Y qué pasó después con ese protocolo?"
+    without_novelty = real_assistant.ask(follow_up, history=[first], settings=Settings(novelty=0.0)).results
+    assert without_novelty[0].id == answer_so_far.id  # what the lever is for
+    next_step = real_assistant.ask(follow_up, history=[first], k=10).results
+    assert next_step[0].id != answer_so_far.id
+    assert answer_so_far.id in [hit.id for hit in next_step]  # still there, lower down
+
+
+@pytest.mark.parametrize("question, agreed", [
+    ("¿Qué acuerdos se tomaron en la XXI Asamblea?", True), ("What did the 41st session approve?", True),
+    ("¿Qué se acordó sobre la XXI Asamblea?", False), ("¿Dónde será la XXI Asamblea?", False),
+])
+def test_what_a_session_agreed_is_told_from_what_is_said_about_it(question, agreed):
+    from acuerdos.search.rank import asks_what_was_agreed
+
+    assert asks_what_was_agreed(question) is agreed
+
+
+def test_what_a_session_the_corpus_only_announces_agreed_is_not_in_the_corpus(real_assistant):
+    lacking = real_assistant.ask("¿Qué acuerdos se tomaron en la XXI Asamblea Plenaria?")
+    assert lacking.abstained and lacking.reason == "out_of_range"
+    assert lacking.answer.startswith("El corpus no tiene documentos de la sesión XXI.")
+    venue = real_assistant.ask("¿En qué estado se celebrará la XXI Asamblea Plenaria?")
+    assert not venue.abstained and "Quintana Roo" in venue.results[0].text
+
+
+def test_a_follow_ups_words_are_judged_with_its_conversation(real_assistant):
+    earlier = ["¿Qué se acordó sobre las unidades de análisis de las policías estatales?"]
+    question = "And where does the money come from?"  # "money", "come": no passage uses them
+
+    alone = real_assistant.searcher.search(question).evidence
+    followed = real_assistant.searcher.search(question, history=earlier).evidence
+
+    assert alone.unknown_share == 1.0
+    assert followed.unknown_share < real_assistant.calibration.max_unknown_share
+    assert not real_assistant.ask(question, history=earlier).abstained
+
+
+@pytest.mark.parametrize("question, held", [
+    ("¿Cuándo se celebró la XVII Asamblea?", True),
+    ("¿En qué ciudad fue la XIX Asamblea?", True),
+    ("Where did the XVII assembly take place?", True),
+    ("Which city hosted the XX Asamblea?", True),
+    ("¿Qué se acordó en la XVII Asamblea?", False),
+    ("¿Cuándo fue aprobado el protocolo en la XIX Asamblea?", False),  # when it was approved, not held
+    ("When will the 911 number operate?", False),
+])
+def test_asks_when_or_where_a_session_was_held(question, held):
+    from acuerdos.search.rank import asks_when_or_where_held
+
+    assert asks_when_or_where_held(question) is held
+
+
+def test_when_and_where_a_session_was_held_is_answered_by_its_citation(real_assistant):
+    answer = real_assistant.ask("¿Cuándo se celebró la XVII Asamblea Plenaria?")
+    assert not answer.abstained
+    assert answer.results[0].session == "XVII"
+    assert answer.answer == f"Las fuentes registran la sesión así: {answer.results[0].citation} [1]"
+    assert "7–8 jun 2017" in answer.answer and "Morelia" in answer.answer
+
+    english = real_assistant.ask("Where was the 18th plenary assembly held?")
+    assert english.results[0].session == "XVIII" and english.answer.startswith("The sources record the session as:")
+    # the Council's 40th session is dated from another document: its passages are not pushed up as an answer
+    council = real_assistant.ask("On what date was the 40th ordinary session of the Council held?")
+    assert not council.answer.startswith("The sources record")
+
+
+@pytest.mark.parametrize("question, session", [
+    ("¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?", "XVIII"),
+    ("List the agreements of the XX plenary assembly", "XX"),
+    ("What agreements did the Council approve at its 40th session?", "XL"),
+    ("¿Qué se acordó en la XIX Asamblea sobre el fentanilo?", ""),  # a subject: searched, not listed
+    ("What was agreed at the 2017 assemblies?", ""),  # no single session
+    ("¿Qué acuerdos se tomaron en la XXI Asamblea?", ""),  # not in the corpus
+])
+def test_a_question_asking_for_a_sessions_agreements_names_it(real_assistant, question, session):
+    assert real_assistant.searcher.listed_session(question) == session
+
+
+def test_a_sessions_agreements_are_listed_in_order_with_their_titles(real_assistant):
+    answer = real_assistant.ask("¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?")
+    in_session = [p for p in real_assistant.index.passages if p.session == "XVIII"]
+
+    assert not answer.abstained
+    assert [hit.agreement for hit in answer.results] == sorted(p.agreement for p in in_session)
+    assert answer.answer.startswith("Los acuerdos de la sesión XVIII, en orden: ")
+    for hit in answer.results:
+        assert f"«{hit.title}» [{hit.rank}]" in answer.answer
+
+
+def test_after_a_sessions_list_another_session_is_listed_too(real_assistant):
+    listing = ["¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?"]
+    assert real_assistant.searcher.listed_session("¿Y en la XIX?", listing) == "XIX"
+    assert real_assistant.searcher.listed_session("¿Y en la XX?", [*listing, "¿Y en la XIX?"]) == "XX"
+    assert real_assistant.searcher.listed_session("¿Y en la XIX sobre fentanilo?", listing) == ""
+    assert real_assistant.searcher.listed_session("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"]) == ""
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("¿Cuál fue el primer acuerdo de la XX Asamblea?", {1}),
+    ("What was the fifth agreement of the XV plenary?", {5}),
+    ("Acuerdo Décimo Segundo de la XIX Asamblea", {12}),
+    ("el acuerdo decimoprimero", {11}),
+    ("¿Qué dice el acuerdo 14 de la XIX?", {14}),
+    ("the 3rd agreement of the 40th session", {3}),
+    ("en cumplimiento al Acuerdo 14/XLIII/17", set()),  # a Council agreement's code, not a number here
+    ("What agreements were approved?", set()),
+])
+def test_agreement_numbers_in_a_question(question, numbers):
+    from acuerdos.search.filters import agreement_numbers
+
+    assert agreement_numbers(question) == numbers
+
+
+@pytest.mark.parametrize("question, session, agreement", [
+    ("¿Cuál fue el primer acuerdo de la XX Asamblea?", "XX", 1),
+    ("What was the fifth agreement of the XV plenary?", "XV", 5),
+    ("Acuerdo Décimo Segundo de la XIX Asamblea", "XIX", 12),
+    ("the 3rd agreement of the 40th session", "XL", 3),
+])
+def test_an_agreement_named_by_session_and_number_comes_first(real_assistant, question, session, agreement):
+    first = real_assistant.ask(question).results[0]
+    assert (first.session, first.agreement) == (session, agreement)
+
+
+def test_the_agreements_of_a_place_or_a_place_and_year_are_those_of_its_session(real_assistant):
+    assert real_assistant.searcher.listed_session("¿Qué se acordó en Mérida?") == "XV"
+    assert real_assistant.searcher.listed_session("¿Qué acuerdos se tomaron en Querétaro en 2016?") == "XVI"
+    assert real_assistant.searcher.listed_session("What was agreed in 2017?") == ""  # two sessions
+    assert real_assistant.searcher.listed_session("¿Qué se acordó sobre Michoacán?") == ""  # a subject
+
+
+def test_the_one_session_a_question_names_wins_over_a_closer_passage_of_another(real_assistant):
+    first = real_assistant.ask("¿Qué se acordó sobre el protocolo de uso de la fuerza en la XVI Asamblea?").results[0]
+    assert first.session == "XVI" and "uso de la fuerza" in first.title.lower()
+
+
+def test_a_follow_up_asking_a_detail_keeps_the_answer_so_far(real_assistant):
+    first = "¿Qué se acordó sobre las licencias de conducir?"
+    answer_so_far = real_assistant.ask(first).results[0]
+    which_session = real_assistant.ask("¿Y en qué sesión?", history=[first, "¿Quién lo presentó?"]).results[0]
+    assert which_session.id == answer_so_far.id  # not the report's "the following agreements were approved:"
+
+
+@pytest.mark.parametrize("question, detail", [
+    ("¿Y en qué sesión?", True), ("Who presented it?", True), ("When was that?", True),
+    ("¿Y se aprobó finalmente?", False), ("What did the conference agree about cryptocurrencies and who spoke?", False),
+])
+def test_asks_a_detail(question, detail):
+    from acuerdos.search.rank import asks_a_detail
+
+    assert asks_a_detail(question) is detail
