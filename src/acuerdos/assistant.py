@@ -26,6 +26,7 @@ from acuerdos.embed.encoder import Encoder
 from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
+from acuerdos.index.threads import read_glossary
 from acuerdos.records import Answer, Hit
 from acuerdos.search.filters import parse_filters
 from acuerdos.search.rank import Evidence, Scored, Searcher, Settings
@@ -142,9 +143,7 @@ class Assistant:
 
     @property
     def threads(self) -> list:
-        from acuerdos.index.threads import cached_threads
-
-        return cached_threads(self.index)
+        return self.index.threads
 
     def _timeline(self, question, scored, filters, history, settings) -> tuple[list[Scored], str]:
         """For "how did X evolve": the thread of the best hits, every member in date order."""
@@ -175,7 +174,7 @@ class Assistant:
         thread = thread_of(passage_id, self.threads)
         if thread is None:
             return None
-        keep = ("id", "date", "citation", "title", "note", "action", "session")
+        keep = ("id", "date", "citation", "title", "note", "action", "session", "joined", "why")
         members = sorted(thread.members, key=lambda m: (m.date, m.position))
         return {"id": thread.id, "name": thread.name,
                 "members": [{key: getattr(m, key) for key in keep} | {"text": self._texts.get(m.id, "")}
@@ -251,7 +250,8 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     _say(f"Building the index for {len(corpus.passages)} passages{reason} ...", progress)
     started = time.perf_counter()
     index = build_index(corpus, encoder, index_dir, progress=progress,
-                        translations=translations(corpus.passages, corpus_dir), second=second)
+                        translations=translations(corpus.passages, corpus_dir), second=second,
+                        glossary=read_glossary(corpus_dir / GLOSSARY_FILE))
     _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
     return index, []
 

@@ -1,26 +1,28 @@
 """`acuerdos thread ID` and `acuerdos threads`: topic threads across sessions, as timelines.
 
-Registered in cli.py with `cli.add_command(thread_command, "thread")` and
-`cli.add_command(threads_command, "threads")`. Loads the index (FAISS and JSON) but never the
-embedding model: threads are computed from the stored vectors.
+Registered in cli/commands.py with `cli.add_command(thread_command, "thread")` and
+`cli.add_command(threads_command, "threads")`. Reads the threads stored in the index directory at
+`acuerdos build` (threads.json); never loads the embedding model.
 """
 from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import click
 
 from acuerdos import config
 from acuerdos.cli.helpers import one_line_errors as _one_line_errors
 
+LABELS_DIR = Path("tests") / "eval"
+
 
 def _load():
     from acuerdos.index.store import load_index
-    from acuerdos.index.threads import cached_threads
 
     index = load_index(config.index_dir())
-    return index, cached_threads(index)
+    return index, index.threads
 
 
 def _echo_json(data) -> None:
@@ -29,9 +31,8 @@ def _echo_json(data) -> None:
 
 def print_timeline(thread, highlight: str = "") -> None:
     first, last = thread.dates[0], thread.dates[-1]
-    kind = " · follow-up of the Council's agreements" if thread.kind == "follow-up" else ""
     click.echo(f"{thread.name}")
-    click.echo(f"  thread {thread.id}: {thread.size} passages, {first} → {last}{kind}")
+    click.echo(f"  thread {thread.id}: {thread.size} passages, {first} → {last}")
     for member in thread.members:
         mark = "▶" if member.id == highlight else " "
         click.echo(f"\n{mark} {member.date}  {member.citation}  [{member.id}]")
@@ -40,19 +41,19 @@ def print_timeline(thread, highlight: str = "") -> None:
         note = f"{member.action}: {member.note}" if member.action else member.note
         for line in textwrap.wrap(note, width=96):
             click.echo(f"  {'':10}  {line}")
+        for line in textwrap.wrap(f"why linked: {member.why}", width=96):
+            click.echo(f"  {'':10}  {line}")
 
 
 @click.command()
 @click.argument("passage_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the thread as JSON.")
-@click.option("--all", "show_all", is_flag=True,
-              help="Every thread the passage belongs to, not only the best.")
 @_one_line_errors
-def thread_command(passage_id, as_json, show_all):
-    """Show the thread of a passage as a timeline: date, citation, title, what each session added.
+def thread_command(passage_id, as_json):
+    """Show the thread of a passage as a timeline: date, citation, title, what each session added,
+    and why each passage is linked (the shared reference or name, quoted).
 
     PASSAGE_ID is a passage id (see `acuerdos corpus`) or a thread id (see `acuerdos threads`).
-    Names and notes are quoted from the sources.
 
     \b
     Examples:
@@ -60,53 +61,77 @@ def thread_command(passage_id, as_json, show_all):
         acuerdos thread cnsp40-acuerdo-10 --json
     """
     from acuerdos.errors import CorpusError
-    from acuerdos.index.threads import threads_of
+    from acuerdos.index.threads import thread_of
 
     index, threads = _load()
     by_id = {t.id: t for t in threads}
-    if passage_id in by_id and passage_id not in {p.id for p in index.passages}:
-        holding, highlight = [by_id[passage_id]], ""
+    passages = {p.id for p in index.passages}
+    if passage_id in by_id and passage_id not in passages:
+        thread, highlight = by_id[passage_id], ""
+    elif passage_id in passages:
+        thread, highlight = thread_of(passage_id, threads), passage_id
     else:
-        if passage_id not in {p.id for p in index.passages}:
-            raise CorpusError(f"no passage or thread with id {passage_id!r}", hint="acuerdos threads")
-        holding, highlight = threads_of(passage_id, threads), passage_id
-    shown = holding if show_all else holding[:1]
+        raise CorpusError(f"no passage or thread with id {passage_id!r}", hint="acuerdos threads")
     if as_json:
-        _echo_json({"passage": highlight or None, "thread": shown[0].to_dict() if shown else None,
-                    "threads": [t.to_dict() for t in shown] if show_all else None,
-                    "also_in": [{"id": t.id, "name": t.name, "size": t.size} for t in holding[len(shown):]]})
+        _echo_json({"passage": highlight or None, "thread": thread.to_dict() if thread else None})
         return
-    if not holding:
-        click.echo(f"{passage_id} belongs to no thread: no other session takes up its subject.")
+    if thread is None:
+        click.echo(f"{passage_id} belongs to no thread: no other passage shares a reference or a name with it.")
         return
-    for number, thread in enumerate(shown):
-        if number:
-            click.echo("\n" + "─" * 40 + "\n")
-        print_timeline(thread, highlight)
-    others = holding[len(shown):]
-    if others:
-        names = "; ".join(f"{t.id} ({t.size})" for t in others)
-        click.echo(f"\nAlso in: {names}  (acuerdos thread {passage_id} --all)")
+    print_timeline(thread, highlight)
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print every thread with its members as JSON.")
+@click.option("--eval", "evaluate", is_flag=True,
+              help="Pair precision and recall against each labelled set (tests/eval/threads*.json), "
+                   "leave-one-set-out, and the two blind labellings' agreement.")
 @_one_line_errors
-def threads_command(as_json):
+def threads_command(as_json, evaluate):
     """List the topic threads: size, first and last session, id and name.
 
     \b
-    Example:
+    Examples:
         acuerdos threads
+        acuerdos threads --eval [--json]
     """
-    _, threads = _load()
+    index, threads = _load()
+    if evaluate:
+        _print_evaluation(index, threads, as_json)
+        return
     if as_json:
         _echo_json([t.to_dict() for t in threads])
         return
     for thread in threads:
-        kind = "  (follow-up)" if thread.kind == "follow-up" else ""
-        click.echo(f"{thread.size:3d}  {thread.dates[0]} → {thread.dates[-1]}  {thread.id}{kind}")
+        click.echo(f"{thread.size:3d}  {thread.dates[0]} → {thread.dates[-1]}  {thread.id}")
         click.echo(f"     {thread.name}")
     memberships = sum(t.size for t in threads)
-    click.echo(f"\n{len(threads)} threads, {memberships} memberships "
-               f"(a passage can be in more than one thread). Show one: acuerdos thread ID")
+    click.echo(f"\n{len(threads)} threads, {memberships} passages. Show one: acuerdos thread ID")
+
+
+def _print_evaluation(index, threads, as_json: bool) -> None:
+    from acuerdos.index import threads as thread_model
+
+    directory = config.PROJECT_ROOT / LABELS_DIR
+    labels = {name: thread_model.load_labels(directory / name, index.passages) for name in thread_model.LABEL_SETS}
+    glossary = thread_model.read_glossary(config.corpus_dir() / thread_model.GLOSSARY_FILE)
+    result = thread_model.evaluate(threads, labels)
+    result["leave_one_set_out"] = thread_model.leave_one_set_out(
+        index.passages, thread_model.translations_of(index), glossary, labels)
+    first, second = (labels[name] for name in thread_model.LABEL_SETS[:2])
+    result["agreement"] = thread_model.agreement(first, second)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(f"{result['threads']} threads, {result['members']} passages, "
+               f"{result['without_evidence']} without stated evidence\n")
+    click.echo("| label set | fitted on | RARE_DF | LINKAGE | pairs | precision | precision (labelled) | recall | F1 |")
+    click.echo("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in result["leave_one_set_out"].items():
+        fitted = ", ".join(n.removesuffix(".json") for n in r["fitted_on"])
+        click.echo(f"| {name.removesuffix('.json')} | {fitted} | {r['rare_df']} | {r['linkage']} | "
+                   f"{r['predicted_pairs']} | {r['precision']:.3f} | {r['precision_labelled']:.3f} | "
+                   f"{r['recall']:.3f} | {r['f1']:.3f} |")
+    a = result["agreement"]
+    click.echo(f"\nBlind labellings agree (a against b): precision {a['precision']:.3f}, recall {a['recall']:.3f}, "
+               f"F1 {a['f1']:.3f} ({a['correct_pairs']} of {a['predicted_pairs']} and {a['labelled_pairs']} pairs)")

@@ -7,6 +7,8 @@ Layout of embeddings/:
     build-<id>/documents.jsonl what was embedded: each passage's text, then its translation
                               (a second "view" used only for matching across languages)
     build-<id>/vocabulary.json, vocabulary.npy   the documents' words and their vectors (word bridges)
+    build-<id>/threads.json   the topic threads, each member with its evidence (index/threads.py)
+    build-<id>/references.json the explicit references between passages (corpus/references.py)
 
 A build writes a new build directory, then replaces manifest.json in one rename: a build
 killed at any point leaves the previous index whole. Old build directories are removed after.
@@ -20,7 +22,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,18 +32,22 @@ from typing import Any, TypeVar
 import numpy as np
 
 from acuerdos.corpus import Corpus
+from acuerdos.corpus.references import Reference, find_references
 from acuerdos.embed.encoder import Encoder, passage_document
 from acuerdos.embed.model import file_sha256
 from acuerdos.errors import IndexFileError, StaleIndexError
+from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 2  # 2: vocabulary files
+FORMAT_VERSION = 3  # 2: vocabulary files; 3: threads and references
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
+THREADS_FILE = "threads.json"
+REFERENCES_FILE = "references.json"
 SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
 VOCABULARY_WORDS = "vocabulary.json"
 VOCABULARY_VECTORS = "vocabulary.npy"
@@ -67,6 +73,8 @@ class Index:
     documents: list[Document]
     second_index: Any = None
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary([], np.zeros((0, 0), np.float32)))
+    threads: list[Thread] = field(default_factory=list)  # built with the index, never on a question
+    references: list[Reference] = field(default_factory=list)
 
     @property
     def views(self) -> int:
@@ -110,7 +118,8 @@ def _faiss_index(vectors: np.ndarray, factory: str) -> Any:
 
 
 def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
-                translations: dict[str, str] | None = None, second: Encoder | None = None) -> Index:
+                translations: dict[str, str] | None = None, second: Encoder | None = None,
+                glossary: Sequence[Sequence[str]] = ()) -> Index:
     import faiss
 
     documents = make_documents(corpus.passages, translations or {})
@@ -131,6 +140,11 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
     (build / VOCABULARY_WORDS).write_text(json.dumps(vocabulary.words, ensure_ascii=False), encoding="utf-8")
     np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
+    references = find_references(corpus.passages, translations or {})
+    threads = build_threads(corpus.passages, translations or {}, glossary, references)
+    save_threads(build / THREADS_FILE, threads)
+    (build / REFERENCES_FILE).write_text(json.dumps([r.to_dict() for r in references], ensure_ascii=False),
+                                         encoding="utf-8")
     manifest = {
         "format_version": FORMAT_VERSION,
         "build": "",
@@ -146,7 +160,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
-        "files": {name: file_sha256(build / name) for name in _files(second is not None)},
+        "files": {name: file_sha256(build / name) for name in (*_files(second is not None), *DERIVED_FILES)},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -155,7 +169,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
-    return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary)
+    return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary,
+                 threads, references)
 
 
 def _files(with_second: bool) -> tuple[str, ...]:
@@ -223,8 +238,27 @@ def load_index(directory: Path) -> Index:
     if second_index is not None and second_index.ntotal != faiss_index.ntotal:
         raise IndexFileError(
             f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
+    threads, references = _read_derived(build, files)
     return Index(passages, faiss_index, manifest, directory, documents, second_index,
-                 _read_vocabulary(build, manifest.get("dimension")))
+                 _read_vocabulary(build, manifest.get("dimension")), threads, references)
+
+
+# Written at build and checked against the manifest; an index built before them has none.
+DERIVED_FILES = (THREADS_FILE, REFERENCES_FILE)
+
+
+def _read_derived(build: Path, files: dict[str, Any]) -> tuple[list[Thread], list[Reference]]:
+    """The threads and references stored at build, when the manifest lists them."""
+    for name in DERIVED_FILES:
+        if name in files and files[name] != file_sha256(build / name):
+            raise IndexFileError(f"{build / name} is corrupt (checksum differs from the manifest)")
+    try:
+        threads = load_threads(build / THREADS_FILE) if THREADS_FILE in files else []
+        references = ([Reference(**r) for r in json.loads((build / REFERENCES_FILE).read_text(encoding="utf-8"))]
+                      if REFERENCES_FILE in files else [])
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, OSError) as error:
+        raise IndexFileError(f"{build}: threads or references unreadable ({error})") from error
+    return threads, references
 
 
 def _read_vocabulary(build: Path, dimension: Any) -> Vocabulary:

@@ -1,59 +1,115 @@
-"""Topic threads: the same subject followed across sessions, documents and languages.
+"""Topic threads: one specific subject followed across sessions, documents and languages.
 
-A thread groups agreements and report paragraphs about one subject, ordered by date (then position).
-Its name is a member's title and every member carries a one-line note quoted from its own text (the
-verb phrase that says what the session did: "aprueban …", "toman conocimiento …", "have been
-instructed to …"). Nothing is written by the program: names and notes are quotations.
+A link between two passages is made only on evidence that can be shown, and every member of a thread
+records the evidence that put it there, quoted:
 
-Method. Two tuned parameters, `weight` and `percentile` (docs/quality.md, "Threads and
-cross-references"); everything else is a fixed rule.
+- reference  one passage cites the other (an agreement code such as 19/XI/16, or the Council's
+             agreements by subject, found by `corpus.references`), or both cite the same code;
+- name       both name the same programme, protocol, model, register or instrument: a run of words
+             they share that holds a glossary term (corpus/aids/glossary.tsv, either language) or a
+             number such as 9-1-1, or an instrument word (KIND_WORDS) with at least one rare word.
+             Passages are compared in their own language and through their machine translation
+             (corpus/aids/translations.jsonl), so a Spanish agreement and the English report meet;
+- point      both are paragraphs of the same numbered point of a speech ("Fifth: As regards the new
+             Accusatory Penal Justice System ..."): the point is their subject.
 
-1. Similarity of two passages = weight × embedding cosine + (1 − weight) × lexical cosine.
-   The embedding is the index vector of the passage, centred per source document (a document's
-   mean is its boilerplate and language; what is left is the subject). The lexical cosine is TF-IDF
-   over language-neutral word keys (`references.keys`) of title and text, averaged over a Spanish
-   and an English view of every passage when the index holds machine translations.
-2. The threshold is the `percentile` of all pairwise similarities (pairs in the top 3 %).
-3. Average-linkage agglomerative clustering merges while the two closest groups' mean similarity
-   reaches the threshold. A group within one session is not a thread; nor is a group of one, so
-   most speech paragraphs of the press report stay out.
-4. A passage may belong to several threads: it joins any other thread whose members it matches,
-   on average, at the threshold (a follow-up agreement often names several subjects).
-5. Explicit references are must-links: a passage that cites an agreement in the corpus (see
-   references.py) joins every thread holding it, or forms a thread with it.
-6. A report paragraph between two paragraphs of the same point of a speech that are both in a
-   thread continues their subject and joins it.
-7. Threads wholly inside another are dropped; topic threads sharing two thirds of the smaller
-   one's members are merged. The Conference passages that cite the Council's agreements form one
-   more thread, kind "follow-up".
+Not evidence: the name of a body (a capitalised name headed by a body word: "Unidad de Planeación,
+Prospectiva y Seguridad Privada", "National Security Commissioner's Office"), a state's name, the
+session's own name ("40th Session", "esta XIX Asamblea Plenaria"). A report passage that only announces
+(a header, "the following agreements were approved:") shares no name with anything and joins no thread.
 
-    python -m acuerdos.index.threads                                  list the threads
-    python -m acuerdos.index.threads --eval tests/eval/threads.json   precision and recall per labelled thread
+Threads are groups of linked passages; a passage is in at most one. Links are taken strongest first
+(names by the weight of their rare words, then references, then speech points), and two groups merge
+only when at least LINKAGE of the pairs across them are linked, so one passage that cites two subjects
+does not glue their threads together. Two numbers are fitted, leave-one-set-out on three labelled
+sets (tests/eval/threads_blind_a.json, threads_blind_b.json, threads.json; docs/threads.md): RARE_DF
+(a word in at most this many passages is rare) and LINKAGE.
+
+Threads are built at `acuerdos build` and stored in the index directory (threads.json); nothing here
+is computed on a question.
+
+    acuerdos eval --threads            pair precision and recall against each labelled set, and the
+                                       labellers' agreement
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
-import sys
-import time
-from collections import Counter
-from collections.abc import Sequence
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
-import numpy as np
-
-from acuerdos.corpus.references import Reference, find_references, is_council, keys
-from acuerdos.corpus.spanish import fold
+from acuerdos.corpus.references import Reference, find_references, keys
+from acuerdos.corpus.spanish import STATES
+from acuerdos.corpus.spanish import fold as fold_accents
 from acuerdos.records import Passage
 
-WEIGHT = 0.5  # share of the embedding cosine in the similarity (the rest is lexical)
-PERCENTILE = 97.0  # a pair is "similar" in the top (100 - PERCENTILE) % of all pairs
-FOLLOW_UP_KINDS = ("council-agreement", "council-agreements")
-MUST_LINK_KINDS = ("council-agreement", "council-agreements", "conference-agreement")
+GLOSSARY_FILE = Path("aids") / "glossary.tsv"  # under the corpus directory
+RARE_DF = 8  # fitted: a word in at most this many passages can name a subject
+LINKAGE = 0.34  # fitted: two groups merge when this share of the pairs across them is linked
+
+# The issue's "programme, protocol, model, register or instrument", as the corpus writes them
+# (first five letters, accents folded, y -> i; Spanish and English).
+KIND_WORDS = frozenset("""
+model proto progr regis certi catal lei law estra strat red netwo numer numbe modul plata platf curso
+cours comit commi siste syste servi licen medal app
+""".split())
+# A capitalised name headed by one of these is a body, not a subject.
+BODY_WORDS = frozenset("""
+unidad division comision comisionado comisionada secretariado secretaria secretario subsecretaria
+oficina direccion director directora agencia instituto procuraduria subprocuraduria camara
+coordinacion coordinadora coordinador titular organo office unit commission commissioner secretariat
+secretary agency institute attorney under-secretariat chamber chambers
+""".split())
+_CONNECTORS = frozenset("de del la las los el y e en para a of the and for on".split())
+_STOP = frozenset("""
+a al ante con contra de del desde el en entre la las lo los para por que se sin sobre su sus un una y o e
+esta este esa ese como mismo misma sean sea ser fue han ha cada
+the of and or to in on at by for with from as is are was were be been this that it its an a which
+will would have has had their they them he she his her we our you your not all also
+miembros integrantes conferencia nacional secretarios seguridad publica acuerdan toman conocimiento
+""".split())
+_OWN_SESSION = ("council-session", "plenary")  # a session naming itself is not a subject
+LINK_KINDS = ("council-agreement", "council-agreements", "conference-agreement")
+_POINT = re.compile(r",\s+(First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth)$")
+_WORD = re.compile(r"[a-z0-9]+(?:-[0-9]+)*")
+_NAME_WORD = re.compile(r"[\w’'-]+")
+_PRIORITY = {"reference": 3, "name": 2, "point": 1}
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a member is linked: the shared reference or name, quoted from both passages."""
+
+    kind: str  # "reference", "name" or "point"
+    other: str  # the member it is linked to
+    quote: str  # from this passage (verbatim unless `translated`)
+    other_quote: str = ""  # from the other passage
+    translated: bool = False  # the quote comes from this passage's machine translation
+    score: float = 0.0
+
+    def why(self) -> str:
+        """One line for the reader: what the two passages share."""
+        if self.kind == "reference":
+            return f"cites «{_short(self.quote)}» ({self.other})" if self.quote else f"cited by {self.other}"
+        if self.kind == "point":
+            return f"same point of the speech as {self.other}: «{_short(self.quote)}»"
+        mine = f"«{_short(self.quote)}»" + (" (in its translation)" if self.translated else "")
+        theirs = f" / «{_short(self.other_quote)}»" if self.other_quote and self.other_quote != self.quote else ""
+        return f"names {mine}{theirs}, as {self.other} does"
+
+
+def _short(text: str, words: int = 12) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
 @dataclass
@@ -68,8 +124,9 @@ class ThreadMember:
     source: str = ""
     language: str = ""
     position: int = 0
-    joined: str = "cluster"  # how it entered: "cluster", "overlap", "reference"
-    score: float = 0.0  # mean similarity to the other members
+    joined: str = ""  # the evidence kind: "reference", "name" or "point"
+    why: str = ""  # the evidence, one line, quoted
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,9 +135,9 @@ class ThreadMember:
 @dataclass
 class Thread:
     id: str
-    name: str  # quoted: the title of the most central member that has one
+    name: str  # quoted: a member's title
     members: list[ThreadMember] = field(default_factory=list)
-    kind: str = "topic"  # "topic" or "follow-up" (passages that cite the Council's agreements)
+    kind: str = "topic"
     name_from: str = ""  # the passage whose title is the name
 
     @property
@@ -103,6 +160,13 @@ class Thread:
                 "size": self.size, "first": self.dates[0] if self.members else "",
                 "last": self.dates[-1] if self.members else "",
                 "members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thread:
+        names = set(ThreadMember.__dataclass_fields__)
+        members = [ThreadMember(**{k: v for k, v in m.items() if k in names}) for m in data.get("members", [])]
+        return cls(id=data["id"], name=data["name"], members=members, kind=data.get("kind", "topic"),
+                   name_from=data.get("name_from", ""))
 
 
 # --------------------------------------------------------------------------- notes
@@ -190,251 +254,336 @@ def _note(passage: Passage, low: int, high: int, max_words: int) -> tuple[str, s
     return note + (" …" if end < len(text.rstrip(" .")) else ""), action
 
 
-# --------------------------------------------------------------------------- similarity
+
+# --------------------------------------------------------------------------- words
 
 
-def _tfidf_matrix(documents: Sequence[list[str]]) -> np.ndarray:
-    vocabulary: dict[str, int] = {}
-    for d in documents:
-        for k in d:
-            vocabulary.setdefault(k, len(vocabulary))
-    matrix = np.zeros((len(documents), len(vocabulary)), dtype=np.float32)
-    for row, d in enumerate(documents):
-        for k, c in Counter(d).items():
-            matrix[row, vocabulary[k]] = 1 + math.log(c)
-    df = (matrix > 0).sum(axis=0)
-    matrix *= np.log((1 + len(documents)) / (1 + df)).astype(np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1, norms)
+def _fold(text: str) -> str:
+    """Lower case without accents, one character for one, so offsets stay those of the text."""
+    out = []
+    for c in text:
+        plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+        out.append((plain[:1] or c).lower())
+    return "".join(out)
 
 
-def _document(passage: Passage) -> str:
-    return f"{passage.title}. {passage.text}" if passage.title else passage.text
+def read_glossary(path: Path) -> list[list[str]]:
+    """corpus/aids/glossary.tsv: each line's Spanish and English terms, as one list."""
+    entries = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#") and "\t" in line:
+                spanish, english = line.split("\t", 1)
+                entries.append([t.strip() for t in spanish.split("|") + english.split("|") if t.strip()])
+    return entries
 
 
-def translations_of(index) -> dict[str, str]:
-    """Passage id -> machine translation held in the index (a search aid; never shown)."""
-    documents = getattr(index, "documents", None) or []
-    return {index.passages[d.position].id: d.text
-            for d in documents if getattr(d, "view", "") == "translation"}
+def body_spans(text: str) -> list[tuple[int, int]]:
+    """Capitalised names headed by a body word ("Unidad de Planeación, Prospectiva y Seguridad Privada
+    de la Comisión Nacional de Seguridad"; "the National Security Commissioner's Office")."""
+    words = list(_NAME_WORD.finditer(text))
+    spans, k = [], 0
+    while k < len(words):
+        word = words[k].group(0)
+        if not (word[:1].isupper() and re.split(r"[’']", _fold(word))[0] in BODY_WORDS):
+            k += 1
+            continue
+        end, m = words[k].end(), k + 1
+        while m < len(words):
+            if any(c in text[words[m - 1].end():words[m].start()] for c in '.;:()“”"'):
+                break
+            following = words[m].group(0)
+            if following[:1].isupper():
+                end = words[m].end()
+            elif _fold(following) not in _CONNECTORS:
+                break
+            m += 1
+        spans.append((_capitalised_before(text, words[k].start()), end))
+        k = m
+    return spans
 
 
-def _one_blas_thread():
-    """Small matrix products run ~100× faster on one BLAS thread than on a busy shared machine's pool."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a matter of speed
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def similarity(index, weight: float = WEIGHT) -> np.ndarray:
-    """Pairwise passage similarity: weight × centred embedding cosine + (1 − weight) × lexical cosine."""
-    with _one_blas_thread():
-        return _similarity(index, weight)
-
-
-def _similarity(index, weight: float) -> np.ndarray:
-    passages = index.passages
-    vectors = np.asarray(index.vectors, dtype=np.float32)[: len(passages)].copy()
-    sources = [p.source for p in passages]
-    for source in set(sources):
-        rows = np.array([s == source for s in sources])
-        if rows.sum() > 1:
-            vectors[rows] -= vectors[rows].mean(axis=0)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    dense = vectors @ vectors.T
-    translated = translations_of(index)
-    if translated:
-        # one Spanish and one English view of every passage: the original or its translation
-        views = []
-        for language in ("es", "en"):
-            texts = [_document(p) if p.language == language else translated.get(p.id, _document(p))
-                     for p in passages]
-            matrix = _tfidf_matrix([keys(t) for t in texts])
-            views.append(matrix @ matrix.T)
-        lexical = sum(views) / len(views)
-    else:
-        matrix = _tfidf_matrix([keys(_document(p)) for p in passages])
-        lexical = matrix @ matrix.T
-    return weight * dense + (1 - weight) * lexical
-
-
-def _key_sets(index) -> tuple[list[set[str]], dict[str, float]]:
-    """Each passage's word keys (with its translation's) and every key's inverse document frequency."""
-    translated = translations_of(index)
-    sets = [set(keys(_document(p) + " " + translated.get(p.id, ""))) for p in index.passages]
-    df = Counter(k for s in sets for k in s)
-    return sets, {k: math.log((1 + len(sets)) / (1 + c)) for k, c in df.items()}
-
-
-def _average_linkage(similar: np.ndarray, threshold: float) -> list[list[int]]:
-    """Merge the two groups with the highest mean pairwise similarity while it reaches threshold."""
-    n = len(similar)
-    groups: dict[int, list[int]] = {i: [i] for i in range(n)}
-    between = similar.astype(np.float64).copy()
-    np.fill_diagonal(between, -np.inf)
-    alive = np.ones(n, dtype=bool)
+def _capitalised_before(text: str, start: int) -> int:
+    """'National Security Commissioner's Office': the capitalised words before a body word."""
     while True:
-        masked = np.where(alive[:, None] & alive[None, :], between, -np.inf)
-        flat = int(np.argmax(masked))
-        a, b = divmod(flat, n)
-        if masked[a, b] < threshold:
-            break
-        size_a, size_b = len(groups[a]), len(groups[b])
-        merged = (size_a * between[a] + size_b * between[b]) / (size_a + size_b)
-        between[a], between[:, a] = merged, merged
-        between[a, a] = -np.inf
-        groups[a] += groups.pop(b)
-        alive[b] = False
-        between[b], between[:, b] = -np.inf, -np.inf
-    return [sorted(g) for g in groups.values()]
+        match = re.search(r"([A-Z][\w’'-]*)[\s’']*(?:s\s)?$", text[:start])
+        if not match or match.start(1) == start:
+            return start
+        start = match.start(1)
+        if start == 0:
+            return start
+
+
+def _alternatives(terms: Sequence[str]) -> re.Pattern[str]:
+    """Any of the terms, folded, as whole words (the longest first)."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(_fold(t)) for t in sorted(terms, key=len, reverse=True)) + r")\b")
+
+
+@dataclass(frozen=True)
+class _Token:
+    key: str
+    start: int
+    end: int
+
+
+class _Words:
+    """Word keys of every passage's views (its text; its translation), glossary terms as one token."""
+
+    def __init__(self, passages: Sequence[Passage], translations: dict[str, str],
+                 glossary: Sequence[Sequence[str]], references: Sequence[Reference]):
+        self.glossary = [_alternatives(terms) for terms in glossary if terms]
+        self.states = _alternatives(STATES)
+        own = defaultdict(list)
+        for ref in references:
+            if ref.kind in _OWN_SESSION:
+                own[ref.source_id].append((ref.start, ref.start + len(ref.code_or_text)))
+        self.views: list[dict[str, tuple[str, list[_Token]]]] = []
+        for p in passages:
+            views = {p.language: (p.text, self.tokens(p.text, own.get(p.id, [])))}
+            if p.id in translations:
+                views["en" if p.language == "es" else "es"] = (translations[p.id], self.tokens(translations[p.id]))
+            self.views.append(views)
+        self.df = Counter(k for views in self.views for k in {t.key for _, toks in views.values() for t in toks})
+        self.idf = {k: math.log(len(passages) / c) for k, c in self.df.items()}
+
+    def tokens(self, text: str, blank: Iterable[tuple[int, int]] = ()) -> list[_Token]:
+        folded = _fold(text)
+        taken = bytearray(len(folded))
+
+        def take(a: int, b: int) -> None:
+            taken[a:b] = b"\x01" * (b - a)
+
+        for a, b in [*blank, *body_spans(text), *((m.start(), m.end()) for m in self.states.finditer(folded))]:
+            take(a, b)
+        found = []
+        for number, pattern in enumerate(self.glossary):
+            for m in pattern.finditer(folded):
+                if not any(taken[m.start():m.end()]):
+                    found.append(_Token(f"g{number}", m.start(), m.end()))
+                    take(m.start(), m.end())
+        for m in _WORD.finditer(folded):
+            if any(taken[m.start():m.end()]):
+                continue
+            word = m.group(0).replace("-", "") if re.fullmatch(r"[0-9-]+", m.group(0)) else m.group(0)
+            word = word.replace("y", "i")
+            if word not in _STOP and (len(word) > 2 or word.isdigit()):
+                found.append(_Token(word[:5], m.start(), m.end()))
+        return sorted(found, key=lambda t: t.start)
+
+
+def is_name_word(key: str) -> bool:
+    """A glossary term, a code such as C4, or a number such as 911 (9-1-1) that is not a year."""
+    if re.fullmatch(r"g\d+", key) or re.fullmatch(r"[a-z]+\d+|\d+[a-z]+", key):
+        return True
+    return key.isdigit() and len(key) >= 3 and not re.fullmatch(r"(19|20)\d\d", key)
+
+
+# --------------------------------------------------------------------------- links
+
+
+@dataclass(frozen=True)
+class _Link:
+    kind: str
+    score: float
+    a: int
+    b: int
+    quote_a: str = ""
+    quote_b: str = ""
+    translated_a: bool = False
+    translated_b: bool = False
+
+
+def _shared_name(words: _Words, a: list[_Token], b: list[_Token], rare_df: int) -> tuple[float, tuple[int, int, int]]:
+    """The heaviest run of words both views share that names something, and its weight."""
+    where = defaultdict(list)
+    for j, token in enumerate(b):
+        where[token.key].append(j)
+    best: tuple[float, tuple[int, int, int]] = (0.0, (0, 0, 0))
+    for i, token in enumerate(a):
+        for j in where.get(token.key, ()):
+            if i and j and a[i - 1].key == b[j - 1].key:
+                continue  # inside a longer run
+            n = 0
+            while i + n < len(a) and j + n < len(b) and a[i + n].key == b[j + n].key:
+                n += 1
+            run = [a[i + m].key for m in range(n)]
+            rare = [k for k in run if k not in KIND_WORDS and words.df[k] <= rare_df]
+            if not (any(is_name_word(k) for k in run) or (rare and any(k in KIND_WORDS for k in run))):
+                continue
+            weight = sum(words.idf[k] for k in set(rare) | {k for k in run if is_name_word(k)})
+            if weight > best[0]:
+                best = (weight, (i, j, n))
+    return best
+
+
+def name_links(passages: Sequence[Passage], words: _Words, rare_df: int = RARE_DF) -> list[_Link]:
+    links = []
+    for x, y in itertools.combinations(range(len(passages)), 2):
+        best: _Link | None = None
+        for la, lb in _view_pairs(passages[x], passages[y], words.views[x], words.views[y]):
+            (text_a, toks_a), (text_b, toks_b) = words.views[x][la], words.views[y][lb]
+            weight, (i, j, n) = _shared_name(words, toks_a, toks_b, rare_df)
+            if weight > (best.score if best else 0.0):
+                best = _Link("name", weight, x, y, text_a[toks_a[i].start:toks_a[i + n - 1].end],
+                             text_b[toks_b[j].start:toks_b[j + n - 1].end],
+                             la != passages[x].language, lb != passages[y].language)
+        if best:
+            links.append(best)
+    return links
+
+
+def _view_pairs(p: Passage, q: Passage, views_p: dict, views_q: dict) -> list[tuple[str, str]]:
+    """Which views to compare: the same language with at least one original; and the two originals
+    (glossary terms and numbers match across languages)."""
+    pairs = [(p.language, q.language)]  # first, so that a tie quotes the originals
+    pairs += [(lang, lang) for lang in ("es", "en") if lang in views_p and lang in views_q
+              and (p.language == lang or q.language == lang) and (lang, lang) != pairs[0]]
+    return pairs
+
+
+def reference_links(passages: Sequence[Passage], references: Sequence[Reference]) -> list[_Link]:
+    """A passage and the one it cites; two passages that cite the same agreement code."""
+    row = {p.id: i for i, p in enumerate(passages)}
+    links = []
+    for ref in references:
+        if ref.kind in LINK_KINDS and ref.source_id in row:
+            links += [_Link("reference", 0.0, row[ref.source_id], row[t], ref.code_or_text, "")
+                      for t in ref.targets if t in row and t != ref.source_id]
+    by_code = defaultdict(list)
+    for ref in references:
+        if ref.kind == "council-agreement" and ref.source_id in row:
+            by_code[ref.code_or_text].append(row[ref.source_id])
+    for code, rows in by_code.items():
+        links += [_Link("reference", 0.0, a, b, code, code) for a, b in itertools.combinations(sorted(set(rows)), 2)]
+    return links
+
+
+def point_links(passages: Sequence[Passage]) -> list[_Link]:
+    """Paragraphs of one numbered point of a speech ("the president's five measures, Fifth")."""
+    points = defaultdict(list)
+    for i, p in enumerate(passages):
+        if p.agreement is None and p.section and _POINT.search(p.section):
+            points[(p.source, p.section)].append(i)
+    links = []
+    for rows in points.values():
+        opening = _first_sentence(passages[rows[0]].text)
+        links += [_Link("point", 0.0, a, b, opening, opening) for a, b in itertools.combinations(rows, 2)]
+    return links
+
+
+def _first_sentence(text: str, words: int = 14) -> str:
+    sentence = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0]
+    parts = sentence.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
 # --------------------------------------------------------------------------- threads
 
 
-@dataclass
-class _Group:
-    members: dict[int, str]  # passage row -> how it joined
-    kind: str = "topic"
-    target: int | None = None  # for a group formed by a reference: the cited passage
+@dataclass(frozen=True)
+class Links:
+    """Every link the evidence supports, computed once; `group` cuts them into threads."""
+
+    names: tuple[_Link, ...]
+    references: tuple[_Link, ...]
+    points: tuple[_Link, ...]
 
 
-def build_threads(index, weight: float = WEIGHT, percentile: float = PERCENTILE,
-                  references: list[Reference] | None = None) -> list[Thread]:
-    """All threads of the index, largest first. Cached per index build (see `cached_threads`)."""
-    passages = index.passages
-    n = len(passages)
-    if n < 2:
-        return []
-    similar = similarity(index, weight)
-    off_diagonal = similar[~np.eye(n, dtype=bool)]
-    threshold = float(np.percentile(off_diagonal, percentile))
-    row = {p.id: i for i, p in enumerate(passages)}
-    name_keys = _key_sets(index)
+def find_links(passages: Sequence[Passage], translations: dict[str, str] | None = None,
+               glossary: Sequence[Sequence[str]] = (), references: Sequence[Reference] | None = None,
+               rare_df: int = RARE_DF) -> Links:
+    translations = translations or {}
     if references is None:
-        references = find_references(passages, translations_of(index))
+        references = find_references(passages, translations)
+    words = _Words(passages, translations, glossary, references)
+    return Links(tuple(name_links(passages, words, rare_df)), tuple(reference_links(passages, references)),
+                 tuple(point_links(passages)))
 
-    # a group within one session is not a thread: threads follow a subject across sessions
-    groups = [_Group({i: "cluster" for i in g}) for g in _average_linkage(similar, threshold)
-              if len({passages[i].date_start for i in g}) > 1]
 
-    # overlap: a passage joins any other thread it matches, on average, at the threshold
-    for group in groups:
-        core = list(group.members)
-        mean = similar[:, core].mean(axis=1)
-        for i in np.flatnonzero(mean >= threshold):
-            group.members.setdefault(int(i), "overlap")
-
-    # must-links: a passage that cites an agreement joins every thread holding it, or forms one with it
-    for ref in references:
-        if ref.kind not in MUST_LINK_KINDS or ref.source_id not in row:
+def group(links: Links, size: int, linkage: float = LINKAGE) -> list[tuple[list[int], dict[int, _Link]]]:
+    """Groups of linked passages, strongest links first; groups merge when `linkage` of the pairs
+    across them are linked. Each member keeps its best link inside its group (its evidence)."""
+    ordered = sorted(links.names, key=lambda link: -link.score) + list(links.references) + list(links.points)
+    linked: dict[tuple[int, int], _Link] = {}
+    for link in ordered:
+        linked.setdefault((min(link.a, link.b), max(link.a, link.b)), link)
+    groups: dict[int, set[int]] = {i: {i} for i in range(size)}
+    for link in ordered:
+        first, second = groups[link.a], groups[link.b]
+        if first is second:
             continue
-        source = row[ref.source_id]
-        for target in (row[t] for t in ref.targets if t in row):
-            holding = [g for g in groups if target in g.members]
-            for group in holding:
-                group.members.setdefault(source, "reference")
-            if not holding and target != source:
-                groups.append(_Group({target: "reference", source: "reference"}, target=target))
+        across = sum((min(a, b), max(a, b)) in linked for a in first for b in second)
+        if across < linkage * len(first) * len(second):
+            continue
+        merged = first | second
+        for member in merged:
+            groups[member] = merged
+    result, seen = [], set()
+    for members in groups.values():
+        if len(members) < 2 or id(members) in seen:
+            continue
+        seen.add(id(members))
+        rows = sorted(members)
+        result.append((rows, {i: _best_link(i, rows, linked) for i in rows}))
+    return result
 
-    # a report paragraph between two paragraphs of the same point of a speech that are in a thread
-    # continues their subject
-    for group in groups:
-        for i in range(1, n - 1):
-            before, here, after = passages[i - 1], passages[i], passages[i + 1]
-            if (i not in group.members and i - 1 in group.members and i + 1 in group.members
-                    and here.agreement is None and before.source == here.source == after.source
-                    and before.section == here.section == after.section and here.section):
-                group.members[i] = "context"
 
-    # the passages in which the Conference follows up the Council's agreements
-    follow = {row[r.source_id]: "reference" for r in references
-              if r.kind in FOLLOW_UP_KINDS and r.source_id in row
-              and not is_council(passages[row[r.source_id]])}
-    if len(follow) > 1:
-        groups.append(_Group(follow, kind="follow-up"))
+def _best_link(row: int, rows: list[int], linked: dict[tuple[int, int], _Link]) -> _Link:
+    found = [linked[(min(row, o), max(row, o))] for o in rows if o != row and (min(row, o), max(row, o)) in linked]
+    return max(found, key=lambda link: (_PRIORITY[link.kind], link.score))
 
-    # a thread wholly inside another adds nothing; topic threads that share most of their members
-    # are one thread; a thread must span two sessions
-    groups = _merge_near_duplicates(_without_subsets(groups))
-    threads = [_thread(g, passages, similar, name_keys) for g in _without_subsets(groups)
-               if len({passages[i].date_start for i in g.members}) > 1]
+
+def _evidence(row: int, link: _Link, passages: Sequence[Passage]) -> Evidence:
+    mine = link.a == row
+    other = link.b if mine else link.a
+    quote, other_quote = (link.quote_a, link.quote_b) if mine else (link.quote_b, link.quote_a)
+    translated = link.translated_a if mine else link.translated_b
+    if link.kind == "reference" and not quote:  # the cited passage: quote the citing one
+        return Evidence("reference", passages[other].id, "", other_quote, score=link.score)
+    return Evidence(link.kind, passages[other].id, quote, other_quote, translated, round(link.score, 3))
+
+
+def build_threads(passages: Sequence[Passage], translations: dict[str, str] | None = None,
+                  glossary: Sequence[Sequence[str]] = (), references: Sequence[Reference] | None = None,
+                  rare_df: int = RARE_DF, linkage: float = LINKAGE, links: Links | None = None) -> list[Thread]:
+    """Every thread of the corpus, largest first; each member with its evidence."""
+    if links is None:
+        links = find_links(passages, translations, glossary, references, rare_df)
+    threads = [_thread(rows, best, passages) for rows, best in group(links, len(passages), linkage)]
     threads.sort(key=lambda t: (-t.size, t.members[0].date, t.name))
     _unique_ids(threads)
     return threads
 
 
-def _without_subsets(groups: list[_Group]) -> list[_Group]:
-    sets = [frozenset(g.members) for g in groups]
-    def inside(k: int) -> bool:
-        return any(sets[k] < other or (sets[k] == other and j < k) for j, other in enumerate(sets) if j != k)
-
-    return [g for k, g in enumerate(groups) if not inside(k)]
-
-
-def _merge_near_duplicates(groups: list[_Group], share: float = 2 / 3) -> list[_Group]:
-    merged: list[_Group] = []
-    for group in groups:
-        for kept in merged:
-            common = len(set(kept.members) & set(group.members))
-            smaller = min(len(kept.members), len(group.members))
-            if kept.kind == group.kind == "topic" and common >= share * smaller:
-                for i, how in group.members.items():
-                    kept.members.setdefault(i, how)
-                break
-        else:
-            merged.append(group)
-    return merged
-
-
-def _thread(group: _Group, passages: Sequence[Passage], similar: np.ndarray,
-            name_keys: tuple[list[set[str]], dict[str, float]]) -> Thread:
-    rows = sorted(group.members, key=lambda i: (passages[i].date_start, i))  # date, then corpus order
-    key_sets, idf = name_keys
+def _thread(rows: list[int], best: dict[int, _Link], passages: Sequence[Passage]) -> Thread:
+    rows = sorted(rows, key=lambda i: (passages[i].date_start, passages[i].source, passages[i].position))
     members = []
     for i in rows:
         p = passages[i]
-        shared = Counter(k for j in rows if j != i for k in key_sets[j])
-        focus = {k: idf.get(k, 0.0) * c for k, c in shared.items()}
+        evidence = _evidence(i, best[i], passages)
+        focus = {k: 1.0 for k in keys(evidence.quote or evidence.other_quote)}
         note, action = note_for(p, focus=focus)
-        others = [j for j in rows if j != i]
-        score = float(similar[i, others].mean()) if others else 0.0
-        members.append(ThreadMember(id=p.id, date=p.date_start, citation=p.citation, title=p.title, note=note,
-                                    action=action, session=p.session, source=p.source, language=p.language,
-                                    position=p.position, joined=group.members[i], score=round(score, 4)))
-    row = _name_row(group, rows, passages, similar, name_keys)
-    name = passages[row].title or note_for(passages[row])[0]
-    return Thread(id=_slug(name), name=name, members=members, kind=group.kind, name_from=passages[row].id)
+        members.append(ThreadMember(
+            id=p.id, date=p.date_start, citation=p.citation, title=p.title, note=note, action=action,
+            session=p.session, source=p.source, language=p.language, position=p.position,
+            joined=evidence.kind, why=evidence.why(), evidence=asdict(evidence)))
+    named = _name_row(rows, best, passages)
+    name = passages[named].title or note_for(passages[named])[0]
+    return Thread(id=_slug(name), name=name, members=members, name_from=passages[named].id)
 
 
-def _name_row(group: _Group, rows: list[int], passages: Sequence[Passage], similar: np.ndarray,
-              name_keys: tuple[list[set[str]], dict[str, float]]) -> int:
-    """The passage whose title names the thread: among the members that joined by similarity (or all
-    of them in a follow-up thread), the title whose words, weighted by inverse document frequency,
-    the members share most. A thread formed only by a reference is named by the cited passage."""
-    key_sets, idf = name_keys
-    by_subject = [i for i in rows if group.members[i] != "reference" or group.kind == "follow-up"]
-    titled = [i for i in by_subject if passages[i].title]
+def _name_row(rows: list[int], best: dict[int, _Link], passages: Sequence[Passage]) -> int:
+    """The member whose title holds most of the words the members share (their evidence); else the
+    first member with a title; else the first member."""
+    shared = Counter(k for i in rows for q in (best[i].quote_a, best[i].quote_b) for k in set(keys(q)))
+    titled = [i for i in rows if passages[i].title]
     if not titled:
-        if group.target is not None:
-            return group.target
-        return max(by_subject or rows, key=lambda i: float(similar[i, rows].mean()))
-
-    def coverage(i: int) -> tuple[float, float]:
-        words = set(keys(passages[i].title))
-        weight = sum(idf.get(k, 0.0) for k in words) or 1.0
-        shared = sum(idf.get(k, 0.0) * sum(k in key_sets[j] for j in rows) for k in words) / len(rows)
-        return shared / weight, float(similar[i, rows].mean())
-
-    return max(titled, key=coverage)
+        return rows[0]
+    return max(titled, key=lambda i: (sum(shared[k] for k in set(keys(passages[i].title))), -rows.index(i)))
 
 
 def _slug(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", fold(name))
+    words = re.findall(r"[a-z0-9]+", fold_accents(name))
     return "-".join(words[:8]) or "thread"
 
 
@@ -446,29 +595,13 @@ def _unique_ids(threads: list[Thread]) -> None:
             thread.id = f"{thread.id}-{counts[thread.id]}"
 
 
-_CACHE: dict[tuple, list[Thread]] = {}
-_CACHE_LOCK = Lock()
-
-
-def cached_threads(index) -> list[Thread]:
-    """build_threads, computed once per index build and process."""
-    manifest = getattr(index, "manifest", {}) or {}
-    key = (str(getattr(index, "directory", "")), manifest.get("build"), manifest.get("created_at"),
-           len(index.passages))
-    with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = build_threads(index)
-        return _CACHE[key]
-
-
 def threads_of(passage_id: str, threads: Sequence[Thread]) -> list[Thread]:
-    """Every thread the passage belongs to, the one it fits best first (topic threads before follow-up)."""
-    holding = [t for t in threads if passage_id in t]
-    return sorted(holding, key=lambda t: (t.kind != "topic", -_score(passage_id, t)))
+    """The threads the passage belongs to (at most one)."""
+    return [t for t in threads if passage_id in t]
 
 
 def thread_of(passage_id: str, threads: Sequence[Thread]) -> Thread | None:
-    """The thread that fits the passage best, or None when it belongs to none."""
+    """The passage's thread, or None when it belongs to none."""
     holding = threads_of(passage_id, threads)
     return holding[0] if holding else None
 
@@ -482,99 +615,90 @@ def thread_for(passage_ids: Sequence[str], threads: Sequence[Thread]) -> Thread 
     return None
 
 
-def _score(passage_id: str, thread: Thread) -> float:
-    return next((m.score for m in thread.members if m.id == passage_id), 0.0)
+def translations_of(index: Any) -> dict[str, str]:
+    """Passage id -> the machine translation the index holds (a search aid; never shown)."""
+    return {index.passages[d.position].id: d.text
+            for d in getattr(index, "documents", None) or [] if getattr(d, "view", "") == "translation"}
+
+
+def save_threads(path: Path, threads: Sequence[Thread]) -> None:
+    path.write_text(json.dumps([t.to_dict() for t in threads], ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def load_threads(path: Path) -> list[Thread]:
+    return [Thread.from_dict(d) for d in json.loads(path.read_text(encoding="utf-8"))]
 
 
 # --------------------------------------------------------------------------- evaluation
 
+LABEL_SETS = ("threads_blind_a.json", "threads_blind_b.json", "threads.json")
+GRID = {"rare_df": (4, 6, 8, 10, 15), "linkage": (0.0, 0.15, 0.25, 0.34, 0.5, 0.67)}
 
-def load_gold(path: Path, passages: Sequence[Passage]) -> list[dict[str, Any]]:
-    """Labelled threads; each member is a verbatim substring of exactly one passage's text."""
-    gold = json.loads(Path(path).read_text(encoding="utf-8"))
-    for thread in gold:
+
+def load_labels(path: Path, passages: Sequence[Passage]) -> list[list[str]]:
+    """Labelled threads as passage ids; each member is a verbatim substring of exactly one passage."""
+    groups = []
+    for thread in json.loads(Path(path).read_text(encoding="utf-8")):
         ids = []
         for snippet in thread["members"]:
             found = [p.id for p in passages if snippet in p.text]
             if len(found) != 1:
-                raise ValueError(f"{thread['name']!r}: {snippet!r} matches {len(found)} passages")
+                raise ValueError(f"{path}: {thread['name']!r}: {snippet!r} matches {len(found)} passages")
             ids.append(found[0])
-        thread["ids"] = ids
-    return gold
+        groups.append(ids)
+    return groups
 
 
-def evaluate(threads: Sequence[Thread], gold: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per labelled thread, the predicted thread holding most of its members (ties: the smaller);
-    precision = |pred ∩ gold| / |pred|, recall = |pred ∩ gold| / |gold|; macro averages.
-    A labelled thread that no predicted thread touches scores 0 and 0."""
-    rows = []
-    for labelled in gold:
-        wanted = set(labelled["ids"])
-        best = max(threads, key=lambda t: (len(wanted & set(t.ids)), -t.size), default=None)
-        hit = len(wanted & set(best.ids)) if best else 0
-        rows.append({
-            "name": labelled["name"], "gold": len(wanted), "predicted": best.size if best and hit else 0,
-            "thread": best.id if best and hit else "", "correct": hit,
-            "precision": hit / best.size if best and hit else 0.0, "recall": hit / len(wanted),
-            "missing": sorted(wanted - set(best.ids)) if best else sorted(wanted),
-            "extra": sorted(set(best.ids) - wanted) if best and hit else [],
-        })
-    precision = sum(r["precision"] for r in rows) / len(rows) if rows else 0.0
-    recall = sum(r["recall"] for r in rows) / len(rows) if rows else 0.0
-    return {"precision": precision, "recall": recall, "threads": rows}
+def pairs(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+    return {frozenset(pair) for g in groups for pair in itertools.combinations(sorted(set(g)), 2)}
 
 
-def _format_evaluation(result: dict[str, Any]) -> str:
-    lines = ["| labelled thread | gold | predicted | correct | precision | recall |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for r in result["threads"]:
-        lines.append(f"| {r['name']} | {r['gold']} | {r['predicted']} | {r['correct']} | "
-                     f"{r['precision']:.2f} | {r['recall']:.2f} |")
-    lines.append(f"| **macro average** | | | | **{result['precision']:.3f}** | **{result['recall']:.3f}** |")
-    return "\n".join(lines)
+def pair_scores(predicted: Iterable[Iterable[str]], labelled: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Pair precision (over all predicted pairs, and over those whose two passages the labels place in
+    some thread), recall and F1 of `predicted` against `labelled`."""
+    found, wanted = pairs(predicted), pairs(labelled)
+    placed = {i for g in labelled for i in g}
+    inside = {pair for pair in found if pair <= placed}
+    correct = len(found & wanted)
+    precision = correct / len(found) if found else 1.0
+    recall = correct / len(wanted) if wanted else 1.0
+    return {"precision": precision, "precision_labelled": len(inside & wanted) / len(inside) if inside else 1.0,
+            "recall": recall, "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "predicted_pairs": len(found), "labelled_pairs": len(wanted), "correct_pairs": correct}
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from acuerdos import config
-    from acuerdos.index.store import load_index
-
-    parser = argparse.ArgumentParser(prog="python -m acuerdos.index.threads", description=__doc__.split("\n")[0])
-    parser.add_argument("--eval", type=Path, help="labelled threads (tests/eval/threads.json)")
-    parser.add_argument("--index-dir", type=Path, default=None)
-    parser.add_argument("--weight", type=float, default=WEIGHT)
-    parser.add_argument("--percentile", type=float, default=PERCENTILE)
-    parser.add_argument("--details", action="store_true", help="with --eval: missing and extra members")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-
-    index = load_index(args.index_dir or config.index_dir())
-    started = time.perf_counter()
-    threads = build_threads(index, weight=args.weight, percentile=args.percentile)
-    elapsed = time.perf_counter() - started
-    if args.eval:
-        result = evaluate(threads, load_gold(args.eval, index.passages))
-        if args.json:
-            print(json.dumps(result, ensure_ascii=False, indent=2))
-            return 0
-        print(f"weight={args.weight} percentile={args.percentile}: {len(threads)} threads "
-              f"from {len(index.passages)} passages in {elapsed * 1000:.0f} ms\n")
-        print(_format_evaluation(result))
-        if args.details:
-            for r in result["threads"]:
-                if r["missing"] or r["extra"]:
-                    print(f"\n{r['name']} → {r['thread']}\n  missing: {', '.join(r['missing'])}"
-                          f"\n  extra:   {', '.join(r['extra'])}")
-        return 0
-    if args.json:
-        print(json.dumps([t.to_dict() for t in threads], ensure_ascii=False, indent=2))
-        return 0
-    for thread in threads:
-        print(f"{thread.size:3d}  {thread.id}  ({thread.dates[0]} → {thread.dates[-1]})  {thread.name}")
-    print(f"\n{len(threads)} threads, {sum(t.size for t in threads)} memberships, {elapsed * 1000:.0f} ms")
-    return 0
+def leave_one_set_out(passages: Sequence[Passage], translations: dict[str, str],
+                      glossary: Sequence[Sequence[str]], labels: dict[str, list[list[str]]],
+                      references: Sequence[Reference] | None = None) -> dict[str, Any]:
+    """For each label set: the parameters that maximise the mean pair F1 on the other sets, and the
+    figures they give on it. Ties go to the smaller RARE_DF and LINKAGE."""
+    if references is None:
+        references = find_references(passages, translations)
+    ids = [p.id for p in passages]
+    table = []
+    for rare_df in GRID["rare_df"]:
+        links = find_links(passages, translations, glossary, references, rare_df)
+        for linkage in GRID["linkage"]:
+            groups = [[ids[i] for i in rows] for rows, _ in group(links, len(passages), linkage)]
+            table.append({"rare_df": rare_df, "linkage": linkage,
+                          "scores": {name: pair_scores(groups, g) for name, g in labels.items()}})
+    result = {}
+    for held in labels:
+        fit = [name for name in labels if name != held]
+        best = max(table, key=lambda r: (sum(r["scores"][n]["f1"] for n in fit), -r["rare_df"], -r["linkage"]))
+        result[held] = {"rare_df": best["rare_df"], "linkage": best["linkage"], "fitted_on": fit,
+                        **best["scores"][held]}
+    return result
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def agreement(first: Sequence[Sequence[str]], second: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """How often two labellings agree: the first's pairs scored against the second's."""
+    return pair_scores(first, second)
+
+
+def evaluate(threads: Sequence[Thread], labels: dict[str, list[list[str]]]) -> dict[str, Any]:
+    """The built threads against each label set; members with no stated evidence."""
+    groups = [t.ids for t in threads]
+    return {"sets": {name: pair_scores(groups, g) for name, g in labels.items()},
+            "members": sum(t.size for t in threads), "threads": len(threads),
+            "without_evidence": sum(1 for t in threads for m in t.members if not m.why)}
