@@ -12,7 +12,7 @@ from acuerdos import config
 from acuerdos.cli.helpers import one_line_errors, print_json
 
 
-@click.group()
+@click.group(epilog=config.settings_help())
 @click.version_option(package_name="acuerdos")
 def cli():
     """Offline bilingual question answering over Mexican public-security agreements.

@@ -40,12 +40,11 @@ def backend_for(name: str, backend: str | None = None) -> str:
 
     The ONNX exports exist for the default model only: any other model runs on torch.
     """
-    import os
-
+    from acuerdos import config
     from acuerdos.embed.model import DEFAULT_MODEL
     from acuerdos.errors import ModelError
 
-    chosen = backend or os.environ.get("ACUERDOS_BACKEND") or None
+    chosen = backend or config.backend()
     if chosen is not None and chosen not in BACKENDS:
         raise ModelError(f"unknown backend {chosen!r} (choices: {', '.join(BACKENDS)})",
                          hint="ACUERDOS_BACKEND=" + DEFAULT_BACKEND)

@@ -21,13 +21,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from acuerdos import config
 from acuerdos.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_MODEL = "multilingual-e5-small"
+DEFAULT_MODEL = config.DEFAULT_MODEL
 FORMAT = 1  # bump when the converted layout changes: every cache is then re-converted
 STAMP = "acuerdos-model.json"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -38,8 +39,7 @@ _SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 
 
 def model_cache_dir() -> Path:
-    value = os.environ.get("ACUERDOS_MODEL_CACHE")
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "acuerdos" / "models"
+    return config.model_cache_dir()
 
 
 def _source_bin() -> Path:
@@ -368,8 +368,7 @@ def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
     """The SentenceTransformer for `name` on CPU; the default one is converted first if needed."""
     import torch
 
-    threads = os.environ.get("ACUERDOS_TORCH_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    torch.set_num_threads(max(1, int(threads)) if threads and threads.isdigit() else 2)
+    torch.set_num_threads(config.torch_threads())
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 

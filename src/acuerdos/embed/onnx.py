@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from acuerdos import config
 from acuerdos.embed import model as model_files
 from acuerdos.errors import ModelError
 
@@ -30,11 +31,7 @@ def default_threads() -> int:
     is being embedded, a query runs on one thread instead: concurrent requests then share the cores
     rather than four threads fighting over two.
     """
-    for variable in ("ACUERDOS_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return max(1, min(2, os.cpu_count() or 1))
+    return config.onnx_threads()
 
 
 class OnnxEncoder:

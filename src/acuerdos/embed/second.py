@@ -7,19 +7,20 @@ better than either model alone; docs/quality.md has the ablation.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from importlib import metadata
 from threading import Lock
 
 import numpy as np
 
+from acuerdos import config
+
 NAME = "use-multilingual-v3"
 
 
 def second_encoder() -> USEEncoder | None:
     """The second encoder when ACUERDOS_SECOND_ENCODER=use; off by default (it did not earn its place)."""
-    return USEEncoder() if os.environ.get("ACUERDOS_SECOND_ENCODER", "").lower() == NAME.split("-")[0] else None
+    return USEEncoder() if config.second_encoder() == NAME.split("-")[0] else None
 
 
 class USEEncoder:

@@ -1,13 +1,13 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from acuerdos.config import one_blas_thread
 from acuerdos.corpus.spanish import MONTHS, roman_to_int
 from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, LexicalIndex, tokenize
@@ -118,7 +118,7 @@ class Searcher:
         self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
         self.known_words = _known_words(index)
         self.facts = CorpusFacts.of(index.passages)
-        one_blas_thread()
+        one_blas_thread()  # for the whole process: the query path's products are small
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(),
@@ -349,22 +349,6 @@ class Searcher:
         scores[ids[0][valid]] = similarities[0][valid]
         views = scores.reshape(self.index.views, len(self.index.passages))
         return views.max(axis=0) if translations else views[0]
-
-
-def one_blas_thread() -> None:
-    """Cap numpy's BLAS pool at one thread, for the whole process, unless OPENBLAS_NUM_THREADS says otherwise.
-
-    The query path's matrix products are small (a few vectors against a few thousand); a BLAS pool's
-    threads then only fight onnxruntime's for the cores: word bridges took 15 ms instead of 0.5 ms on
-    2 cores (docs/performance.md).
-    """
-    if os.environ.get("OPENBLAS_NUM_THREADS"):
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # only a matter of speed
-        return
-    threadpool_limits(limits=1, user_api="blas")
 
 
 def _lexical_documents(index: Index, translations: bool) -> list[str]:
