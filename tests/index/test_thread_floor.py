@@ -4,9 +4,9 @@ fitted on every pair of sets:
 
 | held-out set    | precision | recall |
 |-----------------|----------:|-------:|
-| threads_blind_a |     0.895 |  0.842 |
-| threads_blind_b |     0.895 |  0.921 |
-| threads         |     0.629 |  0.523 |
+| threads_blind_a |     0.903 |  0.862 |
+| threads_blind_b |     0.890 |  0.928 |
+| threads         |     0.641 |  0.541 |
 
 The floors sit slightly under. The threads do not depend on the vectors, so the corpus is indexed with
 the fake encoder.
@@ -19,9 +19,9 @@ from acuerdos.index import threads as model
 from tests.conftest import PROJECT
 
 FLOOR = {
-    "threads_blind_a.json": {"precision": 0.88, "recall": 0.83},
-    "threads_blind_b.json": {"precision": 0.88, "recall": 0.90},
-    "threads.json": {"precision": 0.61, "recall": 0.50},
+    "threads_blind_a.json": {"precision": 0.89, "recall": 0.85},
+    "threads_blind_b.json": {"precision": 0.88, "recall": 0.91},
+    "threads.json": {"precision": 0.62, "recall": 0.52},
 }
 AGREEMENT_F1 = 0.948  # the two blind labellings: fixed data, the ceiling
 

@@ -366,7 +366,7 @@ class _Words:
                 continue
             word = m.group(0).replace("-", "") if re.fullmatch(r"[0-9-]+", m.group(0)) else m.group(0)
             word = word.replace("y", "i")
-            if word not in _STOP and (len(word) > 2 or word.isdigit()):
+            if word not in _STOP and (len(word) > 2 or any(c.isdigit() for c in word)):  # C4, C5
                 found.append(_Token(word[:5], m.start(), m.end()))
         return sorted(found, key=lambda t: t.start)
 
