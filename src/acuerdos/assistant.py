@@ -21,13 +21,13 @@ from acuerdos.answer.compose import (
     supporting_sentence,
 )
 from acuerdos.corpus import load_corpus
-from acuerdos.corpus.translate import translations
+from acuerdos.corpus.translate import Reading, translations
 from acuerdos.embed.encoder import Encoder
 from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import read_glossary
-from acuerdos.records import Answer, Hit
+from acuerdos.records import Answer, Hit, Passage
 from acuerdos.search.filters import parse_filters
 from acuerdos.search.rank import Evidence, Scored, Searcher, Settings
 
@@ -70,6 +70,7 @@ class Assistant:
     searcher: Searcher
     calibration: Calibration = field(default_factory=Calibration)
     warnings: list[str] = field(default_factory=list)
+    reading: Reading = field(default_factory=Reading)  # sentence translations shown beside quotes
 
     @classmethod
     def load(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, model: str | None = None,
@@ -89,7 +90,8 @@ class Assistant:
         if second is not None:
             settings = replace(settings, second_encoder=True)
         glossary = Glossary.read(corpus_dir / GLOSSARY_FILE)
-        return cls(index, Searcher(index, encoder, settings, second=second, glossary=glossary), warnings=warnings)
+        return cls(index, Searcher(index, encoder, settings, second=second, glossary=glossary), warnings=warnings,
+                   reading=Reading.load(corpus_dir))
 
     def sources(self) -> list[dict[str, str]]:
         seen: dict[str, str] = {}
@@ -177,12 +179,18 @@ class Assistant:
         keep = ("id", "date", "citation", "title", "note", "action", "session", "joined", "why")
         members = sorted(thread.members, key=lambda m: (m.date, m.position))
         return {"id": thread.id, "name": thread.name,
-                "members": [{key: getattr(m, key) for key in keep} | {"text": self._texts.get(m.id, "")}
-                            for m in members]}
+                "members": [{key: getattr(m, key) for key in keep} | self._member_text(m.id) for m in members]}
+
+    def _member_text(self, passage_id: str) -> dict[str, Any]:
+        passage = self._passages.get(passage_id)
+        if passage is None:
+            return {"text": "", "translation": None}
+        return {"text": passage.text,
+                "translation": self.reading.for_passage(passage.text, passage.title, "", passage.language)}
 
     @cached_property
-    def _texts(self) -> dict[str, str]:
-        return {p.id: p.text for p in self.index.passages}
+    def _passages(self) -> dict[str, Passage]:
+        return {p.id: p for p in self.index.passages}
 
     def _answer_count(self, scored: list[Scored]) -> int:
         if not scored:
@@ -200,6 +208,7 @@ class Assistant:
 
     def _hit(self, rank: int, scored: Scored, question: str, relevance: str) -> Hit:
         passage = self.index.passages[scored.position]
+        highlight = supporting_sentence(passage.text, question)
         return Hit(
             rank=rank,
             id=passage.id,
@@ -211,11 +220,12 @@ class Assistant:
             date=passage.date_start,
             place=passage.place,
             agreement=passage.agreement,
-            highlight=supporting_sentence(passage.text, question),
+            highlight=highlight,
             title=passage.title,
             section=passage.section,
             relevance=relevance,
             thread=self._thread_summary(passage.id),
+            translation=self.reading.for_passage(passage.text, passage.title, highlight, passage.language),
         )
 
 

@@ -67,6 +67,10 @@ class Hit:
     section: str = ""
     relevance: str = ""  # "high" | "medium" | "low" | "related"
     thread: dict[str, Any] | None = None  # the passage's topic thread across sessions, in date order
+    # Machine translation for reading, into the other language ({"language", "engine", "text", "title",
+    # "highlight"}), or None. Never mixed into `text`: the quote and the citation stay the source's.
+    translation: dict[str, Any] | None = None
+    p_answer: float | None = None  # calibrated probability that the passage answers the question
 
 
 @dataclass(frozen=True)

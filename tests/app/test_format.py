@@ -75,12 +75,13 @@ def test_answer_message_numbers_cards_and_markers():
     assert out.index('<span class="acu-num">[1]</span>') > first_card
     assert "CNSSP, XX Asamblea Plenaria (Saltillo, Coahuila, 15–16 nov 2018), Acuerdo Octavo" in out
     assert "Día Nacional del Policía" in out
-    assert "Relevancia: alta" in out
+    assert '<span class="acu-rel acu-rel-answers">responde a su pregunta</span>' in out
     assert "Fuentes" in out
-    # uncited hits are folded under "other passages"
-    others = out.index('<details class="acu-others">')
-    assert out.index('<span class="acu-num">[2]</span>') > others
-    assert "Otros pasajes encontrados (2)" in out
+    # uncited hits on the topic are counted, one click lists them; the rest are folded under "other passages"
+    topic = out.index('<details class="acu-topic"><summary>1 acuerdo más sobre este tema: XVIII</summary>')
+    assert topic < out.index('<span class="acu-num">[2]</span>') < out.index('<details class="acu-others">')
+    assert out.index('<span class="acu-num">[3]</span>') > out.index('<details class="acu-others">')
+    assert "Otros pasajes encontrados (1)" in out
 
 
 def test_cited_ranks_follow_the_markers():
@@ -101,9 +102,13 @@ def test_all_hits_are_sources_when_the_answer_has_no_markers():
 def test_card_has_copy_button_and_copy_text_with_title():
     out = fmt.card_html(POLICE_DAY, "en")
     assert '<button type="button" class="acu-copy"' in out and ">Copy citation</button>" in out
+    # the English page says the citation in English: the frame only, names and title as written
+    assert ('<span class="acu-copytext" hidden>CNSSP, XX Plenary Assembly (Saltillo, Coahuila, '
+            "15–16 Nov 2018), Agreement 8 — Día Nacional del Policía</span>") in out
+    assert ">answers your question</span>" in out
+    spanish = fmt.card_html(POLICE_DAY, "es")
     assert ('<span class="acu-copytext" hidden>CNSSP, XX Asamblea Plenaria (Saltillo, Coahuila, '
-            "15–16 nov 2018), Acuerdo Octavo — Día Nacional del Policía</span>") in out
-    assert "Relevance: high" in out
+            "15–16 nov 2018), Acuerdo Octavo — Día Nacional del Policía</span>") in spanish
 
 
 def test_report_card_shows_its_section_and_long_passages_fold():
@@ -137,7 +142,8 @@ def test_abstention_is_said_plainly_in_each_language(lang, says, related):
     assert f'<div class="acu-abstain">{says}</div>' in out
     assert related in out
     assert out.count('class="acu-card"') == 2
-    assert fmt.t(lang, "rel_related") in out
+    assert fmt.t(lang, "label_possible") in out
+    assert fmt.t(lang, "label_answers") not in out  # an abstention's cards never say they answer
     assert fmt.t(lang, "sources") + "<" not in out
 
 
@@ -335,7 +341,7 @@ def test_answer_markdown_contents():
     assert "Según las fuentes:" in md and "\\[1\\]" in md
     assert "**Fuentes**" in md
     assert ("\\[1\\] **CNSSP, XX Asamblea Plenaria (Saltillo, Coahuila, 15–16 nov 2018), Acuerdo Octavo** — "
-            "Día Nacional del Policía (relevancia: alta)") in md
+            "Día Nacional del Policía (responde a su pregunta)") in md
     assert "> Los integrantes de la Asamblea Plenaria" in md
     assert "Fentanilo y capacitación" not in md  # only cited passages are exported
 
@@ -363,10 +369,128 @@ def test_conversation_exports():
     assert md.startswith("# Public-security agreements — Conversation\n\nExported: ")
     assert "## 1. Question: ¿Qué día" in md and "## 2. Question: What was agreed about fentanyl?" in md
     assert "## 3. Question: falló" in md and "sin índice" in md
-    assert "Acuerdo Octavo" in md and "Acuerdo Décimo Primero" in md
+    assert "Agreement 8" in md and "Agreement 11" in md  # the English export cites in English
+    assert "Acuerdo Octavo" in fmt.conversation_markdown(turns, "es")
     data = json.loads(fmt.conversation_json(turns))
     assert [t["question"] for t in data["turns"]] == [t["question"] for t in turns]
     assert data["turns"][0]["answer"]["results"][0]["citation"].endswith("Acuerdo Octavo")
     assert data["turns"][2]["error"] == "sin índice"
     assert Answer(**{**data["turns"][0]["answer"], "results": [
         Hit(**h) for h in data["turns"][0]["answer"]["results"]]}) == answered()
+
+
+# --------------------------------------------------------------------------- issue 14: reading in one language
+_TRANSLATION = {"language": "en", "engine": "Apertium", "title": "National day of the Police",
+                "text": "The members approve to institute 15 November like the National Day of the Police.",
+                "highlight": "The members approve to institute 15 November like the National Day of the Police."}
+TRANSLATED = replace(POLICE_DAY, translation=_TRANSLATION)
+
+
+def test_translation_is_shown_labelled_beside_the_quote_and_only_into_the_page_language():
+    answer = Answer("Which day is National Police Day?", f"According to the sources: «{POLICE_DAY.highlight}» [1]",
+                    False, "en", [TRANSLATED])
+    out = fmt.message_html(answer, "en")
+    assert "Machine translation (Apertium), for reading; the quote is the source" in out
+    # the answer: the source sentence, then its translation on a muted line of its own
+    line = '<span class="acu-tr-line" lang="en"><span class="acu-tr-tag">Machine translation (Apertium):</span> '
+    assert out.index(line) > out.index('<span class="acu-ref">[1]</span>')
+    assert out.index("«Los integrantes") < out.index(line)
+    # the card: the quote stays the source, marked Spanish; the translation is marked English
+    assert f'<div class="acu-passage" lang="es"><mark>{fmt.esc(POLICE_DAY.text)}</mark></div>' in out
+    assert '<div class="acu-tr" lang="en">' in out and "National day of the Police" in out
+    assert fmt.citation_in(POLICE_DAY.citation, "en") in out
+    # the Spanish page shows no English translation of a Spanish quote
+    assert "acu-tr" not in fmt.message_html(answer, "es")
+
+
+def test_translation_goes_into_the_markdown_and_json_export_as_its_own_field():
+    answer = Answer("Which day?", f"According to the sources: «{POLICE_DAY.highlight}» [1]", False, "en",
+                    [TRANSLATED])
+    md = fmt.answer_markdown(answer, "en")
+    assert "*\\[1\\] Machine translation (Apertium):* The members approve" in md
+    assert "*Machine translation (Apertium), for reading; the quote is the source:* National day" in md
+    assert "> Los integrantes de la Asamblea Plenaria" in md
+    data = json.loads(fmt.conversation_json([{"question": "Which day?", "answer": answer}]))
+    hit = data["turns"][0]["answer"]["results"][0]
+    assert hit["translation"] == _TRANSLATION and hit["text"] == POLICE_DAY.text
+    assert hit["citation"] == POLICE_DAY.citation  # the source's citation, never translated
+
+
+def test_council_citation_and_sections_in_spanish():
+    cite = "Consejo Nacional de Seguridad Pública, 40th session (2016), approved agreement 14 of 17"
+    assert fmt.citation_in(cite, "es") == ("Consejo Nacional de Seguridad Pública, 40.ª sesión (2016), "
+                                           "acuerdo aprobado 14 de 17")
+    assert fmt.citation_in(cite, "en") == cite
+    assert fmt.section_text("the president's five measures, First", "es") == "las cinco medidas del presidente, primera"
+    assert fmt.section_text("Renato Sales's four points, Third", "es") == "los cuatro puntos de Renato Sales, tercero"
+    assert fmt.section_text("something new", "es") == "something new"
+    out = fmt.card_html(REPORT, "es")
+    assert "40.ª sesión (2016), las cinco medidas del presidente" in out
+    assert "Sección: las cinco medidas del presidente" in out and "the president" not in out
+
+
+def test_frames_and_notices_follow_the_page_language():
+    english = Answer("What was agreed?", f"According to the sources: «{POLICE_DAY.highlight}» [1]", False, "en",
+                     [POLICE_DAY], message="The question was cut to 2000 characters.")
+    out = fmt.message_html(english, "es")
+    assert "Según las fuentes: «Los integrantes" in out and "According to" not in out
+    assert "La pregunta se recortó a 2000 caracteres." in out
+    timeline = "Así evolucionó el tema «Uso de la fuerza», en orden cronológico: 2016-11-24 «x» [1]"
+    assert fmt.reframe(timeline, "en") == ("How the subject «Uso de la fuerza» developed, in date order: "
+                                           "2016-11-24 «x» [1]")
+    held = Answer("¿Cuándo?", f"Las fuentes registran la sesión así: {REPORT.citation} [1]", False, "es",
+                  [replace(REPORT, rank=1)])
+    text = fmt.answer_text(fmt.as_dict(held), "es")
+    assert text.startswith("Las fuentes registran la sesión así: Consejo Nacional de Seguridad Pública, 40.ª sesión")
+    assert fmt.reframe(held.answer, "en").startswith("The sources record the session as: ")
+
+
+def test_timeline_on_the_other_language_page_says_what_was_done_in_its_language():
+    members = [dict(m, translation={"language": "en", "engine": "Apertium", "text": "The members approve.",
+                                    "title": "", "highlight": ""}) if m["id"].startswith("cnssp") else m
+               for m in FORCE_THREAD["members"]]
+    hit = replace(FORCE_HITS[0], thread=dict(FORCE_THREAD, members=members))
+    out = fmt.thread_html(hit, "en")
+    assert "approved: aprueban" not in out and "took note: toman" not in out
+    assert '<div class="acu-tl-note">approved</div>' in out
+    assert "The members approve." in out and "Machine translation (Apertium)" in out
+    assert "XIX Plenary Assembly" in out
+    assert "aprobó: aprueban el Proyecto" in fmt.thread_html(hit, "es")
+
+
+@pytest.mark.parametrize("p, relevance, abstained, label", [
+    (0.9, "low", False, "possible"), (fmt.P_ANSWERS, "", False, "answers"), (0.3, "", False, "related"),
+    (0.01, "", False, "possible"), (None, "high", False, "answers"), (None, "medium", False, "related"),
+    (None, "low", False, "possible"), (None, "related", True, "possible"), (0.99, "high", True, "related"),
+    (None, "", False, "possible"),
+])
+def test_card_label_reads_the_engine_label_else_p_answer(p, relevance, abstained, label):
+    assert fmt.answer_label(replace(POLICE_DAY, p_answer=p, relevance=relevance), abstained) == label
+
+
+def test_more_on_this_topic_names_the_sessions():
+    hits = [fmt.as_dict(replace(FENTANYL, session=s)) for s in ("XVI", "XIX", "XIX")]
+    assert fmt.more_on_topic_text(hits, "en") == "3 more agreements on this topic: XVI, XIX"
+    assert fmt.more_on_topic_text(hits[:1] + [fmt.as_dict(REPORT)], "es") == (
+        "2 pasajes más sobre este tema: XVI, Consejo, 40.ª sesión")
+
+
+def test_problems_say_what_to_do():
+    out = fmt.problem_html({"kind": "filters_exclude", "filters": {"session": ["XX"], "year_max": 2016}}, "en")
+    assert "Your filters exclude every passage" in out and 'class="acu-clear-filters">Clear the filters' in out
+    assert "Session: XX" in out.replace("Conference session (Plenary Assembly)", "Session")
+    places = ["Mérida, Yucatán", "Morelia, Michoacán"]
+    out = fmt.problem_html({"kind": "unknown_place", "place": "Tijuana", "places": places}, "es")
+    assert "El lugar «Tijuana» no está en el corpus. Elija uno de estos 2:" in out
+    assert '<ul class="acu-places"><li>Mérida, Yucatán</li><li>Morelia, Michoacán</li></ul>' in out
+    turns = [{"question": "x", "problem": {"kind": "unknown_place", "place": "Tijuana", "places": places}}]
+    assert "Mérida, Yucatán; Morelia, Michoacán" in fmt.conversation_markdown(turns, "en")
+    assert json.loads(fmt.conversation_json(turns))["turns"][0]["problem"]["place"] == "Tijuana"
+
+
+def test_long_questions_are_shown_cut_and_links_carry_the_question():
+    question = "¿" + "a" * 4999
+    assert len(fmt.user_message_html(question)) < fmt.MAX_QUESTION_CHARS + 100
+    assert fmt.share_query("¿Qué & <b>?", "en") == "?q=%C2%BFQu%C3%A9+%26+%3Cb%3E%3F&lang=en"
+    out = fmt.message_html(answered(), "es")
+    assert 'class="acu-copy-link"' in out and '<span class="acu-link" hidden>?q=' in out

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from acuerdos.answer.compose import abstention_reason
+from acuerdos.answer.compose import FRAMES, MAX_QUESTION_CHARS, abstention_reason
+from acuerdos.corpus.spanish import ordinal_word
 
 LANGUAGES = ("es", "en")
 LANGUAGE_CHOICES = [("Español", "es"), ("English", "en")]
@@ -102,11 +104,6 @@ LABELS: dict[str, dict[str, str]] = {
             "Los documentos del corpus no responden a esta pregunta y no hay pasajes relacionados."
         ),
         "no_results": "No se encontró ningún pasaje.",
-        "relevance": "Relevancia",
-        "rel_high": "alta",
-        "rel_medium": "media",
-        "rel_low": "baja",
-        "rel_related": "posiblemente relacionado",
         "copy_citation": "Copiar cita",
         "copy_answer": "Copiar respuesta en Markdown",
         "copied": "Copiado ✓",
@@ -126,6 +123,23 @@ LABELS: dict[str, dict[str, str]] = {
         "thread": "Relacionado en otras sesiones",
         "thread_here": "este pasaje",
         "thread_see": "véase",
+        "label_answers": "responde a su pregunta",
+        "label_related": "relacionado",
+        "label_possible": "posiblemente relacionado",
+        "mt_label": "Traducción automática (Apertium), para leer; la cita es la fuente",
+        "mt_short": "Traducción automática (Apertium)",
+        "more_agreements": "{n} acuerdos más sobre este tema: {sessions}",
+        "more_agreement": "1 acuerdo más sobre este tema: {sessions}",
+        "more_passages": "{n} pasajes más sobre este tema: {sessions}",
+        "more_passage": "1 pasaje más sobre este tema: {sessions}",
+        "council_session": "Consejo, 40.ª sesión",
+        "filters_exclude": "Sus filtros excluyen todos los pasajes; no se buscó nada.",
+        "clear_filters": "Quitar los filtros",
+        "unknown_place": "El lugar «{place}» no está en el corpus. Elija uno de estos {n}:",
+        "copy_link": "Copiar enlace a esta respuesta",
+        "like": "Me gusta",
+        "dislike": "No me gusta",
+        "chars": "caracteres",
     },
     "en": {
         "title": "Public-security agreements",
@@ -163,11 +177,6 @@ LABELS: dict[str, dict[str, str]] = {
         "abstain": "The documents in the corpus do not answer this question.",
         "abstain_none": "The documents in the corpus do not answer this question, and no passage is related.",
         "no_results": "No passage was found.",
-        "relevance": "Relevance",
-        "rel_high": "high",
-        "rel_medium": "medium",
-        "rel_low": "low",
-        "rel_related": "possibly related",
         "copy_citation": "Copy citation",
         "copy_answer": "Copy answer as Markdown",
         "copied": "Copied ✓",
@@ -187,6 +196,23 @@ LABELS: dict[str, dict[str, str]] = {
         "thread": "Related across sessions",
         "thread_here": "this passage",
         "thread_see": "see",
+        "label_answers": "answers your question",
+        "label_related": "related",
+        "label_possible": "possibly related",
+        "mt_label": "Machine translation (Apertium), for reading; the quote is the source",
+        "mt_short": "Machine translation (Apertium)",
+        "more_agreements": "{n} more agreements on this topic: {sessions}",
+        "more_agreement": "1 more agreement on this topic: {sessions}",
+        "more_passages": "{n} more passages on this topic: {sessions}",
+        "more_passage": "1 more passage on this topic: {sessions}",
+        "council_session": "Council, 40th session",
+        "filters_exclude": "Your filters exclude every passage; nothing was searched.",
+        "clear_filters": "Clear the filters",
+        "unknown_place": "The place «{place}» is not in the corpus. Choose one of these {n}:",
+        "copy_link": "Copy link to this answer",
+        "like": "Like",
+        "dislike": "Dislike",
+        "chars": "characters",
     },
 }
 
@@ -196,7 +222,7 @@ SOURCE_LABELS = {
 }
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-_RELEVANCE = ("high", "medium", "low", "related")
+_QUOTE = re.compile(r"«([^«»]*)»\s*\[(\d{1,3})\]")
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -214,6 +240,8 @@ def as_dict(record: Any) -> dict[str, Any]:
     """An Answer/Hit record or its dict, as a dict."""
     if record is None:
         return {}
+    if hasattr(record, "to_dict") and not isinstance(record, type):  # Answer, Hit: the one JSON shape
+        return record.to_dict()
     if is_dataclass(record) and not isinstance(record, type):
         return asdict(record)
     if isinstance(record, Mapping):
@@ -237,14 +265,10 @@ def source_label(key: str, lang: str, sources: Sequence[Mapping[str, str]] | Non
     return key
 
 
-def relevance_label(relevance: str, lang: str) -> str:
-    return t(lang, f"rel_{relevance}") if relevance in _RELEVANCE else str(relevance or "")
-
-
-def citation_text(hit: Any) -> str:
-    """The citation as it is copied: the citation line, then the agreement title if there is one."""
+def citation_text(hit: Any, lang: str = "") -> str:
+    """The citation as it is copied: the citation line (in the page's language), then the agreement title."""
     h = as_dict(hit)
-    citation = str(h.get("citation") or "")
+    citation = citation_in(h.get("citation"), lang) if lang else str(h.get("citation") or "")
     title = str(h.get("title") or "")
     return f"{citation} — {title}" if title else citation
 
@@ -273,6 +297,131 @@ def _split_hits(answer: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
     return cited, others
 
 
+# --------------------------------------------------------------------------- one language per page
+# Citations are built by the corpus parsers in the source's language; the page says them in its own.
+# Only the frame is rendered (session, date, section, agreement number): names and quotes stay as written.
+SECTIONS_ES = {
+    "highlights": "puntos destacados",
+    "the president's five measures": "las cinco medidas del presidente",
+    "the Interior Secretary's remarks": "palabras del secretario de Gobernación",
+    "Renato Sales's four points": "los cuatro puntos de Renato Sales",
+    "attendees": "asistentes",
+    "approved agreements": "acuerdos aprobados",
+}
+POINTS_ES = {"First": "primero", "Second": "segundo", "Third": "tercero", "Fourth": "cuarto", "Fifth": "quinto"}
+FEMININE_ES = frozenset({"the president's five measures"})  # "medidas": la primera
+MONTHS_EN = {"ene": "Jan", "feb": "Feb", "mar": "Mar", "abr": "Apr", "may": "May", "jun": "Jun", "jul": "Jul",
+             "ago": "Aug", "sep": "Sep", "oct": "Oct", "nov": "Nov", "dic": "Dec"}
+_ORDINALS = {ordinal_word(n).lower(): n for n in range(1, 40)}
+_COUNCIL_CITATION = re.compile(
+    r"^(?P<body>.+?), (?P<n>\d+)(?:st|nd|rd|th) session \((?P<year>\d{4})\)(?:, (?P<rest>.+))?$")
+_CONFERENCE_CITATION = re.compile(
+    r"^(?P<body>.+?), (?P<roman>[IVXLC]+) Asamblea Plenaria \((?P<where>.+), (?P<days>[\d–-]+) (?P<month>[a-z]{3}) "
+    r"(?P<year>\d{4})\), Acuerdo (?P<word>.+)$")
+_APPROVED = re.compile(r"^approved agreement (\d+) of (\d+)$")
+
+
+def section_text(section: Any, lang: str) -> str:
+    """A report section ("the president's five measures, First") in the page's language."""
+    text = str(section or "")
+    if lang_of(lang) != "es" or not text:
+        return text
+    if found := _APPROVED.match(text):
+        return f"acuerdo aprobado {found.group(1)} de {found.group(2)}"
+    name, _, point = text.partition(", ")
+    if name not in SECTIONS_ES or (point and point not in POINTS_ES):
+        return text
+    word = POINTS_ES.get(point, "")
+    if word and name in FEMININE_ES:
+        word = word[:-1] + "a"
+    return SECTIONS_ES[name] + (f", {word}" if word else "")
+
+
+def citation_in(citation: Any, lang: str) -> str:
+    """The citation in the page's language: "Consejo Nacional de Seguridad Pública, 40.ª sesión (2016),
+    acuerdo aprobado 14 de 17"; "CNSSP, XX Plenary Assembly (Saltillo, Coahuila, 15–16 Nov 2018), Agreement 8".
+    A citation of another shape is returned as it is."""
+    text = str(citation or "")
+    if lang_of(lang) == "es" and (found := _COUNCIL_CITATION.match(text)):
+        rest = f", {section_text(found['rest'], 'es')}" if found["rest"] else ""
+        return f"{found['body']}, {found['n']}.ª sesión ({found['year']}){rest}"
+    if lang_of(lang) == "en" and (found := _CONFERENCE_CITATION.match(text)):
+        number = _ORDINALS.get(found["word"].lower())
+        agreement = f"Agreement {number}" if number else f"Acuerdo {found['word']}"
+        month = MONTHS_EN.get(found["month"], found["month"])
+        return (f"{found['body']}, {found['roman']} Plenary Assembly ({found['where']}, {found['days']} {month} "
+                f"{found['year']}), {agreement}")
+    return text
+
+
+def _frame_pattern(template: str) -> re.Pattern:
+    pattern = re.escape(template)
+    for name in ("name", "session"):
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+?)")
+    return re.compile("^" + pattern)
+
+
+_FRAME_KEYS = ("timeline", "listing", "held", "answer")
+
+
+def reframe(text: Any, lang: str) -> str:
+    """The answer's frame ("According to the sources:") in the page's language, whatever the question's."""
+    text = str(text or "")
+    lang = lang_of(lang)
+    for other in LANGUAGES:
+        if other == lang:
+            continue
+        for key in _FRAME_KEYS:
+            if found := _frame_pattern(FRAMES[other][key]).match(text):
+                return FRAMES[lang][key].format(**found.groupdict()) + text[found.end():]
+    return text
+
+
+def notice_in(message: Any, lang: str) -> str:
+    """A notice about the question ("The question was cut to 2000 characters.") in the page's language."""
+    text = str(message or "")
+    lang = lang_of(lang)
+    for other in LANGUAGES:
+        if other != lang:
+            for key, frame in FRAMES[other].items():
+                if "{" not in frame.replace("{n}", ""):
+                    text = text.replace(frame.format(n=MAX_QUESTION_CHARS),
+                                        FRAMES[lang][key].format(n=MAX_QUESTION_CHARS))
+    return text
+
+
+# --------------------------------------------------------------------------- card labels
+# A card's label says whether its passage answers the question. The engine sets Hit.relevance from the
+# calibrated probability Hit.p_answer with the thresholds fitted beside it (search/answerability.json):
+# "high" answers, "medium" related, "low" possibly related, never "high" in an abstention. A record with
+# p_answer but no relevance is read with these bars, placeholders until the UI reads the fitted ones.
+P_ANSWERS = 0.5  # placeholder: at or above, "answers your question"
+P_RELATED = 0.2  # placeholder: at or above, "related"; below, "possibly related"
+_LABEL_OF_RELEVANCE = {"high": "answers", "medium": "related", "low": "possible", "related": "possible"}
+
+
+def answer_label(hit: Any, abstained: bool = False) -> str:
+    """"answers", "related" or "possible". A card of an answer that abstains never says it answers."""
+    h = as_dict(hit)
+    p = h.get("p_answer")
+    relevance = str(h.get("relevance") or "")
+    if relevance in _LABEL_OF_RELEVANCE:
+        label = _LABEL_OF_RELEVANCE[relevance]
+    elif isinstance(p, (int, float)) and not isinstance(p, bool):
+        label = "answers" if p >= P_ANSWERS else "related" if p >= P_RELATED else "possible"
+    else:
+        label = "possible"
+    return "related" if abstained and label == "answers" else label
+
+
+def translation_for(hit: Any, lang: str) -> dict[str, str] | None:
+    """The hit's machine translation when it is into the page's language (the quote is in the other)."""
+    tr = as_dict(hit).get("translation")
+    if isinstance(tr, Mapping) and tr.get("language") == lang_of(lang) and tr.get("text"):
+        return {key: str(tr.get(key) or "") for key in ("language", "engine", "text", "title", "highlight")}
+    return None
+
+
 # --------------------------------------------------------------------------- HTML
 def highlight_html(text: str, highlight: str) -> str:
     """The passage, escaped, with its supporting sentence inside <mark>."""
@@ -294,13 +443,70 @@ def highlight_html(text: str, highlight: str) -> str:
     return esc(text)
 
 
-def answer_text_html(text: str) -> str:
-    """The extractive answer, escaped, with its [n] markers as reference badges."""
-    return _MARKER.sub(r'<span class="acu-ref">[\1]</span>', esc(text))
+def _badges(escaped: str) -> str:
+    return _MARKER.sub(r'<span class="acu-ref">[\1]</span>', escaped)
+
+
+def _other(lang: str) -> str:
+    return "en" if lang_of(lang) == "es" else "es"
+
+
+def _quote_translation(hit: Mapping[str, Any] | None, quoted: str, lang: str) -> str:
+    """The translation of a quote of the answer: the hit's supporting sentence, or its title."""
+    tr = translation_for(hit, lang) if hit else None
+    if not tr or not hit:
+        return ""
+    quoted = " ".join(quoted.split())
+    if quoted == " ".join(str(hit.get("highlight") or "").split()):
+        return tr["highlight"]
+    if quoted == " ".join(str(hit.get("title") or "").split()):
+        return tr["title"]
+    return ""
+
+
+def answer_text(answer: Mapping[str, Any], lang: str) -> str:
+    """The answer's text as the page says it: its frame and any citation it quotes in the page's language."""
+    text = reframe(answer.get("answer") or "", lang)
+    for hit in answer.get("results") or []:
+        citation = str(as_dict(hit).get("citation") or "")
+        if citation and citation in text:
+            text = text.replace(citation, citation_in(citation, lang))
+    return text
+
+
+def answer_text_html(text: str, hits: Iterable[Any] = (), lang: str = "es") -> str:
+    """The extractive answer, escaped, with its [n] markers as reference badges. After each quote in the
+    other language, its machine translation on a muted line of its own, labelled."""
+    by_rank = {int(h.get("rank") or 0): h for h in map(as_dict, hits)}
+    out, last = [], 0
+    for found in _QUOTE.finditer(text):
+        out.append(_badges(esc(text[last:found.end()])))
+        if translated := _quote_translation(by_rank.get(int(found.group(2))), found.group(1), lang):
+            out.append(f'<span class="acu-tr-line" lang="{lang_of(lang)}"><span class="acu-tr-tag">'
+                       f'{esc(t(lang, "mt_short"))}:</span> {esc(translated)}</span>')
+        last = found.end()
+    out.append(_badges(esc(text[last:])))
+    return "".join(out)
+
+
+def shown_question(question: Any) -> str:
+    """The question as the chat shows it: no longer than the assistant reads it."""
+    text = str(question or "")
+    return text if len(text) <= MAX_QUESTION_CHARS else text[:MAX_QUESTION_CHARS] + " …"
 
 
 def user_message_html(question: str) -> str:
-    return f'<div class="acu-question">{esc(question)}</div>'
+    return f'<div class="acu-question">{esc(shown_question(question))}</div>'
+
+
+def translation_html(tr: Mapping[str, str], text: str, highlight: str = "") -> str:
+    """A labelled machine translation: the title's, then the text's with the supporting sentence marked."""
+    lang = tr["language"]
+    parts = [f'<div class="acu-tr" lang="{esc(lang)}"><div class="acu-tr-label">{esc(t(lang, "mt_label"))}</div>']
+    if tr.get("title"):
+        parts.append(f'<div class="acu-tr-title">{esc(tr["title"])}</div>')
+    parts.append(f'<div class="acu-tr-text">{highlight_html(text, highlight)}</div></div>')
+    return "".join(parts)
 
 
 def action_label(action: Any, lang: str) -> str:
@@ -356,14 +562,18 @@ def thread_html(hit: Any, lang: str, fold: bool | None = None) -> str:
         summary = " · ".join(line)
         if here:
             summary += f' <span class="acu-tl-here">({esc(t(lang, "thread_here"))})</span>'
-        body = [f'<div class="acu-tl-cite">{esc(member.get("citation", ""))}</div>']
-        note = str(member.get("note") or "")
+        body = [f'<div class="acu-tl-cite">{esc(citation_in(member.get("citation", ""), lang))}</div>']
+        translated = translation_for(member, lang)
+        # the note quotes the member's own words: on a page in the other language only what it did is said
+        note = "" if translated else str(member.get("note") or "")
         action = action_label(member.get("action"), lang)
         if note or action:
             said = f"{esc(action)}: {esc(note)}" if note and action else esc(note or action)
             body.append(f'<div class="acu-tl-note">{said}</div>')
         if member.get("text"):
-            body.append(f'<div class="acu-tl-text">{esc(member["text"])}</div>')
+            body.append(f'<div class="acu-tl-text"{_lang_attr(translated)}>{esc(member["text"])}</div>')
+            if translated:
+                body.append(translation_html(translated, translated["text"]))
         items.append(
             f'<li class="acu-tl-item{" acu-tl-current" if here else ""}"'
             + (' aria-current="true"' if here else "")
@@ -382,6 +592,11 @@ def thread_html(hit: Any, lang: str, fold: bool | None = None) -> str:
     return f'<div class="acu-thread"><div class="acu-thread-head">{title}</div>{timeline}</div>'
 
 
+def _lang_attr(translated: Mapping[str, str] | None) -> str:
+    """The source's lang attribute, when a translation into the page's language says it is the other."""
+    return f' lang="{_other(translated["language"])}"' if translated else ""
+
+
 def _thread_id(hit: Mapping[str, Any]) -> str:
     thread = hit.get("thread")
     if not isinstance(thread, Mapping):
@@ -389,48 +604,57 @@ def _thread_id(hit: Mapping[str, Any]) -> str:
     return str(thread.get("id") or thread.get("name") or "")
 
 
-def card_html(hit: Any, lang: str, threads_shown: set[str] | None = None) -> str:
-    """One source card: number, citation + copy button, relevance, title or section, passage, thread.
+def label_html(hit: Mapping[str, Any], lang: str, abstained: bool = False) -> str:
+    label = answer_label(hit, abstained)
+    return f'<span class="acu-rel acu-rel-{label}">{esc(t(lang, "label_" + label))}</span>'
+
+
+def card_html(hit: Any, lang: str, threads_shown: set[str] | None = None, abstained: bool = False) -> str:
+    """One source card: number, citation + copy button, label, title or section, passage, its machine
+    translation when the passage is in the other language, thread.
 
     `threads_shown` collects the threads already laid out in the same message: a card whose thread is
     already there shows it folded, so an answer whose cards all share one thread stays short.
     """
     h = as_dict(hit)
     rank = int(h.get("rank") or 0)
-    relevance = str(h.get("relevance") or "")
-    rel_class = relevance if relevance in _RELEVANCE else "other"
     title = str(h.get("title") or "")
     section = str(h.get("section") or "")
     text = str(h.get("text") or "")
     highlight = str(h.get("highlight") or "")
+    translated = translation_for(h, lang)
+    source_lang = _lang_attr(translated)
     parts = [f'<div class="acu-card" id="acu-hit-{esc(h.get("id", ""))}">']
     parts.append('<div class="acu-card-head">')
     parts.append(f'<span class="acu-num">[{rank}]</span>')
-    parts.append(f'<span class="acu-cite">{esc(h.get("citation", ""))}</span>')
-    if relevance:
-        parts.append(
-            f'<span class="acu-rel acu-rel-{rel_class}">{esc(t(lang, "relevance"))}: '
-            f"{esc(relevance_label(relevance, lang))}</span>"
-        )
+    parts.append(f'<span class="acu-cite">{esc(citation_in(h.get("citation", ""), lang))}</span>')
+    if h.get("relevance") or h.get("p_answer") is not None:
+        parts.append(label_html(h, lang, abstained))
     parts.append(
         f'<button type="button" class="acu-copy" title="{esc(t(lang, "copy_citation"))}" '
         f'value="{esc(t(lang, "copied"))}">{esc(t(lang, "copy_citation"))}</button>'
     )
     parts.append("</div>")
-    parts.append(f'<span class="acu-copytext" hidden>{esc(citation_text(h))}</span>')
+    parts.append(f'<span class="acu-copytext" hidden>{esc(citation_text(h, lang))}</span>')
     if title:
-        parts.append(f'<div class="acu-title">{esc(title)}</div>')
+        parts.append(f'<div class="acu-title"{source_lang}>{esc(title)}</div>')
     elif section:
-        parts.append(f'<div class="acu-title">{esc(t(lang, "section"))}: {esc(section)}</div>')
+        parts.append(f'<div class="acu-title">{esc(t(lang, "section"))}: {esc(section_text(section, lang))}</div>')
     folded = len(text) > FOLD_CHARS and highlight and len(highlight) < 0.8 * len(text)
     if folded:
-        parts.append(f'<div class="acu-passage acu-preview">… <mark>{esc(highlight)}</mark> …</div>')
-        parts.append(
-            f'<details class="acu-more"><summary>{esc(t(lang, "full_passage"))}</summary>'
-            f'<div class="acu-passage">{highlight_html(text, highlight)}</div></details>'
-        )
+        parts.append(f'<div class="acu-passage acu-preview"{source_lang}>… <mark>{esc(highlight)}</mark> …</div>')
+        if translated and translated["highlight"]:
+            parts.append(translation_html(dict(translated, title=""), translated["highlight"],
+                                          translated["highlight"]))
+        whole = f'<div class="acu-passage"{source_lang}>{highlight_html(text, highlight)}</div>'
+        if translated:
+            whole += translation_html(translated, translated["text"], translated["highlight"])
+        parts.append(f'<details class="acu-more"><summary>{esc(t(lang, "full_passage"))}</summary>{whole}</details>')
     else:
-        parts.append(f'<div class="acu-passage">{highlight_html(text, highlight)}</div>')
+        parts.append(f'<div class="acu-passage"{source_lang}>{highlight_html(text, highlight)}</div>')
+        if translated:
+            mark = translated["highlight"] if highlight and highlight.strip() != text.strip() else ""
+            parts.append(translation_html(translated, translated["text"], mark))
     thread_id = _thread_id(h)
     repeated = bool(thread_id) and threads_shown is not None and thread_id in threads_shown
     parts.append(thread_html(h, lang, fold=True if repeated else None))
@@ -445,15 +669,37 @@ def _nothing_searched(a: dict[str, Any], hits: list) -> bool:
     return not (a.get("answer") or hits) and bool(a.get("message"))
 
 
+def on_topic(hit: Mapping[str, Any]) -> bool:
+    """A passage the search found above the "related" bar."""
+    return answer_label(hit) in ("answers", "related")
+
+
+def more_on_topic_text(hits: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """"3 more agreements on this topic: XVI, XIX, XX" (or passages, when not all are agreements)."""
+    sessions: list[str] = []
+    for hit in hits:
+        name = t(lang, "council_session") if hit.get("source") == "cnsp40" else str(hit.get("session") or "")
+        if name and name not in sessions:
+            sessions.append(name)
+    kind = "agreement" if all(hit.get("agreement") is not None for hit in hits) else "passage"
+    key = f"more_{kind}" if len(hits) == 1 else f"more_{kind}s"
+    return t(lang, key).format(n=len(hits), sessions=", ".join(sessions))
+
+
+def share_query(question: Any, lang: str) -> str:
+    """The query string of a link that opens the page and asks the question: "?q=…&lang=en"."""
+    return "?" + urlencode({"q": shown_question(question)[:MAX_QUESTION_CHARS], "lang": lang_of(lang)})
+
+
 def message_html(answer: Any, lang: str) -> str:
-    """The assistant message for one answer: notice, answer text, numbered source cards, copy button."""
+    """The assistant message for one answer: notice, answer text, numbered source cards, copy buttons."""
     a = as_dict(answer)
     lang = lang_of(lang)
     hits = [as_dict(h) for h in a.get("results") or []]
     shown: set[str] = set()  # threads laid out so far in this message
     parts = ['<div class="acu-answer">']
     if a.get("message"):
-        parts.append(f'<div class="acu-notice">{esc(a["message"])}</div>')
+        parts.append(f'<div class="acu-notice">{esc(notice_in(a["message"], lang))}</div>')
     if _nothing_searched(a, hits):
         pass  # the notice says what to do
     elif a.get("abstained"):
@@ -463,26 +709,38 @@ def message_html(answer: Any, lang: str) -> str:
         parts.append(f'<div class="acu-abstain">{esc(t(lang, key))}</div>')
         if hits:
             parts.append(f'<div class="acu-section-title">{esc(t(lang, "related"))}</div>')
-            parts.extend(card_html(h, lang, shown) for h in hits)
+            parts.extend(card_html(h, lang, shown, abstained=True) for h in hits)
     elif not hits:
         if a.get("answer"):
-            parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
+            parts.append(f'<div class="acu-text">{answer_text_html(answer_text(a, lang), hits, lang)}</div>')
         parts.append(f'<div class="acu-abstain">{esc(t(lang, "no_results"))}</div>')
     else:
         cited, others = _split_hits(a)
+        topic = [h for h in others if on_topic(h)]
+        rest = [h for h in others if not on_topic(h)]
         if a.get("answer"):
-            parts.append(f'<div class="acu-text">{answer_text_html(a["answer"])}</div>')
+            parts.append(f'<div class="acu-text">{answer_text_html(answer_text(a, lang), hits, lang)}</div>')
         parts.append(f'<div class="acu-section-title">{esc(t(lang, "sources"))}</div>')
         parts.extend(card_html(h, lang, shown) for h in cited)
-        if others:
+        if topic:
             parts.append(
-                f'<details class="acu-others"><summary>{esc(t(lang, "others"))} ({len(others)})</summary>'
-                + "".join(card_html(h, lang, shown) for h in others)
+                f'<details class="acu-topic"><summary>{esc(more_on_topic_text(topic, lang))}</summary>'
+                + "".join(card_html(h, lang, shown) for h in topic) + "</details>"
+            )
+        if rest:
+            parts.append(
+                f'<details class="acu-others"><summary>{esc(t(lang, "others"))} ({len(rest)})</summary>'
+                + "".join(card_html(h, lang, shown) for h in rest)
                 + "</details>"
             )
     if a.get("filters"):
         parts.append(f'<div class="acu-filters-used">{esc(active_filters_text(a["filters"], lang))}</div>')
     parts.append('<div class="acu-actions">')
+    parts.append(
+        f'<button type="button" class="acu-copy-link" title="{esc(t(lang, "copy_link"))}" '
+        f'value="{esc(t(lang, "copied"))}">{esc(t(lang, "copy_link"))}</button>'
+    )
+    parts.append(f'<span class="acu-link" hidden>{esc(share_query(a.get("question", ""), lang))}</span>')
     parts.append(
         f'<button type="button" class="acu-copy-md" title="{esc(t(lang, "copy_answer"))}" '
         f'value="{esc(t(lang, "copied"))}">{esc(t(lang, "copy_answer"))}</button>'
@@ -490,6 +748,31 @@ def message_html(answer: Any, lang: str) -> str:
     parts.append(f'<pre class="acu-md" hidden>{html.escape(answer_markdown(a, lang))}</pre>')
     parts.append("</div></div>")
     return "".join(parts)
+
+
+def problem_html(problem: Mapping[str, Any], lang: str) -> str:
+    """What stopped the question before it was searched: filters that exclude every passage (with a
+    button that clears them), or a place the corpus does not have (with the places it has, one a line)."""
+    parts = ['<div class="acu-answer acu-problem">']
+    if problem.get("kind") == "unknown_place":
+        places = [str(p) for p in problem.get("places") or []]
+        said = t(lang, "unknown_place").format(place=problem.get("place", ""), n=len(places))
+        parts.append(f'<div class="acu-abstain">{esc(said)}</div>')
+        parts.append('<ul class="acu-places">' + "".join(f"<li>{esc(p)}</li>" for p in places) + "</ul>")
+    else:
+        parts.append(f'<div class="acu-abstain">{esc(t(lang, "filters_exclude"))}</div>')
+        parts.append(f'<div class="acu-filters-used">{esc(active_filters_text(problem.get("filters"), lang))}</div>')
+    parts.append(f'<div class="acu-actions"><button type="button" class="acu-clear-filters">'
+                 f'{esc(t(lang, "clear_filters"))}</button></div></div>')
+    return "".join(parts)
+
+
+def problem_text(problem: Mapping[str, Any], lang: str) -> str:
+    """The same, as one plain line (for the Markdown export)."""
+    if problem.get("kind") == "unknown_place":
+        places = [str(p) for p in problem.get("places") or []]
+        return t(lang, "unknown_place").format(place=problem.get("place", ""), n=len(places)) + " " + "; ".join(places)
+    return f"{t(lang, 'filters_exclude')} {active_filters_text(problem.get('filters'), lang)}"
 
 
 def error_html(error: str, lang: str) -> str:
@@ -503,7 +786,8 @@ def pending_html(lang: str) -> str:
 def chat_messages(turns: Iterable[Mapping[str, Any]], lang: str) -> list[dict[str, str]]:
     """Chatbot messages (role/content) for the conversation so far, in the interface language.
 
-    Each turn is {"question": str, "answer": Answer dict} or {"question": str, "error": str}; every turn
+    Each turn is {"question": str} with "answer" (an Answer dict), "problem" (filters that stopped it) or
+    "error" (str); every turn
     gives exactly two messages, so the assistant message of turn i is message 2*i+1.
     """
     messages: list[dict[str, str]] = []
@@ -511,6 +795,8 @@ def chat_messages(turns: Iterable[Mapping[str, Any]], lang: str) -> list[dict[st
         messages.append({"role": "user", "content": user_message_html(turn.get("question", ""))})
         if turn.get("answer") is not None:
             content = message_html(turn["answer"], lang)
+        elif turn.get("problem"):
+            content = problem_html(turn["problem"], lang)
         elif turn.get("error"):
             content = error_html(turn["error"], lang)
         else:
@@ -623,9 +909,9 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
     """One answer as Markdown: the question, the answer with its markers, and each cited passage quoted."""
     a = as_dict(answer)
     lang = lang_of(lang)
-    out = [f"{heading} {t(lang, 'question')}: {md_escape(a.get('question', ''))}", ""]
+    out = [f"{heading} {t(lang, 'question')}: {md_escape(shown_question(a.get('question', '')))}", ""]
     if a.get("message"):
-        out += [f"*{md_escape(a['message'])}*", ""]
+        out += [f"*{md_escape(notice_in(a['message'], lang))}*", ""]
     hits = [as_dict(h) for h in a.get("results") or []]
     if _nothing_searched(a, hits):
         shown, title = [], ""  # the notice above says what to do
@@ -635,7 +921,8 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
         shown, title = hits, t(lang, "related")
     else:
         if a.get("answer"):
-            out += [md_escape(a["answer"]), ""]
+            out += [md_escape(answer_text(a, lang)), ""]
+            out += _answer_translations_markdown(a, hits, lang)
         shown, _others = _split_hits(a)
         title = t(lang, "sources")
         if not hits:
@@ -644,19 +931,31 @@ def answer_markdown(answer: Any, lang: str, heading: str = "###") -> str:
         out += [f"**{md_escape(title)}**", ""]
         listed: dict[str, int] = {}  # thread id -> rank of the card under which it was listed
         for h in shown:
-            line = f"\\[{int(h.get('rank') or 0)}\\] **{md_escape(h.get('citation', ''))}**"
+            line = f"\\[{int(h.get('rank') or 0)}\\] **{md_escape(citation_in(h.get('citation', ''), lang))}**"
             if h.get("title"):
                 line += f" — {md_escape(h['title'])}"
             elif h.get("section"):
-                line += f" — {md_escape(t(lang, 'section'))}: {md_escape(h['section'])}"
-            if h.get("relevance"):
-                relevance = relevance_label(h["relevance"], lang)
-                line += f" ({md_escape(t(lang, 'relevance').lower())}: {md_escape(relevance)})"
+                line += f" — {md_escape(t(lang, 'section'))}: {md_escape(section_text(h['section'], lang))}"
+            if h.get("relevance") or h.get("p_answer") is not None:
+                line += f" ({md_escape(t(lang, 'label_' + answer_label(h, bool(a.get('abstained')))))})"
             out += [line, "", _md_quote(h.get("text", "")), ""]
+            if translated := translation_for(h, lang):
+                title = f"{md_escape(translated['title'])} — " if translated["title"] else ""
+                out += [f"*{md_escape(t(lang, 'mt_label'))}:* {title}{md_escape(translated['text'])}", ""]
             out += _thread_markdown(h, lang, listed)
     if a.get("filters"):
         out += [f"*{md_escape(active_filters_text(a['filters'], lang))}*", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _answer_translations_markdown(a: Mapping[str, Any], hits: list[dict], lang: str) -> list[str]:
+    """Under the answer, each quote's machine translation, one a line: "*[1] Machine translation …:* …"."""
+    by_rank = {int(h.get("rank") or 0): h for h in hits}
+    lines = []
+    for found in _QUOTE.finditer(str(a.get("answer") or "")):
+        if translated := _quote_translation(by_rank.get(int(found.group(2))), found.group(1), lang):
+            lines.append(f"*\\[{found.group(2)}\\] {md_escape(t(lang, 'mt_short'))}:* {md_escape(translated)}")
+    return [line + "  " for line in lines[:-1]] + lines[-1:] + [""] if lines else []
 
 
 def conversation_markdown(turns: Iterable[Mapping[str, Any]], lang: str, now: datetime | None = None) -> str:
@@ -669,7 +968,9 @@ def conversation_markdown(turns: Iterable[Mapping[str, Any]], lang: str, now: da
             body = answer_markdown(turn["answer"], lang, heading="##")
             out.append(body.replace("## ", f"## {number}. ", 1))
         else:
-            out.append(f"## {number}. {t(lang, 'question')}: {md_escape(turn.get('question', ''))}\n")
+            out.append(f"## {number}. {t(lang, 'question')}: {md_escape(shown_question(turn.get('question', '')))}\n")
+            if turn.get("problem"):
+                out.append(f"*{md_escape(problem_text(turn['problem'], lang))}*\n")
             if turn.get("error"):
                 out.append(f"*{md_escape(t(lang, 'error'))}: {md_escape(turn['error'])}*\n")
     return "\n".join(out).rstrip() + "\n"
@@ -682,6 +983,7 @@ def conversation_json(turns: Iterable[Mapping[str, Any]], now: datetime | None =
         "turns": [
             {"question": turn.get("question", ""),
              **({"answer": as_dict(turn["answer"])} if turn.get("answer") is not None else {}),
+             **({"problem": dict(turn["problem"])} if turn.get("problem") else {}),
              **({"error": turn["error"]} if turn.get("error") else {})}
             for turn in turns
         ],

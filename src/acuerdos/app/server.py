@@ -27,7 +27,9 @@ import gradio as gr  # noqa: E402
 
 from acuerdos.app import format as fmt  # noqa: E402
 from acuerdos.app.feedback import record_feedback  # noqa: E402
+from acuerdos.corpus.spanish import fold  # noqa: E402
 from acuerdos.errors import AcuerdosError  # noqa: E402
+from acuerdos.search.filters import parse_filters  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,40 @@ CSS = """
 .acu-cite { font-weight: 600; flex: 1 1 16rem; }
 .acu-rel { font-size: 0.75rem; padding: 0.05rem 0.45rem; border-radius: 999px; white-space: nowrap;
   border: 1px solid var(--border-color-primary); }
-.acu-rel-high { background: #dcfce7; color: #14532d; border-color: #86efac; }
-.acu-rel-medium { background: #fef9c3; color: #713f12; border-color: #fde047; }
-.acu-rel-low { background: #f3f4f6; color: #374151; }
-.acu-rel-related { background: #ffedd5; color: #7c2d12; border-color: #fdba74; }
+.acu-rel-answers { background: #dcfce7; color: #14532d; border-color: #86efac; }
+.acu-rel-related { background: #fef9c3; color: #713f12; border-color: #fde047; }
+.acu-rel-possible { background: #f3f4f6; color: #374151; }
+.acu-tr { margin-top: 0.3rem; padding: 0.3rem 0.55rem; border-left: 3px solid var(--border-color-primary);
+  color: var(--body-text-color-subdued); font-size: 0.92rem; line-height: 1.45; }
+.acu-tr-label, .acu-tr-tag { font-size: 0.75rem; font-style: normal; font-weight: 600; letter-spacing: 0.02em;
+  color: var(--body-text-color-subdued); }
+.acu-tr-title { font-style: italic; }
+.acu-tr mark { background: transparent; color: inherit; box-shadow: inset 0 -2px 0 #fcd34d; }
+.acu-tr-line { display: block; margin: 0.1rem 0 0.35rem; color: var(--body-text-color-subdued);
+  font-size: 0.92rem; }
+.acu-topic summary { cursor: pointer; color: var(--color-accent); font-weight: 600; font-size: 0.92rem;
+  margin-top: 0.25rem; }
+.acu-topic .acu-card { margin-top: 0.4rem; }
+ul.acu-places { columns: 2 14rem; margin: 0.2rem 0 0 1.1rem !important; padding: 0 !important; }
+ul.acu-places li { margin: 0 !important; }
+#acu-count { font-size: 0.78rem; color: var(--body-text-color-subdued); text-align: right; min-height: 1em; }
+#acu-count.acu-full { color: #b91c1c; font-weight: 600; }
+#acu-send:focus-visible, #acu-question textarea:focus-visible, .acu-answer button:focus-visible,
+#acu-side button:focus-visible, #acu-lang input:focus-visible + span {
+  outline: 3px solid #0f766e !important; outline-offset: 2px; box-shadow: 0 0 0 5px #99f6e4 !important; }
+/* a phone: the title takes the full width, the language switch is one compact row, the chat grows with the
+   page (no scroll box inside the scrolling page) */
+@media (max-width: 640px) {
+  #acu-header { flex-direction: column; align-items: stretch; gap: 0.3rem; }
+  #acu-header > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
+  #acu-title h1 { font-size: 1.55rem; overflow-wrap: normal; word-break: normal; hyphens: none; }
+  #acu-lang { padding: 0.3rem 0.5rem !important; }
+  #acu-lang .wrap { flex-wrap: nowrap; gap: 0.4rem; }
+  #acu-chat { height: auto !important; max-height: none !important; overflow: visible !important; }
+  #acu-chat .panel-wrap, #acu-chat .bubble-wrap { height: auto !important; max-height: none !important;
+    overflow: visible !important; }
+  .acu-cite { flex-basis: 100%; }
+}
 .acu-title { font-style: italic; margin-top: 0.15rem; }
 .acu-passage { margin-top: 0.3rem; line-height: 1.5; }
 .acu-passage mark, .acu-preview mark { background: #fef3c7; color: #1f2937; padding: 0 0.1rem;
@@ -70,11 +102,13 @@ CSS = """
   font-size: 0.9rem; margin-top: 0.25rem; }
 .acu-others .acu-card { margin-top: 0.4rem; }
 .acu-filters-used { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-.acu-actions { display: flex; justify-content: flex-end; align-items: center; }
-button.acu-copy, button.acu-copy-md { font-size: 0.75rem; padding: 0.1rem 0.5rem; border-radius: 6px;
+.acu-actions { display: flex; flex-wrap: wrap; justify-content: flex-end; align-items: center; gap: 0.4rem; }
+button.acu-copy, button.acu-copy-md, button.acu-copy-link, button.acu-clear-filters {
+  font-size: 0.75rem; padding: 0.1rem 0.5rem; border-radius: 6px;
   cursor: pointer; border: 1px solid var(--border-color-primary);
   background: var(--background-fill-secondary); color: var(--body-text-color); }
-button.acu-copy:hover, button.acu-copy-md:hover { border-color: var(--color-accent); }
+button.acu-copy:hover, button.acu-copy-md:hover, button.acu-copy-link:hover, button.acu-clear-filters:hover {
+  border-color: var(--color-accent); }
 .acu-active { font-size: 0.9rem; padding: 0.4rem 0.6rem; border-radius: 6px;
   background: var(--background-fill-secondary); }
 .acu-question { white-space: normal; }
@@ -101,17 +135,26 @@ li.acu-tl-current::before { background: var(--color-accent); border-color: var(-
 .acu-tl-note { font-style: italic; color: var(--body-text-color-subdued); }
 """
 
-# Gradio does not run scripts inside messages (they are sanitized), so the copy buttons in the messages
-# work through one click listener installed at page load (launch(js=...)), which copies the text of the
-# hidden element next to the button: the citation of a card, or the Markdown of an answer.
+# Gradio does not run scripts inside messages (they are sanitized), so the buttons in the messages work
+# through one click listener installed at page load (launch(js=...)): "copy" copies the text of the hidden
+# element next to the button (a card's citation, an answer's Markdown, the link that asks the question
+# again), "clear the filters" presses the sidebar's button.
 # The same script replaces the chatbot's autoscroll (off: it jumps to the bottom of a long answer): while
-# an answer is pending the chat shows its end, and when the answer arrives the chat scrolls so that its
-# question is at the top, and the answer is read from its beginning.
+# an answer is pending the chat shows its end, and when the answer arrives the question is put at the top
+# (of the chat's scroll box on a wide screen, of the page on a phone, where the chat grows with the page).
+# It also keeps <html lang> and the thumbs' names in the page's language, counts the question's characters,
+# and focuses the question box on a wide screen only (on a phone that would open the page scrolled down).
 COPY_JS = """
 () => {
   if (window.__acuerdosCopy) return;
   window.__acuerdosCopy = true;
+  const NAMES = %(names)s;
+  const MAX = %(max)d;
   let answered = 0, pending = false, timer = null;
+  const language = () => {
+    const checked = document.querySelector("#acu-lang input:checked");
+    return checked && checked.value === "en" ? "en" : "es";
+  };
   const scroller = (node) => {
     for (let el = node && node.parentElement; el; el = el.parentElement) {
       const style = getComputedStyle(el).overflowY;
@@ -131,20 +174,56 @@ COPY_JS = """
       const box = scroller(last);
       if (box) box.scrollTop = box.scrollHeight;
     } else if (now > answered && last) {
+      const row = last.closest(".message-row") || last;
       const box = scroller(last);
-      if (box) {  // the question's row just below the chat's floating label
-        const row = last.closest(".message-row") || last;
-        const label = chat.querySelector("[data-testid=block-label]");
-        const boxTop = box.getBoundingClientRect().top;
-        const gap = label ? Math.max(0, label.getBoundingClientRect().bottom - boxTop) : 0;
-        box.scrollTop = Math.max(0, row.getBoundingClientRect().top - boxTop + box.scrollTop - gap);
+      if (box) {
+        box.scrollTop = Math.max(0, row.getBoundingClientRect().top - box.getBoundingClientRect().top
+                                     + box.scrollTop);
+      } else {
+        window.scrollTo(0, Math.max(0, row.getBoundingClientRect().top + window.scrollY - 8));
       }
     }
     answered = now;
     pending = waiting;
   };
-  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(place, 60); })
-    .observe(document.body, { childList: true, subtree: true });
+  const tidy = () => {
+    const lang = language();
+    if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
+    document.querySelectorAll("#acu-chat .message-buttons").forEach((group) => {
+      const buttons = [...group.querySelectorAll("button[aria-label]")];
+      if (buttons.length !== 2) return;  // gradio draws the thumbs as [dislike, like]
+      [["dislike", buttons[0]], ["like", buttons[1]]].forEach(([name, button]) => {
+        const label = NAMES[lang][name];
+        if (button.getAttribute("aria-label") !== label) {
+          button.setAttribute("aria-label", label);
+          button.setAttribute("title", label);
+        }
+      });
+    });
+    count();
+  };
+  const count = () => {
+    const box = document.querySelector("#acu-question textarea");
+    const counter = document.getElementById("acu-count");
+    if (!box || !counter) return;
+    const text = box.value.length + " / " + MAX + " " + NAMES[language()].chars;
+    if (counter.textContent !== text) counter.textContent = text;
+    counter.classList.toggle("acu-full", box.value.length >= MAX);
+  };
+  new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(() => { place(); tidy(); }, 60); })
+    .observe(document.body, { childList: true, subtree: true, attributes: true,
+                              attributeFilter: ["aria-checked", "class"] });
+  document.addEventListener("input", (event) => {
+    if (event.target && event.target.closest && event.target.closest("#acu-question")) count();
+  }, true);
+  const focus = () => {
+    const box = document.querySelector("#acu-question textarea");
+    if (!box) { setTimeout(focus, 100); return; }
+    if (window.matchMedia("(min-width: 641px)").matches && !location.search.includes("q="))
+      box.focus({ preventScroll: true });
+    tidy();
+  };
+  focus();
   const copyText = async (text) => {
     try { await navigator.clipboard.writeText(text); return true; } catch (error) {
       const area = document.createElement("textarea");
@@ -156,18 +235,29 @@ COPY_JS = """
       return ok;
     }
   };
+  const SOURCES = { "acu-copy": [".acu-card", ".acu-copytext"], "acu-copy-md": [".acu-answer", ".acu-md"],
+                    "acu-copy-link": [".acu-answer", ".acu-link"] };
   document.addEventListener("click", async (event) => {
-    const button = event.target && event.target.closest
-      ? event.target.closest("button.acu-copy, button.acu-copy-md") : null;
+    const target = event.target && event.target.closest ? event.target : null;
+    if (!target) return;
+    if (target.closest("button.acu-clear-filters")) {
+      event.preventDefault();
+      const reset = document.getElementById("acu-reset");
+      if (reset) reset.click();
+      return;
+    }
+    const button = target.closest("button.acu-copy, button.acu-copy-md, button.acu-copy-link");
     if (!button) return;
     event.preventDefault();
     event.stopPropagation();
-    const forCitation = button.classList.contains("acu-copy");
-    const scope = button.closest(forCitation ? ".acu-card" : ".acu-answer");
-    const source = scope ? scope.querySelector(forCitation ? ".acu-copytext" : ".acu-md") : null;
+    const kind = Object.keys(SOURCES).find((name) => button.classList.contains(name));
+    const scope = button.closest(SOURCES[kind][0]);
+    const source = scope ? scope.querySelector(SOURCES[kind][1]) : null;
     if (!source) return;
-    const ok = await copyText(source.textContent);
-    window.__acuerdosCopied = source.textContent;
+    let text = source.textContent;
+    if (kind === "acu-copy-link") text = new URL(text, location.origin + location.pathname).href;
+    const ok = await copyText(text);
+    window.__acuerdosCopied = text;
     if (!button.__label) button.__label = button.textContent;
     button.textContent = ok ? (button.getAttribute("value") || "OK") : "×";
     clearTimeout(button.__timer);
@@ -175,6 +265,12 @@ COPY_JS = """
   }, true);
 }
 """
+
+COPY_JS = COPY_JS % {
+    "names": json.dumps({lang: {key: fmt.t(lang, key) for key in ("like", "dislike", "chars")}
+                         for lang in fmt.LANGUAGES}, ensure_ascii=False),
+    "max": fmt.MAX_QUESTION_CHARS,
+}
 
 
 def _theme() -> gr.themes.Base:
@@ -247,11 +343,38 @@ def _facets(assistant: Any) -> dict[str, Any]:
     present = {p.session for p in passages}
     sessions = [s for s in fmt.SESSIONS if not present or s in present]
     return {
+        "passages": passages,
         "sources": sources,
         "places": places,
         "sessions": sessions,
         "years": (years[0], years[-1]) if years else (fmt.YEAR_MIN, fmt.YEAR_MAX),
     }
+
+
+def shared_question(request: gr.Request) -> tuple[Any, str]:
+    """The language and question of a shared link (/?q=…&lang=en), as typed input would be."""
+    params = getattr(request, "query_params", None) or {}
+    language = str(params.get("lang") or "").strip().lower()
+    question = str(params.get("q") or "")[: fmt.MAX_QUESTION_CHARS]
+    return (language if language in fmt.LANGUAGES else gr.skip()), question
+
+
+def filter_problem(filters: dict[str, Any], facets: dict[str, Any]) -> dict[str, Any] | None:
+    """Why the filters leave nothing to search: a place the corpus does not have, or filters that exclude
+    every passage. None when something is left (or when the engine should judge the filters itself)."""
+    if not filters:
+        return None
+    place = str(filters.get("place") or "").strip()
+    if place and not any(fold(place) in fold(known) for known in facets["places"]):
+        return {"kind": "unknown_place", "place": place, "places": list(facets["places"])}
+    passages = facets["passages"]
+    try:
+        parsed = parse_filters(filters, passages)
+    except AcuerdosError:
+        return None  # the engine says what is wrong
+    if passages and not any(parsed.admits(passage) for passage in passages):
+        return {"kind": "filters_exclude", "filters": filters}
+    return None
 
 
 def _source_choices(sources: list[dict[str, str]], lang: str) -> list[tuple[str, str]]:
@@ -324,19 +447,24 @@ def build_app(assistant: Any) -> gr.Blocks:
                             scale=0, min_width=230, elem_id="acu-lang")
         with gr.Row():
             with gr.Column(scale=3, min_width=480):
+                # no floating label: it covered the placeholder and the messages scrolled under it
                 chatbot = gr.Chatbot(
-                    value=[], label=fmt.t(lang0, "chat"), elem_id="acu-chat", height=560,
+                    value=[], label=fmt.t(lang0, "chat"), show_label=False, elem_id="acu-chat", height=560,
                     layout="panel", sanitize_html=True, render_markdown=False, allow_tags=False,
                     autoscroll=False,  # COPY_JS shows the top of each new answer instead
                     latex_delimiters=[], buttons=[], feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False, placeholder=fmt.t(lang0, "chat_placeholder"),
                 )
                 with gr.Row(equal_height=True):
+                    # autofocus would open a phone's page scrolled down to the box: COPY_JS focuses it on
+                    # wide screens only
                     question = gr.Textbox(show_label=False, label=fmt.t(lang0, "input"),
                                           placeholder=fmt.t(lang0, "input_placeholder"), lines=1, max_lines=6,
-                                          scale=6, autofocus=True, elem_id="acu-question")
+                                          scale=6, max_length=fmt.MAX_QUESTION_CHARS, elem_id="acu-question")
                     send = gr.Button(fmt.t(lang0, "send"), variant="primary", scale=1, min_width=110,
                                      elem_id="acu-send")
+                gr.HTML(f'<div id="acu-count" aria-live="polite">0 / {fmt.MAX_QUESTION_CHARS}</div>',
+                        elem_id="acu-count-box", padding=False)
                 examples = gr.Dataset(components=[question], samples=[[q] for q in fmt.EXAMPLES],
                                       label=fmt.t(lang0, "examples"), type="index", samples_per_page=8,
                                       elem_id="acu-examples")
@@ -375,9 +503,12 @@ def build_app(assistant: Any) -> gr.Blocks:
             pending = conversation + [{"question": text}]
             yield fmt.chat_messages(pending, language), gr.skip(), "", gr.skip(), gr.skip()
             turn: dict[str, Any] = {"question": text}
+            filters = ui_filters(src, sessions, ymin, ymax, where)
             try:
-                answer = ask_engine(text, history, ui_filters(src, sessions, ymin, ymax, where))
-                turn["answer"] = fmt.as_dict(answer)
+                if problem := filter_problem(filters, facets):
+                    turn["problem"] = problem
+                else:
+                    turn["answer"] = fmt.as_dict(ask_engine(text, history, filters))
             except AcuerdosError as error:  # e.g. a place that is not in the corpus: said in the chat
                 turn["error"] = str(error)
             except Exception as error:  # noqa: BLE001 - shown in the chat, never a crash
@@ -394,6 +525,13 @@ def build_app(assistant: Any) -> gr.Blocks:
                        "show_progress": "minimal"}
         question.submit(respond, ask_inputs, ask_outputs, **ask_options)
         send.click(respond, ask_inputs, ask_outputs, **ask_options)
+
+        # ---- a shared link, /?q=…&lang=en: the page opens in that language and asks the question, which is
+        # cut to the box's length and then goes the way a typed question goes
+        shared = gr.State("")
+        demo.load(shared_question, None, [lang, shared], api_visibility="private", queue=False,
+                  show_progress="hidden").then(respond, [shared, turns, lang, *filter_inputs], ask_outputs,
+                                               **ask_options)
         examples.click(lambda i: fmt.EXAMPLES[i], examples, question, queue=False, api_visibility="private",
                        show_progress="hidden").then(respond, ask_inputs, ask_outputs, **ask_options)
 

@@ -258,19 +258,22 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, mod
 @cli.command()
 @one_line_errors
 def translate():
-    """Refresh corpus/aids/translations.jsonl with Apertium (Debian package apertium-eng-spa).
+    """Refresh corpus/aids/translations.jsonl and sentences.jsonl with Apertium (apertium-eng-spa).
 
-    The translations are used only to match questions across languages; they are never shown.
+    The passage translations only match questions across languages. The sentence translations are shown
+    beside quotes in the other language, labelled as machine translations.
     """
     from acuerdos.corpus import load_corpus
-    from acuerdos.corpus.translate import apertium_available, refresh_cache
+    from acuerdos.corpus.translate import apertium_available, refresh_cache, refresh_sentence_cache
     from acuerdos.errors import CorpusError
 
     if not apertium_available():
         raise CorpusError("apertium is not installed", hint="apt-get install apertium-eng-spa")
     loaded = load_corpus(config.corpus_dir())
     added, total = refresh_cache(loaded.passages, config.corpus_dir())
+    sentences, cached = refresh_sentence_cache(loaded.passages, config.corpus_dir())
     click.echo(f"{added} passages translated now, {total} translations cached; run `acuerdos build` next")
+    click.echo(f"{sentences} sentences translated now, {cached} cached for reading")
 
 
 @cli.command()

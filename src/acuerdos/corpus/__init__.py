@@ -14,6 +14,7 @@ from acuerdos.records import Passage
 
 MANIFEST = "sources.toml"
 AIDS = "aids"  # derived search aids (translations, glossary); never shown to the user
+READING_AIDS = frozenset({"sentences.jsonl"})  # shown beside quotes, never searched: not in the index's hash
 Parser = Callable[[Path, dict], tuple[list[Passage], list[Problem]]]
 PARSERS: dict[str, Parser] = {"cnssp-table": cnssp.parse, "press-report": report.parse}
 REQUIRED_KEYS = ("key", "file", "format", "body", "language")
@@ -64,7 +65,8 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         corpus.problems += problems
     _check_unique_ids(corpus)
     for aid in sorted((corpus_dir / AIDS).glob("*")) if (corpus_dir / AIDS).is_dir() else []:
-        digest.update(aid.name.encode() + aid.read_bytes())  # search aids change the index too
+        if aid.name not in READING_AIDS:
+            digest.update(aid.name.encode() + aid.read_bytes())  # search aids change the index too
     corpus.sha256 = digest.hexdigest()
     return corpus
 
