@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
+from acuerdos.index import tfidf
 from acuerdos.records import Passage
 
 COUNCIL = "Consejo Nacional de Seguridad Pública"
@@ -136,24 +137,6 @@ def _features(text: str) -> tuple[str, ...]:
 def features(text: str) -> list[str]:
     """Matching features: Snowball stems (both languages) and, prefixed "~", the truncated `keys`."""
     return list(_features(text))
-
-
-def _tfidf(documents: Sequence[list[str]]) -> list[dict[str, float]]:
-    df = Counter(k for d in documents for k in set(d))
-    n = len(documents)
-    vectors = []
-    for d in documents:
-        tf = Counter(d)
-        v = {k: (1 + math.log(c)) * math.log((1 + n) / (1 + df[k])) for k, c in tf.items()}
-        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-        vectors.append({k: x / norm for k, x in v.items()})
-    return vectors
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(x * b.get(k, 0.0) for k, x in a.items())
 
 
 # --------------------------------------------------------------------------- extraction
@@ -339,8 +322,8 @@ def link(references: list[Reference], passages: Sequence[Passage],
     council_sessions = {p.session_number for p in passages if is_council(p)}
     plenaries = {p.session for p in passages if is_conference(p)}
     documents = [features(_document(p) + " " + translations.get(p.id, "")) for p in passages]
-    vectors = dict(zip((p.id for p in passages), _tfidf(documents), strict=True))
-    document_frequency = Counter(k for d in documents for k in set(d))
+    vectors = dict(zip((p.id for p in passages), tfidf.vectors(documents), strict=True))
+    document_frequency = tfidf.document_frequency(documents)
     key_sets = {p.id: {k for k in d if k.startswith("~")} for p, d in zip(passages, documents, strict=True)}
     df = Counter(k for d in key_sets.values() for k in d)
     idf = {k: math.log((1 + len(passages)) / (1 + c)) for k, c in df.items()}
@@ -349,8 +332,8 @@ def link(references: list[Reference], passages: Sequence[Passage],
                    reference_kind: str) -> tuple[list[str], list[str]]:
         found, notes = [], []
         for subject in subjects:
-            query = _tfidf_query(features(_without_citation(subject)), document_frequency, len(documents))
-            scored = sorted(((_cosine(query, vectors[c.id]), c.id) for c in candidates), reverse=True)
+            query = tfidf.vector(features(_without_citation(subject)), document_frequency, len(documents))
+            scored = sorted(((tfidf.cosine(query, vectors[c.id]), c.id) for c in candidates), reverse=True)
             if not scored:
                 break
             (top, best), (second, runner) = scored[0], scored[1] if len(scored) > 1 else (0.0, "")
@@ -422,13 +405,6 @@ def _shorten(text: str, words: int = 8) -> str:
 
 def _document(p: Passage) -> str:
     return f"{p.title}. {p.text}" if p.title else p.text
-
-
-def _tfidf_query(query: list[str], df: Counter, n: int) -> dict[str, float]:
-    tf = Counter(query)
-    v = {k: (1 + math.log(c)) * math.log((1 + n) / (1 + df[k])) for k, c in tf.items()}
-    norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-    return {k: x / norm for k, x in v.items()}
 
 
 def find_references(passages: Sequence[Passage],
