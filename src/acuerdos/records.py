@@ -1,7 +1,7 @@
 """Plain records shared by every layer: a corpus passage, a search hit, an answer."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 
@@ -72,6 +72,10 @@ class Hit:
     translation: dict[str, Any] | None = None
     p_answer: float | None = None  # calibrated probability that the passage answers the question
 
+    def to_dict(self) -> dict[str, Any]:
+        """The result record of every JSON output (docs/answer.schema.json)."""
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -88,4 +92,6 @@ class Answer:
     periods: list[str] = field(default_factory=list)  # for "out_of_range": the years and sessions the corpus lacks
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The one JSON shape of an answer: ask --json and --jsonl, the /ask API and the chat's export
+        (docs/answer.schema.json)."""
+        return asdict(replace(self, results=[])) | {"results": [hit.to_dict() for hit in self.results]}

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from acuerdos.cli.batch import RESULT_FIELDS, answer_lines
+from acuerdos.cli.batch import answer_lines
 from tests.conftest import PROJECT
 
 
@@ -24,7 +24,7 @@ def test_bad_lines_get_an_error_line_and_the_batch_goes_on(small_assistant):
     out = [json.loads(line) for line in answer_lines(small_assistant, io.BytesIO(b"\n".join(lines)), k=3)]
     assert len(out) == len(lines)
     assert set(out[0]) >= {"question", "answer", "abstained", "language", "results"}
-    assert set(out[0]["results"][0]) >= set(RESULT_FIELDS)
+    assert out[0]["results"][0] == small_assistant.ask("dialogar", k=3).results[0].to_dict()
     assert [("error" in o) for o in out] == [False, True, True, True, True, True, False]
     assert out[1]["error"].startswith("line 2: not JSON")
     assert "not UTF-8" in out[4]["error"]

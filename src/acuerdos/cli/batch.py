@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import BinaryIO
 
 from acuerdos.errors import AcuerdosError
 from acuerdos.search.filters import FILTER_KEYS
-
-RESULT_FIELDS = ("rank", "id", "score", "text", "citation", "source", "session", "date", "place",
-                 "agreement", "highlight")
 
 
 def answer_lines(assistant, stream: BinaryIO, k: int = 5) -> Iterator[str]:
@@ -57,9 +53,7 @@ def _answer_one(assistant, raw: bytes, k: int) -> dict:
         answer = assistant.ask(item["question"], history=history, k=item.get("k", k), filters=filters)
     except (AcuerdosError, ValueError, TypeError) as error:
         raise _BadLine(str(error)) from None
-    out = {key: value for key, value in asdict(answer).items() if key != "results"}
-    out["results"] = [{key: getattr(hit, key) for key in RESULT_FIELDS} | {"relevance": hit.relevance}
-                      for hit in answer.results]
+    out = answer.to_dict()  # the same record as ask --json (docs/answer.schema.json)
     if "id" in item:
         out["id"] = item["id"]
     return out
