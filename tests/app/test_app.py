@@ -189,3 +189,11 @@ def test_launch_serves_on_loopback_and_prints_the_url(fake_assistant, monkeypatc
     assert f"http://127.0.0.1:{port}/" in capsys.readouterr().out
     assert seen["config"]["footer_links"] == ["api"]
     assert seen["config"]["analytics_enabled"] is False
+
+
+def test_the_session_filter_offers_the_sessions_of_the_index():
+    from acuerdos.app.server import session_choices
+    from tests.app.fakes import HITS
+
+    assert session_choices([]) == ["XV", "XVI", "XVII", "XVIII", "XIX", "XX"]
+    assert session_choices(HITS) == ["XVIII", "XX", "XL"]  # the Council's 40th (XL) too: the filter takes it

@@ -340,8 +340,7 @@ def _facets(assistant: Any) -> dict[str, Any]:
             passages = []
     places = sorted({p.place for p in passages if getattr(p, "place", "")})
     years = sorted({p.year for p in passages if getattr(p, "year", None)})
-    present = {p.session for p in passages}
-    sessions = [s for s in fmt.SESSIONS if not present or s in present]
+    sessions = session_choices(passages)
     return {
         "passages": passages,
         "sources": sources,
@@ -349,6 +348,14 @@ def _facets(assistant: Any) -> dict[str, Any]:
         "sessions": sessions,
         "years": (years[0], years[-1]) if years else (fmt.YEAR_MIN, fmt.YEAR_MAX),
     }
+
+
+def session_choices(passages: Any) -> list[str]:
+    """The sessions the index holds, in order (what the session filter accepts); the known six without one."""
+    from acuerdos.corpus.spanish import roman_to_int
+
+    present = {p.session for p in passages if getattr(p, "session", "")}
+    return sorted(present, key=roman_to_int) if present else list(fmt.SESSIONS)
 
 
 def shared_question(request: gr.Request) -> tuple[Any, str]:
