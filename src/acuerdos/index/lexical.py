@@ -92,16 +92,32 @@ def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 class LexicalIndex:
-    """Scores every passage for a question; built in memory from the passages in milliseconds."""
+    """Scores every passage for a question. Built by `acuerdos build` (index/store.py) and read back on load."""
 
-    def __init__(self, documents: Sequence[str], glossary: Glossary | None = None):
+    def __init__(self, documents: Sequence[str], glossary: Glossary | None = None, bm25=None):
+        if bm25 is None:
+            import bm25s
+
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(d) or ["∅"] for d in documents], show_progress=False)
+        self.bm25 = bm25
+        self.size = int(bm25.scores["num_docs"])
+        self.glossary = glossary
+
+    def save(self, directory: Path) -> list[Path]:
+        """bm25s's own files (numpy arrays and JSON, no pickle); returns the files written."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.bm25.save(str(directory), show_progress=False)
+        return sorted(directory.iterdir())
+
+    @classmethod
+    def load(cls, directory: Path, glossary: Glossary | None = None) -> LexicalIndex:
         import bm25s
 
-        self.bm25 = bm25s.BM25()
-        tokens = [tokenize(d) or ["∅"] for d in documents]
-        self.bm25.index(tokens, show_progress=False)
-        self.size = len(documents)
-        self.glossary = glossary
+        return cls((), glossary, bm25s.BM25.load(str(directory), show_progress=False, allow_pickle=False))
+
+    def with_glossary(self, glossary: Glossary | None) -> LexicalIndex:
+        return LexicalIndex((), glossary, self.bm25)
 
     def scores(self, question: str, expand: bool = True) -> np.ndarray:
         tokens = tokenize(question)
@@ -119,3 +135,21 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+
+# The two lexical indexes a Searcher uses: every view of a passage joined (an English question can match the
+# English translation), and the passage's original text alone.
+VIEWS = {"views": True, "original": False}
+
+
+def passage_texts(documents: Sequence, count: int, translations: bool) -> list[str]:
+    """Each of `count` passages' documents (index.store.Document) joined; only originals without translations."""
+    texts: list[list[str]] = [[] for _ in range(count)]
+    for document in documents:
+        if translations or document.view == "original":
+            texts[document.position].append(document.text)
+    return [" ".join(views) for views in texts]
+
+
+def build_lexical(documents: Sequence, count: int) -> dict[str, LexicalIndex]:
+    return {name: LexicalIndex(passage_texts(documents, count, joined)) for name, joined in VIEWS.items()}

@@ -9,6 +9,7 @@ Layout of embeddings/:
     build-<id>/vocabulary.json, vocabulary.npy   the documents' words and their vectors (word bridges)
     build-<id>/threads.json   the topic threads, each member with its evidence (index/threads.py)
     build-<id>/references.json the explicit references between passages (corpus/references.py)
+    build-<id>/lexical/views/, lexical/original/   the BM25 indexes (bm25s's files: numpy and JSON)
 
 A build writes a new build directory, then replaces manifest.json in one rename: a build
 killed at any point leaves the previous index whole. Old build directories are removed after.
@@ -36,12 +37,14 @@ from acuerdos.corpus.references import Reference, find_references
 from acuerdos.embed.encoder import Encoder, passage_document
 from acuerdos.embed.model import file_sha256
 from acuerdos.errors import IndexFileError, StaleIndexError
+from acuerdos.index.lexical import VIEWS as LEXICAL_VIEWS
+from acuerdos.index.lexical import Glossary, LexicalIndex, build_lexical, passage_texts
 from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 3  # 2: vocabulary files; 3: threads and references
+FORMAT_VERSION = 4  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -51,6 +54,7 @@ REFERENCES_FILE = "references.json"
 SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
 VOCABULARY_WORDS = "vocabulary.json"
 VOCABULARY_VECTORS = "vocabulary.npy"
+LEXICAL_DIR = "lexical"
 FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
 
@@ -75,6 +79,14 @@ class Index:
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary([], np.zeros((0, 0), np.float32)))
     threads: list[Thread] = field(default_factory=list)  # built with the index, never on a question
     references: list[Reference] = field(default_factory=list)
+    lexical: dict[str, LexicalIndex] = field(default_factory=dict)  # BM25 by view (lexical.VIEWS), as built
+
+    def lexical_index(self, name: str, glossary: Glossary | None = None) -> LexicalIndex:
+        """The stored BM25 index `name` with `glossary`; built here only for an index written without one."""
+        stored = self.lexical.get(name)
+        if stored is None:
+            stored = LexicalIndex(passage_texts(self.documents, len(self.passages), LEXICAL_VIEWS[name]))
+        return stored.with_glossary(glossary)
 
     @property
     def views(self) -> int:
@@ -164,13 +176,15 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    lexical = build_lexical(documents, len(corpus.passages))
+    manifest["files"] |= {name: file_sha256(build / name) for name in _write_lexical(build, lexical)}
     final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(build, final)
     manifest["build"] = final.name
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
     return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary,
-                 threads, references)
+                 threads, references, lexical)
 
 
 def _files(with_second: bool) -> tuple[str, ...]:
@@ -240,7 +254,8 @@ def load_index(directory: Path) -> Index:
             f"{build / SECOND_INDEX_FILE} holds {second_index.ntotal} vectors, not {faiss_index.ntotal}")
     threads, references = _read_derived(build, files)
     return Index(passages, faiss_index, manifest, directory, documents, second_index,
-                 _read_vocabulary(build, manifest.get("dimension")), threads, references)
+                 _read_vocabulary(build, manifest.get("dimension")), threads, references,
+                 _read_lexical(build, files))
 
 
 # Written at build and checked against the manifest; an index built before them has none.
@@ -259,6 +274,28 @@ def _read_derived(build: Path, files: dict[str, Any]) -> tuple[list[Thread], lis
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, OSError) as error:
         raise IndexFileError(f"{build}: threads or references unreadable ({error})") from error
     return threads, references
+
+
+def _write_lexical(build: Path, lexical: dict[str, LexicalIndex]) -> list[str]:
+    """Each BM25 index in lexical/<name>/; the files written, relative to the build directory."""
+    written = [path for name, index in lexical.items() for path in index.save(build / LEXICAL_DIR / name)]
+    return [path.relative_to(build).as_posix() for path in written]
+
+
+def _read_lexical(build: Path, files: dict[str, Any]) -> dict[str, LexicalIndex]:
+    """The BM25 indexes stored at build, checked against the manifest; none for an index built before them."""
+    names = [name for name in files if name.startswith(LEXICAL_DIR + "/")]
+    for name in names:
+        path = build / name
+        if not path.is_file():
+            raise IndexFileError(f"{path} is missing")
+        if files[name] != file_sha256(path):
+            raise IndexFileError(f"{path} is corrupt (checksum differs from the manifest)")
+    views = sorted({name.split("/")[1] for name in names})
+    try:
+        return {view: LexicalIndex.load(build / LEXICAL_DIR / view) for view in views}
+    except (ValueError, KeyError, OSError) as error:
+        raise IndexFileError(f"{build / LEXICAL_DIR}: a BM25 index is unreadable ({error})") from error
 
 
 def _read_vocabulary(build: Path, dimension: Any) -> Vocabulary:

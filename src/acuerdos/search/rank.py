@@ -10,7 +10,7 @@ import numpy as np
 from acuerdos.config import one_blas_thread
 from acuerdos.corpus.spanish import MONTHS, roman_to_int
 from acuerdos.embed.encoder import Encoder
-from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, LexicalIndex, tokenize
+from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, passage_texts, tokenize
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
 from acuerdos.search.filters import (
@@ -113,9 +113,10 @@ class Searcher:
         self.encoder = encoder
         self.second = second if index.second_index is not None else None
         self.settings = settings
-        self.views = _lexical_documents(index, translations=True)  # each passage with its translation
-        self.lexical = LexicalIndex(self.views, glossary)
-        self.lexical_original = LexicalIndex(_lexical_documents(index, translations=False), glossary)
+        # each passage with its translation
+        self.views = passage_texts(index.documents, len(index.passages), translations=True)
+        self.lexical = index.lexical_index("views", glossary)  # built by acuerdos build, read back on load
+        self.lexical_original = index.lexical_index("original", glossary)
         self.known_words = _known_words(index)
         self.facts = CorpusFacts.of(index.passages)
         one_blas_thread()  # for the whole process: the query path's products are small
@@ -349,15 +350,6 @@ class Searcher:
         scores[ids[0][valid]] = similarities[0][valid]
         views = scores.reshape(self.index.views, len(self.index.passages))
         return views.max(axis=0) if translations else views[0]
-
-
-def _lexical_documents(index: Index, translations: bool) -> list[str]:
-    """Each passage's views joined: an English question can match the English translation."""
-    texts: list[list[str]] = [[] for _ in index.passages]
-    for document in index.documents:
-        if translations or document.view == "original":
-            texts[document.position].append(document.text)
-    return [" ".join(views) for views in texts]
 
 
 # "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
