@@ -653,8 +653,7 @@ def card_html(hit: Any, lang: str, threads_shown: set[str] | None = None, abstai
     else:
         parts.append(f'<div class="acu-passage"{source_lang}>{highlight_html(text, highlight)}</div>')
         if translated:
-            mark = translated["highlight"] if highlight and highlight.strip() != text.strip() else ""
-            parts.append(translation_html(translated, translated["text"], mark))
+            parts.append(translation_html(translated, translated["text"], translated["highlight"]))
     thread_id = _thread_id(h)
     repeated = bool(thread_id) and threads_shown is not None and thread_id in threads_shown
     parts.append(thread_html(h, lang, fold=True if repeated else None))

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 2  # the machine has two cores; the engine is thread-safe for reads
 QUEUE_MAX = 64  # waiting requests beyond this are refused instead of piling up
 DEFAULT_K = 5
+DEFAULT_LANGUAGE = "es"
 STATIC_DIR = Path(__file__).parent / "static"
 TITLE = "Acuerdos — CNSSP / CNSP"  # the browser tab
 
@@ -358,12 +359,12 @@ def session_choices(passages: Any) -> list[str]:
     return sorted(present, key=roman_to_int) if present else list(fmt.SESSIONS)
 
 
-def shared_question(request: gr.Request) -> tuple[Any, str]:
+def shared_question(request: gr.Request) -> tuple[str, str]:
     """The language and question of a shared link (/?q=…&lang=en), as typed input would be."""
     params = getattr(request, "query_params", None) or {}
     language = str(params.get("lang") or "").strip().lower()
     question = str(params.get("q") or "")[: fmt.MAX_QUESTION_CHARS]
-    return (language if language in fmt.LANGUAGES else gr.skip()), question
+    return (language if language in fmt.LANGUAGES else DEFAULT_LANGUAGE), question
 
 
 def filter_problem(filters: dict[str, Any], facets: dict[str, Any]) -> dict[str, Any] | None:
@@ -437,7 +438,7 @@ def build_app(assistant: Any) -> gr.Blocks:
     source_keys = [s["key"] for s in sources]
     year_low, year_high = facets["years"]
     year_choices = list(range(year_low, year_high + 1))
-    lang0 = "es"
+    lang0 = DEFAULT_LANGUAGE
 
     def ask_engine(question: str, history: list[str], filters: dict[str, Any], k: int = DEFAULT_K):
         return assistant.ask(question, history=history, k=k, filters=filters or None)
@@ -533,12 +534,7 @@ def build_app(assistant: Any) -> gr.Blocks:
         question.submit(respond, ask_inputs, ask_outputs, **ask_options)
         send.click(respond, ask_inputs, ask_outputs, **ask_options)
 
-        # ---- a shared link, /?q=…&lang=en: the page opens in that language and asks the question, which is
-        # cut to the box's length and then goes the way a typed question goes
-        shared = gr.State("")
-        demo.load(shared_question, None, [lang, shared], api_visibility="private", queue=False,
-                  show_progress="hidden").then(respond, [shared, turns, lang, *filter_inputs], ask_outputs,
-                                               **ask_options)
+        shared, shared_lang = gr.State(""), gr.State(lang0)
         examples.click(lambda i: fmt.EXAMPLES[i], examples, question, queue=False, api_visibility="private",
                        show_progress="hidden").then(respond, ask_inputs, ask_outputs, **ask_options)
 
@@ -589,7 +585,7 @@ def build_app(assistant: Any) -> gr.Blocks:
                            gr.update(label=fmt.t(language, "download_json"), value=json_path)]
             return (
                 _header_md(language),
-                gr.update(label=fmt.t(language, "language")),
+                gr.update(label=fmt.t(language, "language"), value=language),
                 gr.update(value=fmt.chat_messages(conversation or [], language),
                           label=fmt.t(language, "chat"), placeholder=fmt.t(language, "chat_placeholder")),
                 gr.update(label=fmt.t(language, "input"), placeholder=fmt.t(language, "input_placeholder")),
@@ -608,12 +604,21 @@ def build_app(assistant: Any) -> gr.Blocks:
                 gr.update(value=fmt.t(language, "new")),
             )
 
-        lang.change(
-            switch_language, [lang, turns, *filter_inputs],
-            [header, lang, chatbot, question, send, examples, filters_title, active, source_box, session_box,
-             year_min, year_max, place, reset, export_title, download_md, download_json, new_chat],
-            api_visibility="private", concurrency_limit=None, show_progress="hidden",
-        )
+        relabelled = [header, lang, chatbot, question, send, examples, filters_title, active, source_box,
+                      session_box, year_min, year_max, place, reset, export_title, download_md, download_json,
+                      new_chat]
+        # .input, not .change: a language set by a shared link is relabelled in the chain below, in order,
+        # so that the relabelling never redraws the chat over the answer being given
+        lang.input(switch_language, [lang, turns, *filter_inputs], relabelled, api_visibility="private",
+                   concurrency_limit=None, show_progress="hidden")
+
+        # ---- a shared link, /?q=…&lang=en: the page opens in that language and asks the question, which is
+        # cut to the box's length and then goes the way a typed question goes
+        demo.load(shared_question, None, [shared_lang, shared], api_visibility="private", queue=False,
+                  show_progress="hidden").then(
+            switch_language, [shared_lang, turns, *filter_inputs], relabelled, api_visibility="private",
+            queue=False, show_progress="hidden").then(
+            respond, [shared, turns, lang, *filter_inputs], ask_outputs, **ask_options)
 
         # ---- the API: /ask returns Answer.to_dict()
         def ask(question: str, history: list[str] | str | None = None, filters: dict | str | None = None,
