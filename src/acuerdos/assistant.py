@@ -10,6 +10,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from acuerdos import config
 from acuerdos.answer.compose import (
     asks_evolution,
@@ -28,10 +30,30 @@ from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import read_glossary
 from acuerdos.records import Answer, Hit, Passage
-from acuerdos.search.filters import parse_filters
-from acuerdos.search.rank import Evidence, Scored, Searcher, Settings
+from acuerdos.search.answerability import (
+    AnswerModel,
+    abstains,
+    abstention_cause,
+    candidate_features,
+    fitted_model,
+    relevance_label,
+)
+from acuerdos.search.filters import Filters, parse_filters
+from acuerdos.search.rank import Evidence, Scored, Searcher, SearchResult, Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A search with its evidence rows, and the answer shape the question asks for, before any decision."""
+
+    result: SearchResult
+    rows: np.ndarray  # answerability features of result.scored
+    alternative: list[Scored] = field(default_factory=list)  # a timeline's or a listing's passages
+    timeline: str = ""
+    listing: str = ""
+
 GLOSSARY_FILE = Path("aids") / "glossary.tsv"
 
 
@@ -71,6 +93,7 @@ class Assistant:
     calibration: Calibration = field(default_factory=Calibration)
     warnings: list[str] = field(default_factory=list)
     reading: Reading = field(default_factory=Reading)  # sentence translations shown beside quotes
+    answer_model: AnswerModel | None = None  # fitted answerability; without it, the calibration's thresholds
 
     @classmethod
     def load(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, model: str | None = None,
@@ -90,8 +113,10 @@ class Assistant:
         if second is not None:
             settings = replace(settings, second_encoder=True)
         glossary = Glossary.read(corpus_dir / GLOSSARY_FILE)
-        return cls(index, Searcher(index, encoder, settings, second=second, glossary=glossary), warnings=warnings,
-                   reading=Reading.load(corpus_dir))
+        answer_model, note = fitted_model(index.manifest.get("model_fingerprint", ""))
+        return cls(index, Searcher(index, encoder, settings, second=second, glossary=glossary),
+                   warnings=warnings + ([note] if note else []), reading=Reading.load(corpus_dir),
+                   answer_model=answer_model)
 
     def sources(self) -> list[dict[str, str]]:
         seen: dict[str, str] = {}
@@ -117,19 +142,21 @@ class Assistant:
         if chat_language := small_talk_language(cleaned):
             return Answer(question, "", True, chat_language, [], notice_text(["small_talk"], chat_language),
                           parsed_filters.to_dict())
-        result = self.searcher.search(cleaned, k=k, filters=parsed_filters, history=history, settings=settings)
-        abstained = not result.scored or self.calibration.abstains(result.evidence)
-        scored, timeline, listing = result.scored, "", ""
-        if not abstained and asks_evolution(cleaned):
-            scored, timeline = self._timeline(cleaned, scored, parsed_filters, history, settings)
-        elif not result.evidence.out_of_range and (session := self.searcher.listed_session(cleaned, history)):
-            scored, listing = self._listing(cleaned, session, parsed_filters, settings)
-            abstained = abstained and not listing
+        assessment = self.assess(cleaned, history, k, parsed_filters, settings)
+        result, listing = assessment.result, assessment.listing
+        p_answer = self._probabilities(assessment.rows)
+        abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.rows)
+        scored, timeline = result.scored, ""
+        if listing:
+            scored, abstained = assessment.alternative, False
+        elif assessment.timeline and not abstained:
+            scored, timeline = assessment.alternative, assessment.timeline
+        if scored is not result.scored:
+            p_answer = self._probabilities(candidate_features(self.searcher, cleaned, replace(result, scored=scored)))
         cited = len(scored) if timeline or listing else self._answer_count(scored)
-        hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained))
+        hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
-        reason = self.calibration.reason(result.evidence) if abstained else ""
-        periods = result.evidence.out_of_range if reason == "out_of_range" else []
+        reason, periods = self._reason(result, assessment.rows) if abstained else ("", [])
         return Answer(
             question=question,
             answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods,
@@ -142,6 +169,33 @@ class Assistant:
             reason=reason,
             periods=periods,
         )
+
+    def assess(self, question: str, history: list[str], k: int, filters: Filters,
+               settings: Settings | None = None) -> Assessment:
+        """The search and its evidence, before any decision: what `ask` decides on, and `eval --fit` fits on."""
+        result = self.searcher.search(question, k=k, filters=filters, history=history, settings=settings)
+        rows = candidate_features(self.searcher, question, result)
+        if asks_evolution(question):
+            alternative, timeline = self._timeline(question, result.scored, filters, history, settings)
+            return Assessment(result, rows, alternative, timeline=timeline)
+        if not result.evidence.out_of_range and (session := self.searcher.listed_session(question, history)):
+            alternative, listing = self._listing(question, session, filters, settings)
+            return Assessment(result, rows, alternative, listing=listing)
+        return Assessment(result, rows)
+
+    def _probabilities(self, rows: np.ndarray) -> np.ndarray | None:
+        return self.answer_model.probabilities(rows) if self.answer_model is not None else None
+
+    def _abstains(self, evidence: Evidence, p_answer: np.ndarray | None, rows: np.ndarray) -> bool:
+        if p_answer is None:
+            return self.calibration.abstains(evidence)
+        return abstains(self.answer_model, float(p_answer[0]), evidence)
+
+    def _reason(self, result: SearchResult, rows: np.ndarray) -> tuple[str, list[str]]:
+        if self.answer_model is None:
+            reason = self.calibration.reason(result.evidence)
+            return reason, result.evidence.out_of_range if reason == "out_of_range" else []
+        return abstention_cause(self.searcher, result, rows)
 
     @property
     def threads(self) -> list:
@@ -198,15 +252,21 @@ class Assistant:
         top = scored[0].score
         return max(1, sum(1 for s in scored[:3] if top - s.score <= self.calibration.answer_margin))
 
-    def _relevance(self, rank: int, scored: Scored, cited: int, abstained: bool) -> str:
-        """'high' for the passages the answer quotes; below that, by cosine against the calibration."""
+    def _relevance(self, rank: int, scored: Scored, cited: int, abstained: bool,
+                   p_answer: np.ndarray | None = None) -> str:
+        """From the probability that the passage answers: 'high' (it answers), 'medium' (related), 'low'
+        (possibly related); never 'high' in an abstention. Without a fitted model: 'high' for the passages
+        the answer quotes, below that by cosine."""
+        if p_answer is not None:
+            return relevance_label(self.answer_model, float(p_answer[rank - 1]), abstained)
         if abstained:
             return "related"
         if rank <= cited:
             return "high"
         return "medium" if scored.dense >= self.calibration.min_dense + 0.03 else "low"
 
-    def _hit(self, rank: int, scored: Scored, question: str, relevance: str) -> Hit:
+    def _hit(self, rank: int, scored: Scored, question: str, relevance: str,
+             p_answer: np.ndarray | None = None) -> Hit:
         passage = self.index.passages[scored.position]
         highlight = supporting_sentence(passage.text, question)
         return Hit(
@@ -226,6 +286,7 @@ class Assistant:
             relevance=relevance,
             thread=self._thread_summary(passage.id),
             translation=self.reading.for_passage(passage.text, passage.title, highlight, passage.language),
+            p_answer=round(float(p_answer[rank - 1]), 4) if p_answer is not None else None,
         )
 
 

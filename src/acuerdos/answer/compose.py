@@ -34,6 +34,10 @@ FRAMES = {
         "no_number": "Los pasajes más cercanos tratan el tema, pero ninguno da la cifra que se pregunta.",
         "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
                       "dicen qué se acordó, no qué resultó de ello.",
+        "no_person": "Los pasajes más cercanos tratan el tema, pero ninguno da el nombre que se pregunta.",
+        "unknown_name": "El corpus no menciona {terms}.",
+        "no_match": "Ningún pasaje trata de {terms}.",
+        "weak": "Los pasajes más cercanos no bastan para responder con seguridad.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
         "small_talk": "Respondo preguntas sobre los acuerdos de seguridad pública, por ejemplo: "
                       "«¿Qué se acordó sobre el fentanilo?»",
@@ -53,6 +57,10 @@ FRAMES = {
         "no_number": "The nearest passages are about this subject, but none of them gives the figure asked for.",
         "no_results": "The nearest passages are about this subject, but none of them reports results: the "
                       "agreements say what was agreed, not what came of it.",
+        "no_person": "The nearest passages are about this subject, but none of them gives the name asked for.",
+        "unknown_name": "The corpus never mentions {terms}.",
+        "no_match": "No passage deals with {terms}.",
+        "weak": "The nearest passages are not close enough to answer with confidence.",
         "empty": "The question is empty. Type a question about the agreements.",
         "small_talk": "I answer questions about the public-security agreements, for example: "
                       "«What was agreed about driving licences?»",
@@ -164,7 +172,10 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
     if reason == "out_of_range":
         named = ", ".join(p if p.isdigit() else frames["session"].format(p) for p in periods)
         return frames[reason].format(periods=named) if named else ""
-    return frames.get(reason, "") if reason.startswith("no_") else ""
+    if reason in ("unknown_name", "no_match"):
+        terms = (" y " if language == "es" else " and ").join(f"«{term}»" for term in periods)
+        return frames[reason].format(terms=terms) if terms else frames["weak"]
+    return frames.get(reason, "")
 
 
 def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, timeline: str = "",

@@ -215,9 +215,13 @@ def format_answer(answer) -> str:
                                                           "(never holdout or unseen).")
 @click.option("--markdown", is_flag=True, help="Print Markdown tables (for docs/quality.md).")
 @click.option("--misses", "show_misses", is_flag=True, help="List the questions the system got wrong, not the table.")
+@click.option("--loso", is_flag=True, help="Leave one set out: each file scored by an answerability model fitted "
+                                           "on the other files, beside both baselines.")
+@click.option("--fit", is_flag=True, help="Fit the answerability model on all the files and write "
+                                          "src/acuerdos/search/answerability.json.")
 @model_option
 @one_line_errors
-def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, model):
+def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, loso, fit, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
@@ -230,6 +234,9 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, mod
 
     questions = [q for file in files for q in evaluate.read_questions(file)]
     assistant = _load_assistant(model)
+    if loso or fit:
+        _fitted_evaluation(assistant, files, loso, as_json, markdown)
+        return
     if calibrate:
         tune = [q for q in questions if q.get("split", "tune") in evaluate.TUNING_SPLITS]
         print_json(evaluate.calibrate(assistant, tune) | {"questions": len(tune)})
@@ -253,6 +260,31 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, mod
     else:
         click.echo(f"{', '.join(map(str, files))}: {len(questions)} questions")
         click.echo(evaluate.format_table(results))
+
+
+def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bool) -> None:
+    from acuerdos import evaluate, fitting
+    from acuerdos.search.answerability import MODEL_FILE as model_file
+
+    fingerprint = assistant.index.manifest.get("model_fingerprint", "")
+    records = [r for file in files for r in fitting.collect(assistant, evaluate.read_questions(file), file.stem)]
+    if not loso:
+        model = fitting.fit_model(records, fingerprint)
+        model.save()
+        click.echo(f"fitted on {len(records)} questions ({', '.join(model.fitted_on)}): abstain below "
+                   f"{model.threshold}, top label from {model.top_label}; wrote {model_file}")
+        return
+    results = {"acuerdos (leave one set out)": fitting.loso(records, fingerprint)}
+    for name, settings in evaluate.baselines().items():
+        system = evaluate.assistant_system(assistant, settings, abstain=False)
+        results[f"baseline: {name}"] = fitting.by_set([(r.set_name, evaluate.judge(r.question, *system(r.question)))
+                                                       for r in records])
+    if as_json:
+        print_json(results)
+    elif markdown:
+        click.echo(fitting.format_markdown(results))
+    else:
+        click.echo(fitting.format_table(results))
 
 
 @cli.command()

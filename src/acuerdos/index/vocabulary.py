@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -37,6 +38,10 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         self.stems = [stem(word) for word in self.words]
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {word: i for i, word in enumerate(self.words)}
 
     def bridges(self, unknown_vectors: np.ndarray) -> list[str]:
         """Stems of the corpus words nearest to each unknown word, when near enough.

@@ -92,6 +92,7 @@ class _Ranking:
     context: str = ""  # the question with the conversation it was searched in
     held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
     named_here: set[str] = field(default_factory=set)  # corpus sessions the question itself names ("en la XVI")
+    asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
 
 
 @dataclass
@@ -99,6 +100,9 @@ class SearchResult:
     scored: list[Scored]
     evidence: Evidence
     timings: dict[str, float] = field(default_factory=dict)
+    asked: str = ""  # what the question asks about, the metadata it names cut out
+    earlier: str = ""  # the same for the turns before a follow-up
+    follow_up: bool = False
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -136,7 +140,9 @@ class Searcher:
         ranking.timings["fusion"] += time.perf_counter() - started
         scored = [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
                   for i in order]
-        return SearchResult(scored, self._evidence(question, ranking, scored, settings), ranking.timings)
+        asked = ranking.asked or [question]
+        return SearchResult(scored, self._evidence(question, ranking, scored, settings), ranking.timings,
+                            asked[-1], " ".join(asked[:-1]), ranking.follow_up)
 
     def _rank(self, question: str, history: list[str] | None, settings: Settings) -> _Ranking:
         """Every passage's fused score for the question (in its conversation), before filters and evidence."""
@@ -210,7 +216,7 @@ class Searcher:
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held,
-                        named_here)
+                        named_here, asked)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -223,6 +229,8 @@ class Searcher:
         for position, passage in enumerate(self.index.passages):
             if passage.session in held or (numbered and passage.session in meta.sessions
                                            and passage.agreement in agreements):
+                boost[position] += settings.exact_boost
+            if passage.session in held and passage.agreement == 1:  # its citation answers: "…, Acuerdo Primero"
                 boost[position] += settings.exact_boost
             if named_one and passage.session in named_here:
                 boost[position] += settings.named_session_boost

@@ -1,0 +1,194 @@
+"""Fit the answerability model on labelled question sets, and judge it leave-one-set-out.
+
+Each question is searched once; its candidates' evidence rows are kept (`collect`). A model fitted on
+every set but one decides the abstentions and card labels of that one (`loso`), so each set is scored by
+a model that never saw it. `fit_model` on all the sets gives the model the product ships
+(src/acuerdos/search/answerability.json).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from acuerdos.answer.compose import clean_question
+from acuerdos.evaluate import KINDS_WITHOUT_ANSWER, Outcome, judge, metrics
+from acuerdos.search.answerability import (
+    FEATURES,
+    AnswerModel,
+    abstains,
+    choose_threshold,
+    choose_top_label,
+    fit,
+)
+from acuerdos.search.filters import Filters
+
+TRAIN_DEPTH = 5  # candidates per question the model learns from
+MAX_FALSE_ABSTENTION = 0.02  # chosen on the training sets; the target is 0.03 on sets never seen
+TOP_LABEL_PRECISION = 0.95  # a card labelled "answers your question" is right this often on the training sets
+
+
+@dataclass
+class Record:
+    """One labelled question, searched once: what any model's decision needs."""
+
+    set_name: str
+    question: dict[str, Any]
+    rows: np.ndarray
+    texts: list[str]
+    alternative: list[str]  # a listing's or a timeline's passages, in order
+    listing: bool
+    timeline: bool
+    evidence: Any
+
+    @property
+    def answerable(self) -> bool:
+        return self.question["kind"] not in KINDS_WITHOUT_ANSWER
+
+    def gold(self) -> np.ndarray:
+        wanted = self.question["gold"] if self.answerable else []
+        return np.array([any(g in text for g in wanted) for text in self.texts], dtype=bool)
+
+
+def collect(assistant, questions: Sequence[dict[str, Any]], set_name: str, k: int = 10) -> list[Record]:
+    records = []
+    for q in questions:
+        cleaned, _ = clean_question(q["question"])
+        history = [clean_question(h)[0] for h in q.get("history") or []][-3:]
+        a = assistant.assess(cleaned, history, k, Filters())
+        texts = [assistant.index.passages[s.position].text for s in a.result.scored]
+        alternative = [assistant.index.passages[s.position].text for s in a.alternative]
+        records.append(Record(set_name, q, a.rows, texts, alternative, bool(a.listing), bool(a.timeline),
+                              a.result.evidence))
+    return records
+
+
+def decide(record: Record, model: AnswerModel) -> tuple[list[str], bool, np.ndarray]:
+    """What the product would show: texts, whether it abstains, and each card's probability."""
+    p = model.probabilities(record.rows)
+    if not record.texts:
+        return [], True, p
+    if record.listing and record.alternative:
+        return record.alternative, False, p
+    abstained = abstains(model, float(p[0]), record.evidence)
+    if record.timeline and record.alternative and not abstained:
+        return record.alternative, False, p
+    return record.texts, abstained, p
+
+
+def fit_model(records: Sequence[Record], fingerprint: str = "") -> AnswerModel:
+    rows, labels = [], []
+    for r in records:
+        if len(r.rows):
+            rows.append(r.rows[:TRAIN_DEPTH])
+            labels.append(r.gold()[:TRAIN_DEPTH])
+    x, y = np.vstack(rows), np.concatenate(labels)
+    mean, scale, coef, intercept = fit(x, y)
+    draft = AnswerModel(FEATURES, mean, scale, coef, intercept, threshold=0.0, top_label=1.0,
+                        fingerprint=fingerprint, fitted_on=tuple(sorted({r.set_name for r in records})))
+    free = [r for r in records if r.texts and not r.listing and not (r.evidence.held and not r.evidence.out_of_range)
+            and not r.evidence.out_of_range]
+    first = [float(draft.probabilities(r.rows[:1])[0]) for r in free]
+    threshold = choose_threshold(first, [r.answerable for r in free], MAX_FALSE_ABSTENTION)
+    cards = [(float(p), bool(g)) for r in records for p, g in zip(draft.probabilities(r.rows[:3]), r.gold()[:3],
+                                                                  strict=True)]
+    top_label = max(threshold, choose_top_label([p for p, _ in cards], [g for _, g in cards], TOP_LABEL_PRECISION))
+    return AnswerModel(FEATURES, mean, scale, coef, intercept, round(threshold, 4), round(top_label, 4),
+                       fingerprint, draft.fitted_on)
+
+
+@dataclass
+class Judged:
+    outcome: Outcome
+    confidently_wrong: bool  # answered, and the first passage does not answer (or nothing does)
+    top_label_unanswerable: bool  # an unanswerable question shown with a card labelled "answers your question"
+
+
+def judge_with(record: Record, model: AnswerModel) -> Judged:
+    texts, abstained, p = decide(record, model)
+    outcome = judge(record.question, texts, abstained)
+    wrong = not abstained and (not record.answerable or outcome.rank != 1)
+    if record.question["kind"] == "multi" and not abstained:
+        wrong = outcome.rank is None
+    top = not record.answerable and not abstained and bool(len(p)) and float(p[0]) >= model.top_label
+    return Judged(outcome, wrong, top)
+
+
+def summary(judged: Sequence[Judged]) -> dict[str, Any]:
+    figures = metrics([j.outcome for j in judged])
+    unanswerable = [j for j in judged if j.outcome.question["kind"] in KINDS_WITHOUT_ANSWER]
+    figures["confidently_wrong"] = _share([j.confidently_wrong for j in judged])
+    figures["top_label_unanswerable"] = _share([j.top_label_unanswerable for j in unanswerable])
+    return figures
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
+def loso(records: Sequence[Record], fingerprint: str = "") -> dict[str, dict[str, Any]]:
+    """Every set scored by a model fitted on all the others; then the groups over all of them."""
+    by_set: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        by_set[r.set_name].append(r)
+    judged: dict[str, list[Judged]] = {}
+    for name, held_out in by_set.items():
+        model = fit_model([r for r in records if r.set_name != name], fingerprint)
+        judged[name] = [judge_with(r, model) for r in held_out]
+    everything = [j for group in judged.values() for j in group]
+    table = {"overall": summary(everything)}
+    table |= {f"set={name}": summary(group) for name, group in judged.items()}
+    kinds: dict[str, list[Judged]] = defaultdict(list)
+    for j in everything:
+        kinds[f"kind={j.outcome.question['kind']}"].append(j)
+        kinds[f"lang={j.outcome.question.get('lang', '?')}"].append(j)
+    table |= {name: summary(group) for name, group in sorted(kinds.items())}
+    return table
+
+
+def worst_set(table: dict[str, dict[str, Any]], measure: str, lowest: bool = True) -> tuple[str, float | None]:
+    values = [(name, row[measure]) for name, row in table.items()
+              if name.startswith("set=") and row[measure] is not None]
+    if not values:
+        return "", None
+    return (min if lowest else max)(values, key=lambda item: item[1])
+
+
+def by_set(outcomes: Sequence[tuple[str, Outcome]]) -> dict[str, dict[str, Any]]:
+    """A fixed system's figures (a baseline's), in the same groups as `loso`."""
+    judged = [(name, Judged(o, o.rank != 1 and not o.abstained, False)) for name, o in outcomes]
+    table = {"overall": summary([j for _, j in judged])}
+    for name in dict.fromkeys(n for n, _ in judged):
+        table[f"set={name}"] = summary([j for n, j in judged if n == name])
+    return table
+
+
+COLUMNS = ("n", "hit@1", "hit@5", "mrr@10", "abstention", "false_abstention", "confidently_wrong",
+           "top_label_unanswerable")
+
+
+def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    lines = []
+    for system, table in results.items():
+        lines.append(f"\n{system}")
+        lines.append("group".ljust(24) + "".join(c[:12].rjust(13) for c in COLUMNS))
+        for group, row in table.items():
+            lines.append(group.ljust(24) + "".join(_cell(row.get(c)).rjust(13) for c in COLUMNS))
+    return "\n".join(lines)
+
+
+def format_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    lines = []
+    for system, table in results.items():
+        lines += [f"\n**{system}**\n", "| group | " + " | ".join(COLUMNS) + " |",
+                  "|---|" + "---:|" * len(COLUMNS)]
+        lines += [f"| {group} | " + " | ".join(_cell(row.get(c)) for c in COLUMNS) + " |"
+                  for group, row in table.items()]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,1 @@
+"""Words of each language as data: cue words that say what a question asks for."""

@@ -1,0 +1,283 @@
+"""Answerability: the probability that a passage answers the question, from evidence the search computed.
+
+Each candidate passage is described by named features (its cosine, its BM25, how much of what the question
+asks it covers, whether it states the kind of answer asked for, and the question's own evidence: names and
+words the corpus never uses, a number or results asked for and not stated). A logistic model, fitted by
+`acuerdos eval --fit` on labelled question sets, turns them into a probability. The model, its abstention
+threshold and its top-label threshold live in `answerability.json` beside this module, stamped with the
+embedding model's fingerprint; nothing here is set by hand.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from acuerdos.index.lexical import tokenize
+from acuerdos.index.vocabulary import content_words, encode_words
+from acuerdos.lang import cues
+from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
+
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+MAX_LINK_WORDS = 8  # the question's content words compared with each passage's
+
+FEATURES = (
+    "cosine",  # the candidate's cosine to the question (in its conversation)
+    "cosine_gap",  # best cosine among the candidates minus this one's
+    "bm25",  # log(1 + BM25) of the candidate
+    "bm25_share",  # its BM25 against the best candidate's
+    "fused_gap",  # the first candidate's fused score minus this one's
+    "inverse_rank",
+    "dense_first",  # 1 when no candidate has a higher cosine
+    "lexical_first",  # 1 when no candidate has a higher BM25
+    "coverage",  # share of the question's content words found in the passage or its translation
+    "rare_coverage",  # the same, each word weighted by its rarity in the corpus
+    "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
+    "unknown_name",  # the question names something the corpus never mentions
+    "unknown_share",  # share of its content words no passage uses
+    "missing_answer",  # it asks for a number or results, and no top passage states one
+    "follow_up",
+    "keyword",  # a few words, no question
+    "asks_person",  # who / quién / cómo se llama
+    "person_missing",  # ... and the passage names nobody
+    "asks_number",
+    "number_missing",  # a number of what is asked is not in the passage
+    "content_words",  # log(1 + number of content words asked)
+    "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
+    "mean_link",  # the mean of those similarities
+)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """A fitted logistic model over FEATURES, with the thresholds chosen on the sets it was fitted on."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float  # the best passage below this: abstain
+    top_label: float  # a card at or above this "answers your question"
+    fingerprint: str = ""  # the embedding model the features were computed with
+    fitted_on: tuple[str, ...] = ()
+    measured: dict = field(default_factory=dict)
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnswerModel:
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        model = cls(**fields)
+        if model.features != FEATURES:
+            raise ValueError("the answerability model was fitted on other features: run `acuerdos eval --fit`")
+        return model
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerModel | None:
+        if not path.is_file():
+            return None
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        """Atomically: a half-written model never replaces a good one."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".answerability-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+
+
+def candidate_features(searcher: Searcher, question: str, result: SearchResult) -> np.ndarray:
+    """One row of FEATURES per scored candidate, in the result's order."""
+    scored = result.scored
+    if not scored:
+        return np.zeros((0, len(FEATURES)))
+    evidence = result.evidence
+    asked = set(tokenize(result.asked, drop_boilerplate=True))
+    earlier = set(tokenize(result.earlier, drop_boilerplate=True)) - asked
+    rarity = _rarity(searcher, asked)
+    best_cosine = max(s.dense for s in scored)
+    best_lexical = max(s.lexical for s in scored)
+    person, number = cues.asks("person", question), asks_quantity(question)
+    links = WordLinks(searcher, result.asked)
+    rows = []
+    for rank, s in enumerate(scored, 1):
+        view = searcher.views[s.position]
+        words = set(tokenize(view))
+        coverage = _share(asked, words)
+        rows.append([
+            s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
+            s.lexical / best_lexical if best_lexical > 0 else 0.0,
+            scored[0].score - s.score, 1.0 / rank,
+            float(s.dense >= best_cosine), float(s.lexical >= best_lexical),
+            coverage, _weighted_share(asked, words, rarity),
+            _share(earlier, words) if earlier else coverage,
+            float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
+            float(result.follow_up), float(len(question.split()) <= 4 and "?" not in question),
+            float(person), float(person and not names_someone(searcher.index.passages[s.position].text)),
+            float(number), float(number and not quantities(view, question)),
+            math.log1p(len(asked)), *links.of(view),
+        ])
+    return np.asarray(rows, dtype=np.float64)
+
+
+class WordLinks:
+    """How close each of the question's words comes to some word of a passage, in the model's space.
+
+    A passage that states what is asked has, for each word of the question, the word itself or a near
+    synonym ("salario" ↔ "sueldo"); a near miss lacks one ("drones" against a passage on patrol cars).
+    Corpus words are embedded at build time (the vocabulary); only words the corpus never uses cost a
+    model run.
+    """
+
+    def __init__(self, searcher: Searcher, asked: str):
+        vocabulary = searcher.index.vocabulary
+        self.position = vocabulary.position if vocabulary.words else {}
+        self.vectors = vocabulary.vectors
+        words = list(dict.fromkeys(content_words(asked)))[:MAX_LINK_WORDS]
+        known = [w for w in words if w in self.position]
+        unknown = [w for w in words if w not in self.position]
+        rows = [self.vectors[[self.position[w] for w in known]]] if known else []
+        if unknown and searcher.encoder is not None and len(self.vectors):
+            rows.append(encode_words(searcher.encoder, unknown))
+        self.similarities = (np.vstack(rows) @ self.vectors.T) if rows else np.zeros((0, len(self.vectors)))
+
+    def of(self, view: str) -> tuple[float, float]:
+        columns = [self.position[w] for w in set(content_words(view)) if w in self.position]
+        if not len(self.similarities) or not columns:
+            return 1.0, 1.0
+        nearest = self.similarities[:, columns].max(axis=1)
+        return float(nearest.min()), float(nearest.mean())
+
+
+def _share(wanted: set[str], found: set[str]) -> float:
+    return len(wanted & found) / len(wanted) if wanted else 1.0
+
+
+def _weighted_share(wanted: set[str], found: set[str], rarity: dict[str, float]) -> float:
+    total = sum(rarity.get(w, 0.0) for w in wanted)
+    return sum(rarity.get(w, 0.0) for w in wanted & found) / total if total else 1.0
+
+
+def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
+    """log(N / (1 + passages using the word)), read off the lexical index."""
+    size = searcher.lexical.size
+    return {w: math.log(size / (1 + int(np.count_nonzero(searcher.lexical.scores_of([w]))))) + 1.0
+            for w in words}
+
+
+_CAPITALIZED = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b")
+
+
+def names_someone(text: str) -> bool:
+    """Does the passage name a person: two capitalized words, neither of them an institution's word?"""
+    return any(not (cues.institutional(first) or cues.institutional(second))
+               for first, second in _CAPITALIZED.findall(text))
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[tuple, tuple, tuple, float]:
+    """Logistic regression on standardized features: (mean, scale, coef, intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((rows - mean) / scale, labels, sample_weight=weights)
+    return tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), float(model.intercept_[0])
+
+
+def choose_threshold(best: Sequence[float], answerable: Sequence[bool], max_false: float = 0.02) -> float:
+    """The highest threshold that abstains on at most `max_false` of the answerable questions."""
+    scores = sorted(p for p, a in zip(best, answerable, strict=True) if a)
+    if not scores:
+        return 0.5
+    allowed = int(max_false * len(scores))
+    return float(scores[allowed]) if allowed < len(scores) else float(scores[-1])
+
+
+def choose_top_label(p: Sequence[float], correct: Sequence[bool], precision: float = 0.95) -> float:
+    """The lowest probability above which at least `precision` of the cards answer the question."""
+    pairs = sorted(zip(p, correct, strict=True), reverse=True)
+    chosen, right = 1.0, 0
+    for count, (value, ok) in enumerate(pairs, 1):
+        right += ok
+        if right / count >= precision:
+            chosen = value
+    return float(chosen)
+
+
+def fitted_model(fingerprint: str, path: Path = MODEL_FILE) -> tuple[AnswerModel | None, str]:
+    """The fitted model, if it was fitted with this embedding model; else None and a note saying why."""
+    try:
+        model = AnswerModel.load(path)
+    except (ValueError, TypeError, json.JSONDecodeError) as error:
+        return None, f"answerability model unreadable ({error}); using plain thresholds: run `acuerdos eval --fit`"
+    if model is None:
+        return None, ""
+    if fingerprint and model.fingerprint and model.fingerprint != fingerprint:
+        return None, (f"answerability model fitted with embedding model {model.fingerprint}, index built with "
+                      f"{fingerprint}; using plain thresholds: run `acuerdos eval --fit`")
+    return model, ""
+
+
+def abstains(model: AnswerModel, p_first: float, evidence) -> bool:
+    """Facts first: a session's own date and place answer "when/where was it held"; a period the corpus
+    does not cover is not answered. Otherwise the best passage's probability decides."""
+    if evidence.held and not evidence.out_of_range:
+        return False
+    return bool(evidence.out_of_range) or p_first < model.threshold
+
+
+def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:
+    """"high": it answers your question; "medium": related; "low": possibly related."""
+    if p >= model.top_label and not abstained:
+        return "high"
+    return "medium" if p >= model.threshold else "low"
+
+
+def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray) -> tuple[str, list[str]]:
+    """Why it abstains, and the terms that say it: the strongest evidence against the best passage."""
+    evidence = result.evidence
+    if evidence.out_of_range:
+        return "out_of_range", list(evidence.out_of_range)
+    if evidence.unknown_names:
+        return "unknown_name", list(evidence.unknown_names[:3])
+    if evidence.missing_answer:
+        return f"no_{evidence.missing_answer}", []
+    first = dict(zip(FEATURES, rows[0], strict=True)) if len(rows) else {}
+    if first.get("person_missing"):
+        return "no_person", []
+    if first.get("number_missing"):
+        return "no_number", []
+    missing = _uncovered_words(result.asked, searcher.views[result.scored[0].position]) if result.scored else []
+    return ("no_match", missing[:3]) if missing else ("weak", [])
+
+
+_WORD = re.compile(r"[\wáéíóúñü]+", re.I)
+
+
+def _uncovered_words(asked: str, view: str) -> list[str]:
+    """The question's content words (as written) that the passage and its translation never use."""
+    found = set(tokenize(view))
+    words = []
+    for word in _WORD.findall(asked):
+        stems = tokenize(word, drop_boilerplate=True)
+        if stems and not set(stems) & found and word not in words:
+            words.append(word)
+    return words
