@@ -1161,9 +1161,10 @@ FAISS index and `Searcher.search` of the measured instance: *embedding* is every
 `encode_words` call, in the search or after it (a follow-up embeds up to two texts; word bridges and the
 answerability features embed the question's unknown words), *dense search* the FAISS searches, *lexical*
 BM25, *fusion* the rest of `Searcher.search` (fusion, metadata, filters, evidence), *answer* the rest of
-`ask` (answerability, cleaning, language, highlights, composition). The naive pipeline is the one before this work: sentence-transformers on torch
-(2 threads), one query at a time, no cache, same index and search. All pipelines run in one process, each
-over all the questions in turn, then again in reverse order, so that the machine's load weighs on each alike.
+`ask` (answerability, cleaning, language, highlights, composition). The naive pipeline is the one before
+this work: sentence-transformers on torch (2 threads), one query at a time, no cache, same index and
+search. All pipelines run in one process, each over all the questions in turn, then again in reverse
+order, so that the machine's load weighs on each alike.
 
 {_table(["pipeline", "p50", "p95", "p99", "embedding p50", "dense search p50", "lexical p50", "fusion p50",
          "answer p50"], rows)}
