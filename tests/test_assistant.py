@@ -92,7 +92,7 @@ def test_evolution_question_answers_with_the_thread_in_date_order(real_assistant
 def test_hits_carry_their_thread(real_assistant):
     hit = real_assistant.ask("¿Qué se aprobó sobre el protocolo de uso de la fuerza en la XIX?").results[0]
     assert hit.id == "cnssp-xix-14"
-    members = [m["id"] for m in hit.thread["members"]]
+    members = [m.id for m in hit.thread.members]
     assert "cnssp-xx-16" in members and members.index("cnssp-xix-14") < members.index("cnssp-xx-16")
 
 

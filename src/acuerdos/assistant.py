@@ -28,8 +28,8 @@ from acuerdos.embed.encoder import Encoder
 from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
-from acuerdos.index.threads import read_glossary
-from acuerdos.records import Answer, Hit, Passage
+from acuerdos.index.threads import ThreadMember, read_glossary
+from acuerdos.records import Answer, Hit, Passage, ThreadMemberSummary, ThreadSummary
 from acuerdos.search.answerability import (
     AnswerModel,
     abstains,
@@ -224,23 +224,23 @@ class Assistant:
         agreements.sort(key=lambda s: self.index.passages[s.position].agreement)
         return (agreements, session) if agreements else ([], "")
 
-    def _thread_summary(self, passage_id: str) -> dict[str, Any] | None:
+    def _thread_summary(self, passage_id: str) -> ThreadSummary | None:
         from acuerdos.index.threads import thread_of
 
         thread = thread_of(passage_id, self.threads)
         if thread is None:
             return None
-        keep = ("id", "date", "citation", "title", "note", "action", "session", "joined", "why")
         members = sorted(thread.members, key=lambda m: (m.date, m.position))
-        return {"id": thread.id, "name": thread.name,
-                "members": [{key: getattr(m, key) for key in keep} | self._member_text(m.id) for m in members]}
+        return ThreadSummary(thread.id, thread.name, tuple(self._member_summary(m) for m in members))
 
-    def _member_text(self, passage_id: str) -> dict[str, Any]:
-        passage = self._passages.get(passage_id)
-        if passage is None:
-            return {"text": "", "translation": None}
-        return {"text": passage.text,
-                "translation": self.reading.for_passage(passage.text, passage.title, "", passage.language)}
+    def _member_summary(self, member: ThreadMember) -> ThreadMemberSummary:
+        passage = self._passages.get(member.id)
+        text = passage.text if passage else ""
+        translation = (self.reading.for_passage(passage.text, passage.title, "", passage.language)
+                       if passage else None)
+        return ThreadMemberSummary(id=member.id, date=member.date, citation=member.citation, title=member.title,
+                                   note=member.note, action=member.action, session=member.session,
+                                   joined=member.joined, why=member.why, text=text, translation=translation)
 
     @cached_property
     def _passages(self) -> dict[str, Passage]:

@@ -49,6 +49,45 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class ThreadMemberSummary:
+    """One member of a hit's thread, as an answer shows it: what it is, what it did, why it is linked."""
+
+    id: str
+    date: str
+    citation: str
+    title: str = ""
+    note: str = ""  # quoted from the passage text; "…" marks a cut
+    action: str = ""  # what the note's verb does: approved, agreed, took note, …
+    session: str = ""
+    joined: str = ""  # the evidence kind: "reference", "name" or "point"
+    why: str = ""  # the evidence, one line, quoted (index/threads.py Evidence.why)
+    text: str = ""
+    translation: dict[str, Any] | None = None  # as Hit.translation
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThreadMemberSummary:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    """A hit's topic thread across sessions, members in date order."""
+
+    id: str
+    name: str
+    members: tuple[ThreadMemberSummary, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "members": [asdict(m) for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThreadSummary:
+        members = tuple(ThreadMemberSummary.from_dict(m) for m in data.get("members") or ())
+        return cls(id=str(data.get("id") or ""), name=str(data.get("name") or ""), members=members)
+
+
+@dataclass(frozen=True)
 class Hit:
     """A passage returned for a question, with its rank and supporting sentence."""
 
@@ -66,7 +105,7 @@ class Hit:
     title: str = ""
     section: str = ""
     relevance: str = ""  # "high" | "medium" | "low" | "related"
-    thread: dict[str, Any] | None = None  # the passage's topic thread across sessions, in date order
+    thread: ThreadSummary | None = None  # the passage's topic thread across sessions
     # Machine translation for reading, into the other language ({"language", "engine", "text", "title",
     # "highlight"}), or None. Never mixed into `text`: the quote and the citation stay the source's.
     translation: dict[str, Any] | None = None
@@ -74,7 +113,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         """The result record of every JSON output (docs/answer.schema.json)."""
-        return asdict(self)
+        return asdict(replace(self, thread=None)) | {"thread": self.thread.to_dict() if self.thread else None}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acuerdos.records import Answer, Hit
+from acuerdos.records import Answer, Hit, ThreadMemberSummary, ThreadSummary
 
 _POLICE_DAY_TEXT = ('Los integrantes de la Asamblea Plenaria de la Conferencia Nacional de Secretarios de '
                     'Seguridad Pública, aprueban instituir el 15 de noviembre como el '
@@ -49,7 +49,8 @@ _FORCE_MEMBERS = [
      "title": "Regulación del uso de la fuerza de los cuerpos policiacos",
      "note": ("toman conocimiento de la exposición del encargado de la Policía Procesal de Policía "
               "Federal en San …"),
-     "action": "took note",
+     "action": "took note", "joined": "name",
+     "why": "names «uso de la fuerza» / «Uso Legítimo de la Fuerza», as cnssp-xix-14 does",
      "text": ("Los miembros toman conocimiento de la exposición del encargado de la Policía Procesal de "
               "Policía Federal en San Luis Potosí, en torno al seguimiento que se da sobre los trabajos de "
               "normatividad que regulan el uso de la fuerza de los cuerpos policiacos.")},
@@ -58,28 +59,29 @@ _FORCE_MEMBERS = [
                   "Acuerdo Décimo Cuarto"),
      "title": "Protocolo Nacional de Uso de la Fuerza",
      "note": "aprueban el Proyecto de Protocolo Nacional de Uso Legítimo de la Fuerza y sus anexos, en …",
-     "action": "approved",
+     "action": "approved", "joined": "name",
+     "why": "names «Uso Legítimo de la Fuerza» / «uso de la fuerza», as cnssp-xvi-11 does",
      "text": ("Los miembros de la Conferencia Nacional de Secretarios de Seguridad Pública aprueban el "
               "Proyecto de Protocolo Nacional de Uso Legítimo de la Fuerza y sus anexos.")},
     {"id": "cnsp40-p002", "date": "2016-08-30", "session": "XL", "title": "",
      "citation": "Consejo Nacional de Seguridad Pública, 40th session (2016), highlights",
      "note": "The 911 emergency number will begin to operate gradually as of October 3: on June 1 …",
-     "action": "announced",
+     "action": "announced", "joined": "reference",
+     "why": "cited by cnssp-xix-14: «Acuerdos del Consejo Nacional de Seguridad Pública»",
      "text": "The 911 emergency number will begin to operate gradually as of October 3."},
 ]
-FORCE_THREAD = {"id": "protocolo-nacional-de-uso-de-la-fuerza",
-                "name": "Protocolo Nacional de Uso de la Fuerza",
-                "members": [_FORCE_MEMBERS[2], _FORCE_MEMBERS[0], _FORCE_MEMBERS[1]]}
+FORCE_THREAD = ThreadSummary("protocolo-nacional-de-uso-de-la-fuerza", "Protocolo Nacional de Uso de la Fuerza",
+                             tuple(ThreadMemberSummary.from_dict(_FORCE_MEMBERS[i]) for i in (2, 0, 1)))
 
 
-def _force_hit(rank: int, member: dict[str, Any]) -> Hit:
-    return Hit(rank=rank, id=member["id"], score=0.8, text=member["text"], citation=member["citation"],
-               source="cnsp40" if member["id"].startswith("cnsp40") else "cnssp", session=member["session"],
-               date=member["date"], place="", agreement=None, highlight=member["text"], title=member["title"],
+def _force_hit(rank: int, member: ThreadMemberSummary) -> Hit:
+    return Hit(rank=rank, id=member.id, score=0.8, text=member.text, citation=member.citation,
+               source="cnsp40" if member.id.startswith("cnsp40") else "cnssp", session=member.session,
+               date=member.date, place="", agreement=None, highlight=member.text, title=member.title,
                relevance="high", thread=FORCE_THREAD)
 
 
-FORCE_HITS = [_force_hit(rank, member) for rank, member in enumerate(FORCE_THREAD["members"], 1)]
+FORCE_HITS = [_force_hit(rank, member) for rank, member in enumerate(FORCE_THREAD.members, 1)]
 
 
 def _renumber(hits: list[Hit], relevance: str | None = None) -> list[Hit]:

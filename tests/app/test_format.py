@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from acuerdos.app import format as fmt
-from acuerdos.records import Answer, Hit
+from acuerdos.records import Answer, Hit, ThreadSummary
 from tests.app.fakes import FENTANYL, FORCE_HITS, FORCE_THREAD, POLICE_DAY, REPORT, FakeAssistant
 
 XSS = '<img src=x onerror="window.__xss=1"> [link](http://evil.example) ![i](x.png) **bold**'
@@ -197,12 +197,16 @@ def test_card_shows_its_thread_as_a_timeline_with_the_passage_marked():
     assert "(este pasaje)" not in items[0] + items[2]
     # each entry is a <details>: the compact line, then citation, "action: note" and the whole text
     summary = re.search(r"<summary>(.*?)</summary>", items[1], re.S).group(1)
-    assert re.sub(r"<[^>]+>", "", summary) == (
+    line, why = summary.split('<span class="acu-tl-why">')
+    assert re.sub(r"<[^>]+>", "", line) == (
         "2016-11-24 · XVI · Regulación del uso de la fuerza de los cuerpos policiacos (este pasaje)")
-    member = FORCE_THREAD["members"][1]
-    assert f'<div class="acu-tl-cite">{member["citation"]}</div>' in items[1]
-    assert f'<div class="acu-tl-note">tomó conocimiento: {member["note"]}</div>' in items[1]
-    assert f'<div class="acu-tl-text">{member["text"]}</div>' in items[1]
+    # under it, why it is linked, in the page's language, quoting the shared name
+    assert re.sub(r"<[^>]+>", "", why) == (
+        "por qué está enlazado: nombra «uso de la fuerza» / «Uso Legítimo de la Fuerza», como XIX (2018-06-07)")
+    member = FORCE_THREAD.members[1]
+    assert f'<div class="acu-tl-cite">{member.citation}</div>' in items[1]
+    assert f'<div class="acu-tl-note">tomó conocimiento: {member.note}</div>' in items[1]
+    assert f'<div class="acu-tl-text">{member.text}</div>' in items[1]
     assert all(item.count('<details class="acu-tl"><summary>') == 1 for item in items)
     assert "<details open" not in out  # closed until clicked
 
@@ -211,7 +215,8 @@ def test_timeline_in_english_keeps_the_action_and_uses_the_note_when_there_is_no
     out = fmt.thread_html(FORCE_HITS[0], "en")
     assert "Related across sessions: " in out and "(this passage)" in out
     items = timeline_items(out)
-    untitled = re.sub(r"<[^>]+>", "", re.search(r"<summary>(.*?)</summary>", items[0], re.S).group(1))
+    summary = re.search(r"<summary>(.*?)</summary>", items[0], re.S).group(1).split('<span class="acu-tl-why">')[0]
+    untitled = re.sub(r"<[^>]+>", "", summary)
     # the first words of the note stand for the missing title
     assert untitled == ("2016-08-30 · XL · The 911 emergency number will begin to operate gradually as … "
                         "(this passage)")
@@ -235,15 +240,15 @@ def test_action_labels_in_spanish(action, spanish):
 
 def test_timeline_is_escaped():
     evil = '<img src=x onerror="window.__xss=1">'
-    members = [dict(m, title=f"{evil} título", note=f"<b>nota</b> {evil}", citation=f"<i>cita</i>{evil}",
-                    text=f"<script>alert(1)</script> & {evil}", action="<u>did</u>", session="<s>X</s>",
-                    date="<em>2016</em>", id=f'{m["id"]}"><script>')
-               for m in FORCE_THREAD["members"]]
-    hit = replace(FORCE_HITS[0], id=members[0]["id"], thread={"id": "<t>", "name": f"<h1>{evil}</h1>",
-                                                              "members": members})
+    members = tuple(replace(m, title=f"{evil} título", note=f"<b>nota</b> {evil}", citation=f"<i>cita</i>{evil}",
+                            text=f"<script>alert(1)</script> & {evil}", action="<u>did</u>", session="<s>X</s>",
+                            date="<em>2016</em>", id=f'{m.id}"><script>',
+                            why=f"names «{evil}» / «<b>x</b>», as <q>y</q> does")
+                    for m in FORCE_THREAD.members)
+    hit = replace(FORCE_HITS[0], id=members[0].id, thread=ThreadSummary("<t>", f"<h1>{evil}</h1>", members))
     message = fmt.message_html(Answer("q", "«x» [1]", False, "es", [hit]), "es")
     for out in (fmt.thread_html(hit, "es"), message):
-        for raw in ("<img", "<script", "<b>", "<i>", "<u>", "<s>", "<em>", "<h1>"):
+        for raw in ("<img", "<script", "<b>", "<i>", "<u>", "<s>", "<em>", "<h1>", "<q>"):
             assert raw not in out
         assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; título" in out
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in out
@@ -254,8 +259,7 @@ def test_timeline_is_escaped():
 
 
 @pytest.mark.parametrize("thread", [
-    None, {}, {"id": "t", "name": "Uno", "members": []},
-    {"id": "t", "name": "Uno", "members": [FORCE_THREAD["members"][0]]},
+    None, ThreadSummary("t", "Uno", ()), ThreadSummary("t", "Uno", FORCE_THREAD.members[:1]),
 ])
 def test_no_timeline_without_a_thread_of_two(thread):
     hit = replace(FORCE_HITS[0], thread=thread)
@@ -267,13 +271,13 @@ def test_no_timeline_without_a_thread_of_two(thread):
 
 
 def test_a_long_thread_is_folded():
-    members = [dict(FORCE_THREAD["members"][0], id=f"m{i}", date=f"2017-0{i}-01") for i in range(1, 6)]
-    hit = replace(FORCE_HITS[0], id="m3", thread={"id": "t", "name": "Cinco", "members": members})
+    members = tuple(replace(FORCE_THREAD.members[0], id=f"m{i}", date=f"2017-0{i}-01") for i in range(1, 6))
+    hit = replace(FORCE_HITS[0], id="m3", thread=ThreadSummary("t", "Cinco", members))
     out = fmt.thread_html(hit, "en")
     assert out.startswith('<details class="acu-thread acu-thread-folded"><summary class="acu-thread-head">'
                           "Related across sessions: ")
     assert "«Cinco»</span> (5)</summary>" in out and len(timeline_items(out)) == 5
-    short = replace(hit, thread={"id": "t", "name": "Cuatro", "members": members[:4]})
+    short = replace(hit, thread=ThreadSummary("t", "Cuatro", members[:4]))
     assert fmt.thread_html(short, "en").startswith('<div class="acu-thread">')
 
 
@@ -291,9 +295,9 @@ def test_a_thread_shared_by_several_cards_is_laid_out_once_then_folded():
 def test_markdown_lists_the_thread_briefly_once_per_answer():
     answer = FakeAssistant().ask("How did the use-of-force protocol evolve?")
     md = fmt.answer_markdown(answer, "en")
-    members = FORCE_THREAD["members"]
+    members = FORCE_THREAD.members
     block = ("*Related across sessions*: «Protocolo Nacional de Uso de la Fuerza»\n\n"
-             + "\n".join(f"- {m['date']} — {m['citation']}" + (" (this passage)" if i == 0 else "")
+             + "\n".join(f"- {m.date} — {m.citation}" + (" (this passage)" if i == 0 else "")
                          for i, m in enumerate(members)) + "\n")
     assert block in md
     assert md.count("- 2016-11-24 — ") == 1  # listed under card [1] only
@@ -446,10 +450,10 @@ def test_frames_and_notices_follow_the_page_language():
 
 
 def test_timeline_on_the_other_language_page_says_what_was_done_in_its_language():
-    members = [dict(m, translation={"language": "en", "engine": "Apertium", "text": "The members approve.",
-                                    "title": "", "highlight": ""}) if m["id"].startswith("cnssp") else m
-               for m in FORCE_THREAD["members"]]
-    hit = replace(FORCE_HITS[0], thread=dict(FORCE_THREAD, members=members))
+    members = tuple(replace(m, translation={"language": "en", "engine": "Apertium", "text": "The members approve.",
+                                            "title": "", "highlight": ""}) if m.id.startswith("cnssp") else m
+                    for m in FORCE_THREAD.members)
+    hit = replace(FORCE_HITS[0], thread=replace(FORCE_THREAD, members=members))
     out = fmt.thread_html(hit, "en")
     assert "approved: aprueban" not in out and "took note: toman" not in out
     assert '<div class="acu-tl-note">approved</div>' in out
@@ -494,3 +498,48 @@ def test_long_questions_are_shown_cut_and_links_carry_the_question():
     assert fmt.share_query("¿Qué & <b>?", "en") == "?q=%C2%BFQu%C3%A9+%26+%3Cb%3E%3F&lang=en"
     out = fmt.message_html(answered(), "es")
     assert 'class="acu-copy-link"' in out and '<span class="acu-link" hidden>?q=' in out
+
+
+# --------------------------------------------------------------------------- why a member is linked
+WHY_LINES = [
+    ("cites «the decision by members of the Council to» (cnsp40-acuerdo-03)",
+     "cites «the decision by members of the Council to» (cnsp40-acuerdo-03)",
+     "cita «the decision by members of the Council to» (cnsp40-acuerdo-03)"),
+    ("cited by cnssp-xvi-11: «19/XI/16»", "cited by XVI (2016-11-24): «19/XI/16»",
+     "citado por XVI (2016-11-24): «19/XI/16»"),
+    ("cited by cnssp-xix-14", "cited by this passage", "citado por este pasaje"),
+    ("same point of the speech as cnsp40-p002: «Fifth: As regards …»",
+     "same point of the speech as XL (2016-08-30): «Fifth: As regards …»",
+     "mismo punto del discurso que XL (2016-08-30): «Fifth: As regards …»"),
+    ("names «Single Police Certificate» (in its translation) / «Certificado Único Policial», as cnssp-xvii-10 does",
+     "names «Single Police Certificate» (in its translation) / «Certificado Único Policial», as cnssp-xvii-10 does",
+     "nombra «Single Police Certificate» (en su traducción) / «Certificado Único Policial», como cnssp-xvii-10"),
+    ("something the index did not write", "something the index did not write", "something the index did not write"),
+    ("", "", ""),
+]
+
+
+@pytest.mark.parametrize("why, english, spanish", WHY_LINES)
+def test_why_linked_is_said_in_the_pages_language_with_the_quotes_as_they_are(why, english, spanish):
+    members = [m.__dict__ for m in FORCE_THREAD.members]
+    member = dict(members[0], why=why)
+    assert fmt.why_text(member, members, "cnssp-xix-14", "en") == english
+    assert fmt.why_text(member, members, "cnssp-xix-14", "es") == spanish
+    out = fmt.why_html(member, members, "cnssp-xix-14", "es")
+    assert (out == "") == (why == "")
+
+
+def test_every_member_of_the_card_says_why_it_is_linked():
+    out = fmt.card_html(FORCE_HITS[0], "en")
+    items = timeline_items(out)
+    assert all(item.count('<span class="acu-tl-why-label">why linked:</span>') == 1 for item in items)
+    assert "names «Uso Legítimo de la Fuerza» / «uso de la fuerza», as XVI (2016-11-24) does" in items[2]
+    assert "por qué está enlazado:" in fmt.card_html(FORCE_HITS[0], "es")
+
+
+def test_hit_thread_is_a_record_with_the_same_json_shape():
+    data = FORCE_HITS[0].to_dict()["thread"]
+    assert list(data) == ["id", "name", "members"] and isinstance(data["members"], list)
+    assert list(data["members"][0]) == ["id", "date", "citation", "title", "note", "action", "session", "joined",
+                                        "why", "text", "translation"]
+    assert ThreadSummary.from_dict(json.loads(json.dumps(data))) == FORCE_THREAD

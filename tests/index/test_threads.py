@@ -13,7 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from acuerdos.index.store import THREADS_FILE, load_index, read_manifest
-from acuerdos.index.threads import Thread, body_spans, build_threads, thread_for, thread_of, threads_of
+from acuerdos.index.threads import (
+    Thread,
+    body_spans,
+    build_threads,
+    thread_for,
+    thread_of,
+    threads_of,
+    why_parts,
+)
 from acuerdos.records import Passage
 from tests.conftest import PROJECT
 
@@ -68,6 +76,16 @@ def test_every_member_states_its_evidence(threads, passages):
             assert evidence["other"] in thread and evidence["other"] != member.id
             if evidence["kind"] == "name" and not evidence["translated"]:
                 assert evidence["quote"] in passages[member.id].text, member.id
+
+
+def test_every_why_line_reads_back_for_the_page_to_say_it_in_its_language(threads):
+    for member in (m for thread in threads for m in thread.members):
+        parts = why_parts(member.why)
+        evidence = member.evidence
+        assert parts is not None, member.why
+        assert (parts.kind, parts.other, parts.translated) == (evidence["kind"], evidence["other"],
+                                                               evidence["translated"]), member.id
+        assert parts.quote or parts.other_quote, member.id  # the shared reference or name, quoted
 
 
 def test_one_thread_per_passage_and_two_or_more_members(threads):

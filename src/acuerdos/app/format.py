@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from acuerdos.answer.compose import FRAMES, MAX_QUESTION_CHARS, abstention_reason
 from acuerdos.corpus.spanish import ordinal_word
+from acuerdos.index.threads import WhyParts, why_parts
 
 LANGUAGES = ("es", "en")
 LANGUAGE_CHOICES = [("Español", "es"), ("English", "en")]
@@ -123,6 +124,14 @@ LABELS: dict[str, dict[str, str]] = {
         "thread": "Relacionado en otras sesiones",
         "thread_here": "este pasaje",
         "thread_see": "véase",
+        # why a thread member is linked; the quotes are the passages' own words
+        "why_label": "por qué está enlazado",
+        "why_cites": "cita «{quote}» ({other})",
+        "why_cited": "citado por {other}",
+        "why_cited_quote": "citado por {other}: «{other_quote}»",
+        "why_point": "mismo punto del discurso que {other}: «{quote}»",
+        "why_name": "nombra «{quote}»{translated}{theirs}, como {other}",
+        "why_translated": " (en su traducción)",
         "label_answers": "responde a su pregunta",
         "label_related": "relacionado",
         "label_possible": "posiblemente relacionado",
@@ -196,6 +205,13 @@ LABELS: dict[str, dict[str, str]] = {
         "thread": "Related across sessions",
         "thread_here": "this passage",
         "thread_see": "see",
+        "why_label": "why linked",
+        "why_cites": "cites «{quote}» ({other})",
+        "why_cited": "cited by {other}",
+        "why_cited_quote": "cited by {other}: «{other_quote}»",
+        "why_point": "same point of the speech as {other}: «{quote}»",
+        "why_name": "names «{quote}»{translated}{theirs}, as {other} does",
+        "why_translated": " (in its translation)",
         "label_answers": "answers your question",
         "label_related": "related",
         "label_possible": "possibly related",
@@ -537,11 +553,50 @@ def thread_member_label(member: Mapping[str, Any]) -> str:
     return title or _first_words(member.get("note") or member.get("text") or "")
 
 
+def _member_name(passage_id: str, members: Sequence[Mapping[str, Any]], current: str, lang: str) -> str:
+    """How a why line names the other member: "this passage", its session and date, else its id."""
+    if passage_id == current:
+        return t(lang, "thread_here")
+    for member in members:
+        if str(member.get("id") or "") == passage_id:
+            session, date = str(member.get("session") or ""), str(member.get("date") or "")
+            return f"{session} ({date})" if session and date else session or date or passage_id
+    return passage_id
+
+
+def _why_key(parts: WhyParts) -> str:
+    if parts.kind == "reference":
+        return "why_cites" if parts.quote else "why_cited_quote" if parts.other_quote else "why_cited"
+    return "why_point" if parts.kind == "point" else "why_name"
+
+
+def why_text(member: Mapping[str, Any], members: Sequence[Mapping[str, Any]], current: str, lang: str) -> str:
+    """Why the member is in the thread, in the page's language, quoting the shared reference or name."""
+    why = str(member.get("why") or "").strip()
+    parts = why_parts(why) if why else None
+    if parts is None:
+        return why
+    theirs = f" / «{parts.other_quote}»" if parts.other_quote and parts.other_quote != parts.quote else ""
+    return t(lang, _why_key(parts)).format(
+        quote=parts.quote, other_quote=parts.other_quote, theirs=theirs,
+        translated=t(lang, "why_translated") if parts.translated else "",
+        other=_member_name(parts.other, members, current, lang))
+
+
+def why_html(member: Mapping[str, Any], members: Sequence[Mapping[str, Any]], current: str, lang: str) -> str:
+    text = why_text(member, members, current, lang)
+    if not text:
+        return ""
+    return (f'<span class="acu-tl-why"><span class="acu-tl-why-label">{esc(t(lang, "why_label"))}:</span> '
+            f"{esc(text)}</span>")
+
+
 def thread_html(hit: Any, lang: str, fold: bool | None = None) -> str:
     """The passage's topic thread across sessions as a compact timeline; "" without a thread of 2 or more.
 
-    Each member is a <details>: the <summary> is "date · session · title" (the hit's own passage marked),
-    the body its citation, what it did ("action: note") and its whole text. A thread of more than
+    Each member is a <details>: the <summary> is "date · session · title" (the hit's own passage marked)
+    over the line that says why it is linked, the body its citation, what it did ("action: note") and its
+    whole text. A thread of more than
     THREAD_FOLD members (or any thread when `fold` is true) sits folded in an outer <details>.
     """
     h = as_dict(hit)
@@ -562,6 +617,7 @@ def thread_html(hit: Any, lang: str, fold: bool | None = None) -> str:
         summary = " · ".join(line)
         if here:
             summary += f' <span class="acu-tl-here">({esc(t(lang, "thread_here"))})</span>'
+        summary += why_html(member, members, current, lang)
         body = [f'<div class="acu-tl-cite">{esc(citation_in(member.get("citation", ""), lang))}</div>']
         translated = translation_for(member, lang)
         # the note quotes the member's own words: on a page in the other language only what it did is said

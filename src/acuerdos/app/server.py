@@ -134,6 +134,8 @@ li.acu-tl-current::before { background: var(--color-accent); border-color: var(-
 .acu-tl-body { margin: 0.2rem 0 0.4rem 0.9rem; display: flex; flex-direction: column; gap: 0.2rem; }
 .acu-tl-cite { font-weight: 600; }
 .acu-tl-note { font-style: italic; color: var(--body-text-color-subdued); }
+.acu-tl-why { display: block; font-weight: normal; font-size: 0.9em; color: var(--body-text-color-subdued); }
+.acu-tl-why-label { font-style: italic; }
 """
 
 # Gradio does not run scripts inside messages (they are sanitized), so the buttons in the messages work

@@ -97,14 +97,49 @@ class Evidence:
     score: float = 0.0
 
     def why(self) -> str:
-        """One line for the reader: what the two passages share."""
+        """One line for the reader: what the two passages share (read back by `why_parts`)."""
         if self.kind == "reference":
-            return f"cites «{_short(self.quote)}» ({self.other})" if self.quote else f"cited by {self.other}"
+            if self.quote:
+                return f"cites «{_short(self.quote)}» ({self.other})"
+            return f"cited by {self.other}" + (f": «{_short(self.other_quote)}»" if self.other_quote else "")
         if self.kind == "point":
             return f"same point of the speech as {self.other}: «{_short(self.quote)}»"
         mine = f"«{_short(self.quote)}»" + (" (in its translation)" if self.translated else "")
         theirs = f" / «{_short(self.other_quote)}»" if self.other_quote and self.other_quote != self.quote else ""
         return f"names {mine}{theirs}, as {self.other} does"
+
+
+# `Evidence.why` read back, so a page in another language can say it in its own words: its quotes are
+# the passages' own and stay as they are.
+_WHY = (
+    re.compile(r"cites «(?P<quote>.*)» \((?P<other>[^()\s]+)\)"),
+    re.compile(r"cited by (?P<other>\S+?)(?:: «(?P<other_quote>.*)»)?"),
+    re.compile(r"same point of the speech as (?P<other>\S+): «(?P<quote>.*)»"),
+    re.compile(r"names «(?P<quote>.*?)»(?P<translated> \(in its translation\))?(?: / «(?P<other_quote>.*)»)?, "
+               r"as (?P<other>\S+) does"),
+)
+_WHY_KINDS = ("reference", "reference", "point", "name")
+
+
+@dataclass(frozen=True)
+class WhyParts:
+    """The pieces of a `why` line: the evidence kind, the other member, the quotes."""
+
+    kind: str  # "reference", "name" or "point"
+    other: str
+    quote: str = ""  # from this passage ("" for a passage that is cited)
+    other_quote: str = ""
+    translated: bool = False
+
+
+def why_parts(why: str) -> WhyParts | None:
+    """The pieces of `Evidence.why`'s line, or None for a line it did not write."""
+    for pattern, kind in zip(_WHY, _WHY_KINDS, strict=True):
+        if found := pattern.fullmatch(why.strip()):
+            parts = found.groupdict()
+            return WhyParts(kind, parts["other"], parts.get("quote") or "", parts.get("other_quote") or "",
+                            bool(parts.get("translated")))
+    return None
 
 
 def _short(text: str, words: int = 12) -> str:
