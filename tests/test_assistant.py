@@ -30,9 +30,11 @@ def test_english_question_finds_the_spanish_agreement(real_assistant):
 
 def test_off_topic_question_abstains_and_still_shows_related(real_assistant):
     answer = real_assistant.ask("What is the recipe for chiles en nogada?")
-    assert answer.abstained
-    assert answer.answer.startswith("The documents in the corpus do not answer this question")
-    assert answer.results and all(hit.relevance == "related" for hit in answer.results)
+    assert answer.abstained and answer.reason == "no_match"
+    # it says why first: the words of the question that no passage deals with
+    assert answer.answer.startswith("No passage deals with «recipe»")
+    assert "The documents in the corpus do not answer this question" in answer.answer
+    assert answer.results and all(hit.relevance != "high" for hit in answer.results)
 
 
 def test_follow_up_is_resolved_from_history(real_assistant):

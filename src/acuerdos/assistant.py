@@ -14,12 +14,9 @@ import numpy as np
 
 from acuerdos import config
 from acuerdos.answer.compose import (
-    asks_evolution,
     clean_question,
     compose,
-    detect_language,
     notice_text,
-    small_talk_language,
     supporting_sentence,
 )
 from acuerdos.corpus import load_corpus
@@ -29,6 +26,7 @@ from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, Question
 from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import ThreadMember, read_glossary
+from acuerdos.lang.detect import detect_language, small_talk_language
 from acuerdos.records import Answer, Hit, Passage, ThreadMemberSummary, ThreadSummary
 from acuerdos.search.answerability import (
     AnswerModel,
@@ -39,6 +37,7 @@ from acuerdos.search.answerability import (
     relevance_label,
 )
 from acuerdos.search.filters import Filters, parse_filters
+from acuerdos.search.query import Query, asks_evolution
 from acuerdos.search.rank import Evidence, Scored, Searcher, SearchResult, Settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +141,7 @@ class Assistant:
         if chat_language := small_talk_language(cleaned):
             return Answer(question, "", True, chat_language, [], notice_text(["small_talk"], chat_language),
                           parsed_filters.to_dict())
-        assessment = self.assess(cleaned, history, k, parsed_filters, settings)
+        assessment = self.assess(self.searcher.understand(cleaned, history), k, parsed_filters, settings)
         result, listing = assessment.result, assessment.listing
         p_answer = self._probabilities(assessment.rows)
         abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.rows)
@@ -170,16 +169,18 @@ class Assistant:
             periods=periods,
         )
 
-    def assess(self, question: str, history: list[str], k: int, filters: Filters,
-               settings: Settings | None = None) -> Assessment:
+    def assess(self, query: Query, k: int, filters: Filters, settings: Settings | None = None) -> Assessment:
         """The search and its evidence, before any decision: what `ask` decides on, and `eval --fit` fits on."""
-        result = self.searcher.search(question, k=k, filters=filters, history=history, settings=settings)
-        rows = candidate_features(self.searcher, question, result)
-        if asks_evolution(question):
-            alternative, timeline = self._timeline(question, result.scored, filters, history, settings)
+        evolution = asks_evolution(query.text)
+        result = self.searcher.search(query, k=len(self.index.passages) if evolution else k, filters=filters,
+                                      settings=settings)
+        everything, result = result.scored, replace(result, scored=result.scored[:k])
+        rows = candidate_features(self.searcher, query.text, result)
+        if evolution:
+            alternative, timeline = self._timeline(result.scored, everything)
             return Assessment(result, rows, alternative, timeline=timeline)
-        if not result.evidence.out_of_range and (session := self.searcher.listed_session(question, history)):
-            alternative, listing = self._listing(question, session, filters, settings)
+        if not result.evidence.out_of_range and (session := self.searcher.listed_session(query)):
+            alternative, listing = self._listing(query.alone(), session, filters, settings)
             return Assessment(result, rows, alternative, listing=listing)
         return Assessment(result, rows)
 
@@ -201,24 +202,23 @@ class Assistant:
     def threads(self) -> list:
         return self.index.threads
 
-    def _timeline(self, question, scored, filters, history, settings) -> tuple[list[Scored], str]:
+    def _timeline(self, scored: list[Scored], everything: list[Scored]) -> tuple[list[Scored], str]:
         """For "how did X evolve": the thread of the best hits, every member in date order."""
         from acuerdos.index.threads import thread_for
 
         thread = thread_for([self.index.passages[s.position].id for s in scored[:3]], self.threads)
         if thread is None:
             return scored, ""
-        everything = self.searcher.search(question, k=len(self.index.passages), filters=filters,
-                                          history=history, settings=settings).scored
         by_id = {self.index.passages[s.position].id: s for s in everything}
         members = [by_id[m.id] for m in sorted(thread.members, key=lambda m: (m.date, m.position)) if m.id in by_id]
         return (members, thread.name) if members else (scored, "")
 
-    def _listing(self, question, session, filters, settings) -> tuple[list[Scored], str]:
+    def _listing(self, query: Query, session: str, filters: Filters,
+                 settings: Settings | None) -> tuple[list[Scored], str]:
         """For "what agreements did session X take": all of them, in their order."""
         if filters.sessions and session not in filters.sessions:
             return [], ""
-        everything = self.searcher.search(question, k=len(self.index.passages), settings=settings,
+        everything = self.searcher.search(query, k=len(self.index.passages), settings=settings,
                                           filters=replace(filters, sessions=frozenset({session}))).scored
         agreements = [s for s in everything if self.index.passages[s.position].agreement is not None]
         agreements.sort(key=lambda s: self.index.passages[s.position].agreement)

@@ -58,7 +58,7 @@ def collect(assistant, questions: Sequence[dict[str, Any]], set_name: str, k: in
     for q in questions:
         cleaned, _ = clean_question(q["question"])
         history = [clean_question(h)[0] for h in q.get("history") or []][-3:]
-        a = assistant.assess(cleaned, history, k, Filters())
+        a = assistant.assess(assistant.searcher.understand(cleaned, history), k, Filters())
         texts = [assistant.index.passages[s.position].text for s in a.result.scored]
         alternative = [assistant.index.passages[s.position].text for s in a.alternative]
         records.append(Record(set_name, q, a.rows, texts, alternative, bool(a.listing), bool(a.timeline),

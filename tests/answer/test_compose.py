@@ -6,10 +6,10 @@ from acuerdos.answer.compose import (
     MAX_QUESTION_CHARS,
     clean_question,
     compose,
-    detect_language,
     split_sentences,
     supporting_sentence,
 )
+from acuerdos.lang.detect import detect_language
 from acuerdos.records import Hit
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acuerdos.answer.compose import asks_evolution
 from acuerdos.index.lexical import stem
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, unknown_words
+from acuerdos.search.query import asks_evolution
 
 
 def unit(*values: float) -> np.ndarray:

@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from acuerdos.answer.compose import MAX_QUESTION_CHARS, clean_question, detect_language
+from acuerdos.answer.compose import MAX_QUESTION_CHARS, clean_question
 from acuerdos.cli.batch import answer_lines
 from acuerdos.corpus import load_corpus
 from acuerdos.errors import CorpusError, QuestionError
+from acuerdos.lang.detect import detect_language
 from acuerdos.search.filters import FILTER_KEYS
 from tests.conftest import DATA
 

@@ -99,7 +99,7 @@ def test_relative_sessions_count_from_the_conversation(real_corpus, follow_up, s
 
 
 def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
-    from acuerdos.search.rank import conversation
+    from acuerdos.search.query import conversation
 
     history = ["¿Qué se acordó sobre Plataforma México?", "What did the Council agree about private security?",
                "And what did the CNSSP do about it later?"]
@@ -231,7 +231,7 @@ def test_a_relative_session_the_corpus_lacks_is_out_of_range(real_assistant):
     ("¿Y quién lo presentó?", False), ("Which fund would pay for it?", False),
 ])
 def test_a_follow_up_asking_for_another_step_is_told_from_one_asking_a_detail(question, another):
-    from acuerdos.search.rank import asks_another_step
+    from acuerdos.search.query import asks_another_step
 
     assert asks_another_step(question) is another
 
@@ -254,7 +254,7 @@ def test_a_follow_up_asking_what_came_next_does_not_repeat_the_answer_so_far(rea
     ("¿Qué se acordó sobre la XXI Asamblea?", False), ("¿Dónde será la XXI Asamblea?", False),
 ])
 def test_what_a_session_agreed_is_told_from_what_is_said_about_it(question, agreed):
-    from acuerdos.search.rank import asks_what_was_agreed
+    from acuerdos.search.query import asks_what_was_agreed
 
     assert asks_what_was_agreed(question) is agreed
 
@@ -289,7 +289,7 @@ def test_a_follow_ups_words_are_judged_with_its_conversation(real_assistant):
     ("When will the 911 number operate?", False),
 ])
 def test_asks_when_or_where_a_session_was_held(question, held):
-    from acuerdos.search.rank import asks_when_or_where_held
+    from acuerdos.search.query import asks_when_or_where_held
 
     assert asks_when_or_where_held(question) is held
 
@@ -317,7 +317,7 @@ def test_when_and_where_a_session_was_held_is_answered_by_its_citation(real_assi
     ("¿Qué acuerdos se tomaron en la XXI Asamblea?", ""),  # not in the corpus
 ])
 def test_a_question_asking_for_a_sessions_agreements_names_it(real_assistant, question, session):
-    assert real_assistant.searcher.listed_session(question) == session
+    assert listed(real_assistant, question) == session
 
 
 def test_a_sessions_agreements_are_listed_in_order_with_their_titles(real_assistant):
@@ -333,10 +333,10 @@ def test_a_sessions_agreements_are_listed_in_order_with_their_titles(real_assist
 
 def test_after_a_sessions_list_another_session_is_listed_too(real_assistant):
     listing = ["¿Qué acuerdos se tomaron en la XVIII Asamblea Plenaria?"]
-    assert real_assistant.searcher.listed_session("¿Y en la XIX?", listing) == "XIX"
-    assert real_assistant.searcher.listed_session("¿Y en la XX?", [*listing, "¿Y en la XIX?"]) == "XX"
-    assert real_assistant.searcher.listed_session("¿Y en la XIX sobre fentanilo?", listing) == ""
-    assert real_assistant.searcher.listed_session("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"]) == ""
+    assert listed(real_assistant, "¿Y en la XIX?", listing) == "XIX"
+    assert listed(real_assistant, "¿Y en la XX?", [*listing, "¿Y en la XIX?"]) == "XX"
+    assert listed(real_assistant, "¿Y en la XIX sobre fentanilo?", listing) == ""
+    assert listed(real_assistant, "¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"]) == ""
 
 
 @pytest.mark.parametrize("question, numbers", [
@@ -367,10 +367,10 @@ def test_an_agreement_named_by_session_and_number_comes_first(real_assistant, qu
 
 
 def test_the_agreements_of_a_place_or_a_place_and_year_are_those_of_its_session(real_assistant):
-    assert real_assistant.searcher.listed_session("¿Qué se acordó en Mérida?") == "XV"
-    assert real_assistant.searcher.listed_session("¿Qué acuerdos se tomaron en Querétaro en 2016?") == "XVI"
-    assert real_assistant.searcher.listed_session("What was agreed in 2017?") == ""  # two sessions
-    assert real_assistant.searcher.listed_session("¿Qué se acordó sobre Michoacán?") == ""  # a subject
+    assert listed(real_assistant, "¿Qué se acordó en Mérida?") == "XV"
+    assert listed(real_assistant, "¿Qué acuerdos se tomaron en Querétaro en 2016?") == "XVI"
+    assert listed(real_assistant, "What was agreed in 2017?") == ""  # two sessions
+    assert listed(real_assistant, "¿Qué se acordó sobre Michoacán?") == ""  # a subject
 
 
 def test_the_one_session_a_question_names_wins_over_a_closer_passage_of_another(real_assistant):
@@ -390,6 +390,11 @@ def test_a_follow_up_asking_a_detail_keeps_the_answer_so_far(real_assistant):
     ("¿Y se aprobó finalmente?", False), ("What did the conference agree about cryptocurrencies and who spoke?", False),
 ])
 def test_asks_a_detail(question, detail):
-    from acuerdos.search.rank import asks_a_detail
+    from acuerdos.search.query import asks_a_detail
 
     assert asks_a_detail(question) is detail
+
+
+def listed(real_assistant, question: str, history: list[str] | None = None) -> str:
+    searcher = real_assistant.searcher
+    return searcher.listed_session(searcher.understand(question, history))

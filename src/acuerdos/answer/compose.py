@@ -8,18 +8,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from acuerdos.corpus.spanish import fold
 from acuerdos.index.lexical import tokenize
 from acuerdos.records import Hit
-from acuerdos.search.rank import asks_quantity, quantities
+from acuerdos.search.query import asks_quantity
+from acuerdos.search.rank import quantities
 
 MAX_QUESTION_CHARS = 2000
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[“\"¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
-_SPANISH_HINTS = frozenset("que qué cual cuál cuales cuándo cuando donde dónde quien quién como cómo se sobre "
-                           "el la los las del de en y por para una un acuerdo acuerdos acordó sesión".split())
-_ENGLISH_HINTS = frozenset("what which when where who how the of and in on about was were did is are agreed "
-                           "agreement session council to for".split())
 
 FRAMES = {
     "es": {
@@ -71,33 +67,7 @@ FRAMES = {
 }
 
 
-def detect_language(text: str) -> str:
-    """'es', 'en', or 'other' for text with letters of neither (or no known words at all)."""
-    lowered = text.lower()
-    words = re.findall(r"[a-záéíóúñü]+", lowered)
-    spanish = sum(w in _SPANISH_HINTS for w in words) + 2 * ("¿" in text or "¡" in text)
-    spanish += 0.5 * sum(bool(re.search(r"[ñáéíóú]", w)) for w in words)  # names like Michoacán too
-    english = sum(w in _ENGLISH_HINTS for w in words)
-    if spanish or english:
-        return "es" if spanish > english else "en"
-    latin = sum(c.isascii() and c.isalpha() for c in text)
-    letters = sum(c.isalpha() for c in text)
-    if letters and latin / letters < 0.5:
-        return "other"
-    return "es"
 
-
-_SMALL_TALK = {
-    "es": frozenset("hola buenos buenas dias tardes noches gracias muchas mil adios vale perfecto genial ok".split()),
-    "en": frozenset("hello hi hey good morning afternoon evening thanks thank you very much bye goodbye great cool "
-                    "ok okay".split()),
-}
-
-
-def small_talk_language(question: str) -> str:
-    """"es" for "¡Muchas gracias!", "en" for "Thank you!": nothing to search for; "" for a question."""
-    words = re.findall(r"[a-z]+", fold(question))
-    return next((lang for lang, known in _SMALL_TALK.items() if words and set(words) <= known), "")
 
 
 def clean_question(raw: str) -> tuple[str, list[str]]:
@@ -153,16 +123,8 @@ def supporting_sentence(text: str, question: str) -> str:
 
 # Phrases only: "trayectoria" alone is a career ("agentes por su trayectoria"), "progress" alone a
 # status report ("which registry did they report progress on?").
-_EVOLUTION = re.compile(
-    r"evoluci[oó]n|evolucion[oó]|evolucionado|a lo largo de|con el tiempo|cronolog|historia de"
-    r"|trayectoria (?:del?|de la) (?:tema|acuerdo|proyecto|protocolo|modelo)"
-    r"|evolv|how (?:did|has|have) .{3,80} progress(?:ed)?\b|over time|timeline|how (?:did|has|have) .{3,80} developed"
-    r"|history of|over the sessions|across the sessions|a trav[eé]s de las sesiones", re.IGNORECASE)
 
 
-def asks_evolution(question: str) -> bool:
-    """'¿Cómo evolucionó el tema de uso de la fuerza?', 'How did the cyber police model progress?'"""
-    return bool(_EVOLUTION.search(question))
 
 
 def abstention_reason(reason: str, periods: list[str], language: str) -> str:

@@ -18,11 +18,19 @@ from acuerdos.search.filters import (
     CorpusFacts,
     Filters,
     QuestionMetadata,
-    named_sessions,
     opens_point,
     point_list,
     point_number,
-    question_metadata,
+)
+from acuerdos.search.query import (
+    LISTING_WORDS,
+    Query,
+    asks_for_agreements,
+    asks_quantity,
+    asks_what_was_agreed,
+    counted,
+    is_follow_up,
+    understand,
 )
 
 APPROXIMATE_CANDIDATES = 1000
@@ -110,6 +118,18 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
+class _Once:
+    """A value computed on first use, then kept: the earlier turns' best answer, needed by several levers."""
+
+    def __init__(self, compute):
+        self.compute, self.done, self.value = compute, False, None
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.compute(), True
+        return self.value
+
+
 class Searcher:
     def __init__(self, index: Index, encoder: Encoder | None, settings: Settings = Settings(),
                  second: Encoder | None = None, glossary: Glossary | None = None):
@@ -126,13 +146,17 @@ class Searcher:
         one_blas_thread()  # for the whole process: the query path's products are small
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
-    def search(self, question: str, k: int = 10, filters: Filters = Filters(),
-               history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
-        return self._search(question, k, filters, history, settings or self.settings)
+    def understand(self, question: str, history: list[str] | None = None) -> Query:
+        return understand(question, history, self.facts)
 
-    def _search(self, question: str, k: int, filters: Filters, history: list[str] | None,
-                settings: Settings) -> SearchResult:
-        ranking = self._rank(question, history, settings)
+    def search(self, question: str | Query, k: int = 10, filters: Filters = Filters(),
+               history: list[str] | None = None, settings: Settings | None = None) -> SearchResult:
+        """The best k passages. A question already read (a `Query`) carries its conversation; a text is read here."""
+        query = question if isinstance(question, Query) else self.understand(question, history)
+        return self._search(query, k, filters, settings or self.settings)
+
+    def _search(self, query: Query, k: int, filters: Filters, settings: Settings) -> SearchResult:
+        ranking = self._rank(query, settings)
         passages = self.index.passages
         started = time.perf_counter()
         allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
@@ -140,24 +164,30 @@ class Searcher:
         ranking.timings["fusion"] += time.perf_counter() - started
         scored = [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
                   for i in order]
-        asked = ranking.asked or [question]
-        return SearchResult(scored, self._evidence(question, ranking, scored, settings), ranking.timings,
+        asked = ranking.asked or [query.text]
+        return SearchResult(scored, self._evidence(query, ranking, scored, settings), ranking.timings,
                             asked[-1], " ".join(asked[:-1]), ranking.follow_up)
 
-    def _rank(self, question: str, history: list[str] | None, settings: Settings) -> _Ranking:
+    def _rank(self, query: Query, settings: Settings) -> _Ranking:
         """Every passage's fused score for the question (in its conversation), before filters and evidence."""
         passages = self.index.passages
+        question = query.text
         alone = None
-        if history and settings.history:
+        leans = bool(query.conversation) and settings.history
+        if leans:
             alone = self._dense_scores(question, settings.translations) if settings.dense else None
             weak_alone = alone is not None and float(alone.max()) < settings.standalone_dense
             if not (is_follow_up(question) or weak_alone):
-                history, alone = None, None
+                leans, alone = False, None
         timings: dict[str, float] = {}
-        turns = [*conversation(history), question] if settings.history else [question]
+        turns = [*query.conversation, question] if leans else [question]
         context = " ".join(turns)
-        named = [question_metadata(t, passages, self.facts) for t in turns]
-        asked = self._asked(turns, named) if settings.content_query else turns
+        named = list(query.turns) if leans else [query.metadata]
+        if not settings.content_query:
+            asked = turns
+        else:
+            asked = list(query.asked) if leans else [query.asked_alone]
+        earlier_answer = _Once(lambda: self._earlier_answer(turns[:-1], settings))
 
         started = time.perf_counter()
         dense = (self._dense_scores(context, settings.translations) if settings.dense
@@ -197,26 +227,25 @@ class Searcher:
         if second is not None:
             fused += settings.second_weight * zscore(second)
         if settings.lexical:
-            weight = settings.keyword_lexical_weight if is_keyword_query(question) else settings.lexical_weight
+            weight = settings.keyword_lexical_weight if query.keyword else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
-        another_step = len(turns) > 1 and bool(settings.novelty) and asks_another_step(question)
+        another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
         if meta:
             fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
-            fused += settings.ordinal_boost * self._nth_of_the_list(turns[:-1], meta.points, settings)
+            fused += settings.ordinal_boost * self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
-            fused[self._earlier_answer(turns[:-1], settings)] -= settings.novelty
-        elif len(turns) > 1 and settings.detail_boost and asks_a_detail(question):
-            fused[self._earlier_answer(turns[:-1], settings)] += settings.detail_boost
-        named_here = named_sessions(question, strict=True) & self.facts.sessions
-        held = self._held(question, meta, settings)
+            fused[earlier_answer()] -= settings.novelty
+        elif len(turns) > 1 and settings.detail_boost and query.detail:
+            fused[earlier_answer()] += settings.detail_boost
+        named_here = set(query.named_here)
+        held = self._held(query, meta, settings)
         fused += self._lookups(meta, named[-1].agreements, named_here, held, settings)
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
-        return _Ranking(fused, dense, lexical, bool(history) and settings.history, missing, timings, context, held,
-                        named_here, asked)
+        return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -236,19 +265,19 @@ class Searcher:
                 boost[position] += settings.named_session_boost
         return boost
 
-    def listed_session(self, question: str, history: list[str] | None = None) -> str:
+    def listed_session(self, query: Query) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
         en la XVIII Asamblea?", "List the agreements of the 40th session"; after one of those, "¿Y en la
         XIX?"), else ""."""
-        if asks_what_was_agreed(question) or _LIST.search(question):
-            return self._only_session(question)
-        earlier = conversation(history)
-        if earlier and is_follow_up(question) and self.listed_session(earlier[0]):
-            return self._only_session(question)
+        if asks_for_agreements(query.text):
+            return self._only_session(query.text, query.metadata)
+        earlier = query.conversation
+        if (earlier and is_follow_up(query.text) and asks_for_agreements(earlier[0])
+                and self._only_session(earlier[0], query.turns[0])):
+            return self._only_session(query.text, query.metadata)
         return ""
 
-    def _only_session(self, question: str) -> str:
-        meta = question_metadata(question, self.index.passages, self.facts)
+    def _only_session(self, question: str, meta: QuestionMetadata) -> str:
         if not (meta.sessions or meta.places):
             return ""
         # The one session that agrees with all the question names: "la XVIII", "en Mérida", "en Querétaro en 2016"
@@ -257,22 +286,23 @@ class Searcher:
         rest -= {session.lower() for session in meta.sessions}
         return next(iter(sessions)) if len(sessions) == 1 and not rest else ""
 
-    def _held(self, question: str, meta: QuestionMetadata, settings: Settings) -> list[str]:
+    def _held(self, query: Query, meta: QuestionMetadata, settings: Settings) -> list[str]:
         """The sessions the question asks when or where they were held, whose passages' citations say it
         (a session dated from another document, as the Council's 40th, does not count)."""
-        if not (meta.sessions and settings.exact_boost and asks_when_or_where_held(question)):
+        if not (meta.sessions and settings.exact_boost and query.held):
             return []
         return sorted({p.session for p in self.index.passages if p.session in meta.sessions and not p.date_provenance})
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
-        return int(np.argmax(self._rank(" ".join(earlier), None, replace(settings, history=False)).fused))
+        query = self.understand(" ".join(earlier))
+        return int(np.argmax(self._rank(query, replace(settings, history=False)).fused))
 
-    def _nth_of_the_list(self, earlier: list[str], numbers: set[int], settings: Settings) -> np.ndarray:
+    def _nth_of_the_list(self, earlier_answer: int, numbers: set[int]) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
         the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement),
         CONTINUATION for the paragraphs that go on about it, else 0."""
-        wanted = point_list(self.index.passages[self._earlier_answer(earlier, settings)])
+        wanted = point_list(self.index.passages[earlier_answer])
         return np.array([(1.0 if opens_point(p) else CONTINUATION)
                          if point_list(p) == wanted and point_number(p) in numbers else 0.0
                          for p in self.index.passages], np.float32)
@@ -297,13 +327,8 @@ class Searcher:
             meta = replace(meta, sessions=set(), years=set(), months=set())
         return named[-1].or_else(meta)
 
-    @staticmethod
-    def _asked(turns: list[str], named: list[QuestionMetadata]) -> list[str]:
-        """Each turn with the sessions, dates, places, speakers and body it names cut out."""
-        asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
-        return asked if len(tokenize(" ".join(asked), drop_boilerplate=True)) >= MIN_CONTENT_WORDS else turns
-
-    def _evidence(self, question: str, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
+    def _evidence(self, query: Query, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
+        question = query.text
         if ranking.follow_up and settings.dense:
             # A follow-up ("¿Y quién la presentó?") is as answerable as the conversation it continues.
             dense = float(ranking.dense.max())
@@ -322,7 +347,7 @@ class Searcher:
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
-        out_of_range = self._out_of_range(question, texts) + ranking.missing_sessions
+        out_of_range = self._out_of_range(query, texts) + ranking.missing_sessions
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held)
 
@@ -331,16 +356,14 @@ class Searcher:
         closeness = self._dense_scores(name, settings.translations)
         return int((closeness > closeness[position]).sum()) < NAME_NEIGHBOURS
 
-    def _out_of_range(self, question: str, texts: list[str]) -> list[str]:
+    def _out_of_range(self, query: Query, texts: list[str]) -> list[str]:
         """Years and sessions the question names that no passage is from, nor do the top passages mention.
 
         A passage that mentions a later session ("la próxima XXI Asamblea se lleve a cabo en…") says where it
         will be, not what it agreed: asked what it agreed, the corpus lacks it all the same.
         """
-        covered = self.covered_periods
-        named = dict.fromkeys([*_YEAR_OR_ROMAN.findall(question), *sorted(named_sessions(question, strict=True))])
-        what_it_agreed = asks_what_was_agreed(question)
-        return [n for n in named if n not in covered and _is_period(n)
+        what_it_agreed = asks_what_was_agreed(query.text)
+        return [n for n in query.out_of_range(self.covered_periods) if _is_period(n)
                 and (what_it_agreed or not any(re.search(rf"\b{n}\b", t) for t in texts))]
 
     def _dense_scores(self, text: str, translations: bool = True) -> np.ndarray:
@@ -360,11 +383,6 @@ class Searcher:
         return views.max(axis=0) if translations else views[0]
 
 
-# "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
-_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
-# "How many agreements…?" is answered by the agreements themselves, listed
-_CORPUS_COUNT = re.compile(
-    r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
 _RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
@@ -372,19 +390,9 @@ _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read 
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
 
 
-# "¿Cuántos policías…?", "How many new patrol cars…?": the words after it name what is counted
-_COUNTED = re.compile(r"\b(?:cu[aá]nt[oa]s|how many)\s+(\w+(?:\s+\w+)?)", re.I)
-# Nouns the corpus counts under more than one name: Mexico's states are also its "entidades federativas"
-_SAME_COUNT = ({"entidad", "estad", "stat"}, {"polici", "element", "agent", "offic"})
 UNIT_WINDOW = 3  # words after a number that may name what it counts ("16 states", "50 de los municipios")
 
 
-def counted(question: str) -> set[str]:
-    """Stems of what a "how many" question counts ("calls", "entidades"), with their other names; empty
-    for "how much", "porcentaje" and the like, whose answer is a number of anything."""
-    match = _COUNTED.search(question)
-    stems = set(tokenize(match.group(1))) if match else set()
-    return stems.union(*(names for names in _SAME_COUNT if names & stems))
 
 
 def _words_after(text: str) -> set[str]:
@@ -415,8 +423,6 @@ def quantities(text: str, question: str = "") -> list[str]:
     return found
 
 
-def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
 
 
 def lacks_asked_answer(question: str, texts: list[str]) -> str:
@@ -432,7 +438,6 @@ def lacks_asked_answer(question: str, texts: list[str]) -> str:
     return ""
 
 
-_YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")
 
 
 def _is_period(token: str) -> bool:
@@ -463,88 +468,27 @@ def _known_words(index: Index) -> frozenset[str]:
     return frozenset(words)
 
 
-_FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
-_ANAPHORA = re.compile(
-    r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
-    r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)
 
 
-def is_keyword_query(question: str) -> bool:
-    """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
-    return len(question.split()) <= 4 and "?" not in question
 
 
-_WHAT_WAS_AGREED = re.compile(
-    r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
-    r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
-_ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
 
 
-_HELD = re.compile(
-    r"\b(?:cu[aá]ndo|d[oó]nde|en qu[eé] (?:fecha|ciudad|lugar|estado|sede)|qu[eé] d[ií]as?)\b.{0,40}"
-    r"\b(?:se (?:celebr|realiz|llev)\w*|tuvo lugar|sesion\w*|reuni\w*|sede"
-    r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
-    r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
-    r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
 
 
-_LIST = re.compile(r"\b(list|lista|enumera|enlista|all the agreements|todos los acuerdos)\b", re.I)
-# Stems that only say "the agreements" in a listing question; anything else is a subject to search for
-LISTING_WORDS = frozenset(tokenize(
-    "acuerdos acuerdo acordaron acordó tomaron tomó tomados aprobaron aprobó aprobados adoptaron decidieron "
-    "agreements agreement agreed approved adopted decided took taken list lista enumera enlista all todos "
-    "asamblea plenaria sesión sesiones assembly plenary session sessions consejo council conferencia "
-    "conference secretarios secretaries"))
 
 
-def asks_when_or_where_held(question: str) -> bool:
-    """"¿Cuándo se celebró la XVII Asamblea?", "Where was the 18th plenary held?": the session's own date
-    and place answer it, whatever its agreements say."""
-    return bool(_HELD.search(question))
 
 
-def asks_what_was_agreed(question: str) -> bool:
-    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
-    return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
 
 
-# A follow-up that moves along the story asks for another passage than the one the conversation found
-_ANOTHER_STEP = re.compile(
-    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
-    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
-    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
 
 
-_DETAIL = re.compile(
-    r"\b(en qu[eé] (?:sesi[oó]n|asamblea|reuni[oó]n|fecha|a[nñ]o|lugar|ciudad)|cu[aá]ndo|d[oó]nde|qui[eé]n(?:es)?"
-    r"|which (?:session|assembly|meeting|year|city|plenary)|what (?:session|year|date)|when|where|who)\b", re.I)
 
 
-def asks_a_detail(question: str) -> bool:
-    """"¿Y en qué sesión?", "Who presented it?", "When was that?": a detail of what the conversation found."""
-    return len(question.split()) <= 6 and bool(_DETAIL.search(question))
 
 
-def asks_another_step(question: str) -> bool:
-    """Does the follow-up ask what came before or after ("¿Y se aprobó finalmente?", "And the assembly
-    before?") rather than a detail of what the conversation found ("Who presented it?")?"""
-    return bool(_ANOTHER_STEP.search(question))
 
 
-def is_follow_up(question: str) -> bool:
-    """Does the question lean on the conversation ("¿Y en la XIX?", "Who gave that presentation?")?
-
-    A self-contained question is searched on its own, whatever was asked before.
-    """
-    short_question = len(question.split()) <= 4 and question.rstrip().endswith("?")
-    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
 
 
-def conversation(history: list[str] | None) -> list[str]:
-    """The earlier questions a follow-up leans on: back to the last self-contained one, at most three."""
-    earlier: list[str] = []
-    for turn in reversed((history or [])[-3:]):
-        earlier.insert(0, turn)
-        if not is_follow_up(turn):
-            break
-    return earlier

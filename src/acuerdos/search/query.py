@@ -1,0 +1,262 @@
+"""Reading a question once: `understand` turns a question, with the conversation before it, into a `Query`.
+
+Everything downstream (ranking, answerability, the answer) reads the `Query`; no later stage parses the
+question again. What the question names (sessions, years, months, places, speakers, bodies, agreement
+numbers) comes from `search.filters`; what it asks for (its intent and the type of answer) and how it
+leans on the conversation come from the cue words here and in `acuerdos.lang`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from acuerdos.index.lexical import tokenize
+from acuerdos.lang import cues
+from acuerdos.lang.detect import detect_language, small_talk_language
+from acuerdos.search.filters import CorpusFacts, QuestionMetadata, named_sessions, question_metadata
+
+MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
+INTENTS = ("lookup", "list_session", "when_where_held", "count", "who", "evolution", "small_talk")
+ANSWER_TYPES = {"lookup": "passage", "list_session": "list", "when_where_held": "citation", "count": "number",
+                "who": "person", "evolution": "timeline", "small_talk": "none"}
+FOLLOW_UPS = ("", "continues", "detail", "another_step", "ordinal")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question, read once."""
+
+    text: str
+    language: str  # "es", "en", or "other"
+    conversation: tuple[str, ...]  # the earlier turns it may lean on, back to the last self-contained one
+    turns: tuple[QuestionMetadata, ...]  # what each turn names: the conversation's, then the question's
+    asked: tuple[str, ...]  # each turn with that metadata cut out: what it asks about
+    asked_alone: str  # the question alone with its metadata cut out
+    intent: str
+    follow_up: str  # how it leans on the conversation: "" (it does not), "continues", "detail", ...
+    keyword: bool  # a few words, not a sentence
+    named_here: frozenset[str]  # the corpus sessions the question itself names ("en la XVI")
+    another_step: bool  # it asks what came before or after ("¿Y se aprobó finalmente?")
+    detail: bool  # it asks a detail of what was found ("¿Y en qué sesión?")
+    held: bool  # it asks when or where something was held
+    periods: tuple[str, ...]  # the years and sessions it names (covered by the corpus or not)
+
+    @property
+    def answer_type(self) -> str:
+        return ANSWER_TYPES[self.intent]
+
+    @property
+    def metadata(self) -> QuestionMetadata:
+        """What the question itself names."""
+        return self.turns[-1]
+
+    @property
+    def sessions(self) -> frozenset[str]:
+        return frozenset(self.metadata.sessions)
+
+    @property
+    def years(self) -> frozenset[int]:
+        return frozenset(self.metadata.years)
+
+    @property
+    def agreements(self) -> frozenset[int]:
+        return frozenset(self.metadata.agreements)
+
+    def alone(self) -> Query:
+        """The question without its conversation."""
+        return replace(self, conversation=(), turns=(self.metadata,), asked=(self.asked_alone,), follow_up="")
+
+    def out_of_range(self, covered: set[str]) -> list[str]:
+        return [period for period in self.periods if period not in covered]
+
+
+def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> Query:
+    """The question read once, with the conversation before it."""
+    earlier = conversation(history)
+    turns = [*earlier, question]
+    named = [question_metadata(turn, [], facts) for turn in turns]
+    asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
+    if len(tokenize(" ".join(asked), drop_boilerplate=True)) < MIN_CONTENT_WORDS:
+        asked = turns
+    alone = named[-1].without(question)
+    if len(tokenize(alone, drop_boilerplate=True)) < MIN_CONTENT_WORDS:
+        alone = question
+    return Query(
+        text=question, language=detect_language(question), conversation=tuple(earlier), turns=tuple(named),
+        asked=tuple(asked), asked_alone=alone, intent=intent_of(question, alone),
+        follow_up=follow_up_of(question, named[-1]) if earlier else "", keyword=is_keyword_query(question),
+        named_here=frozenset(named_sessions(question, strict=True) & facts.sessions),
+        another_step=asks_another_step(question), detail=asks_a_detail(question),
+        held=asks_when_or_where_held(question),
+        periods=tuple(dict.fromkeys([*_YEAR_OR_ROMAN.findall(question),
+                                     *sorted(named_sessions(question, strict=True))])),
+    )
+
+
+def intent_of(question: str, content: str) -> str:
+    if small_talk_language(question):
+        return "small_talk"
+    if asks_evolution(question):
+        return "evolution"
+    if asks_when_or_where_held(question):
+        return "when_where_held"
+    if asks_for_agreements(question) and not (
+            set(tokenize(content, drop_boilerplate=True)) - LISTING_WORDS):
+        return "list_session"
+    if asks_quantity(question):
+        return "count"
+    if cues.asks("person", question):
+        return "who"
+    return "lookup"
+
+
+def asks_for_agreements(question: str) -> bool:
+    """"¿Qué acuerdos se tomaron en…?", "List the agreements of…": a session's agreements, perhaps all of them."""
+    return asks_what_was_agreed(question) or bool(_LIST.search(question))
+
+
+def follow_up_of(question: str, meta: QuestionMetadata) -> str:
+    if not is_follow_up(question):
+        return ""
+    if meta.points and len(question.split()) <= 8 and not meta.sessions:
+        return "ordinal"
+    if asks_another_step(question):
+        return "another_step"
+    if asks_a_detail(question):
+        return "detail"
+    return "continues"
+
+
+_YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")
+_EVOLUTION = re.compile(
+    r"evoluci[oó]n|evolucion[oó]|evolucionado|a lo largo de|con el tiempo|cronolog|historia de"
+    r"|trayectoria (?:del?|de la) (?:tema|acuerdo|proyecto|protocolo|modelo)"
+    r"|evolv|how (?:did|has|have) .{3,80} progress(?:ed)?\b|over time|timeline|how (?:did|has|have) .{3,80} developed"
+    r"|history of|over the sessions|across the sessions|a trav[eé]s de las sesiones", re.IGNORECASE)
+
+
+def asks_evolution(question: str) -> bool:
+    """"¿Cómo evolucionó el tema de uso de la fuerza?", "How did the cyber police model progress?"."""
+    return bool(_EVOLUTION.search(question))
+
+
+# "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
+_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
+
+
+# "How many agreements…?" is answered by the agreements themselves, listed
+_CORPUS_COUNT = re.compile(
+    r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
+
+
+# "¿Cuántos policías…?", "How many new patrol cars…?": the words after it name what is counted
+_COUNTED = re.compile(r"\b(?:cu[aá]nt[oa]s|how many)\s+(\w+(?:\s+\w+)?)", re.I)
+
+
+# Nouns the corpus counts under more than one name: Mexico's states are also its "entidades federativas"
+_SAME_COUNT = ({"entidad", "estad", "stat"}, {"polici", "element", "agent", "offic"})
+
+
+def counted(question: str) -> set[str]:
+    """Stems of what a "how many" question counts ("calls", "entidades"), with their other names; empty
+    for "how much", "porcentaje" and the like, whose answer is a number of anything."""
+    match = _COUNTED.search(question)
+    stems = set(tokenize(match.group(1))) if match else set()
+    return stems.union(*(names for names in _SAME_COUNT if names & stems))
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
+
+
+_FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
+
+
+_ANAPHORA = re.compile(
+    r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
+    r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)
+
+
+def is_keyword_query(question: str) -> bool:
+    """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
+    return len(question.split()) <= 4 and "?" not in question
+
+
+_WHAT_WAS_AGREED = re.compile(
+    r"\b(qu[eé] acuerdos|qu[eé] (?:se )?(?:acord|aprob|decidi)\w*|what agreements|what (?:was|were) "
+    r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
+
+
+_ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
+
+
+_HELD = re.compile(
+    r"\b(?:cu[aá]ndo|d[oó]nde|en qu[eé] (?:fecha|ciudad|lugar|estado|sede)|qu[eé] d[ií]as?)\b.{0,40}"
+    r"\b(?:se (?:celebr|realiz|llev)\w*|tuvo lugar|sesion\w*|reuni\w*|sede"
+    r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
+    r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
+    r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
+
+
+_LIST = re.compile(r"\b(list|lista|enumera|enlista|all the agreements|todos los acuerdos)\b", re.I)
+
+
+# Stems that only say "the agreements" in a listing question; anything else is a subject to search for
+LISTING_WORDS = frozenset(tokenize(
+    "acuerdos acuerdo acordaron acordó tomaron tomó tomados aprobaron aprobó aprobados adoptaron decidieron "
+    "agreements agreement agreed approved adopted decided took taken list lista enumera enlista all todos "
+    "asamblea plenaria sesión sesiones assembly plenary session sessions consejo council conferencia "
+    "conference secretarios secretaries"))
+
+
+def asks_when_or_where_held(question: str) -> bool:
+    """"¿Cuándo se celebró la XVII Asamblea?", "Where was the 18th plenary held?": the session's own date
+    and place answer it, whatever its agreements say."""
+    return bool(_HELD.search(question))
+
+
+def asks_what_was_agreed(question: str) -> bool:
+    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
+    return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
+
+
+# A follow-up that moves along the story asks for another passage than the one the conversation found
+_ANOTHER_STEP = re.compile(
+    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
+    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
+    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
+
+
+_DETAIL = re.compile(
+    r"\b(en qu[eé] (?:sesi[oó]n|asamblea|reuni[oó]n|fecha|a[nñ]o|lugar|ciudad)|cu[aá]ndo|d[oó]nde|qui[eé]n(?:es)?"
+    r"|which (?:session|assembly|meeting|year|city|plenary)|what (?:session|year|date)|when|where|who)\b", re.I)
+
+
+def asks_a_detail(question: str) -> bool:
+    """"¿Y en qué sesión?", "Who presented it?", "When was that?": a detail of what the conversation found."""
+    return len(question.split()) <= 6 and bool(_DETAIL.search(question))
+
+
+def asks_another_step(question: str) -> bool:
+    """Does the follow-up ask what came before or after ("¿Y se aprobó finalmente?", "And the assembly
+    before?") rather than a detail of what the conversation found ("Who presented it?")?"""
+    return bool(_ANOTHER_STEP.search(question))
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation ("¿Y en la XIX?", "Who gave that presentation?")?
+
+    A self-contained question is searched on its own, whatever was asked before.
+    """
+    short_question = len(question.split()) <= 4 and question.rstrip().endswith("?")
+    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
+
+
+def conversation(history: list[str] | None) -> list[str]:
+    """The earlier questions a follow-up leans on: back to the last self-contained one, at most three."""
+    earlier: list[str] = []
+    for turn in reversed((history or [])[-3:]):
+        earlier.insert(0, turn)
+        if not is_follow_up(turn):
+            break
+    return earlier
