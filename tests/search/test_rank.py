@@ -210,7 +210,7 @@ def test_the_results_of_a_meeting_the_agreements_only_plan_are_not_in_the_corpus
 def test_only_plain_session_ordinals_can_put_a_question_out_of_range(question, strict):
     from acuerdos.search.filters import named_sessions
 
-    assert named_sessions(question, strict=True) == strict
+    assert named_sessions(question) == strict
 
 
 def test_a_speaker_is_named_by_a_surname_not_by_shared_first_names(real_corpus):

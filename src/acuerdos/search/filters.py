@@ -8,6 +8,7 @@ from typing import Any
 
 from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, ordinal_word, roman_to_int
 from acuerdos.errors import QuestionError
+from acuerdos.lang.numbers import SESSION_ORDINAL_FROM, Mention, mentions
 from acuerdos.records import Passage
 
 FILTER_KEYS = ("source", "session", "year_min", "year_max", "place")
@@ -278,22 +279,18 @@ def _body_patterns(body: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(rf"\b{name}(?!\w)") for name in names)
 
 
-def named_sessions(question: str, strict: bool = False) -> set[str]:
-    """Every session the question names by number ("XIX Asamblea", "the 41st session", "sesión 40"),
-    as roman numerals, whether the corpus has it or not. `strict` leaves out the looser forms ("the 2nd
-    national meeting", "the 3rd ordinary session"), for deciding that the corpus lacks a session."""
-    text = fold(question)
-    ordinal = _STRICT_ORDINAL_SESSION if strict else _ORDINAL_SESSION
-    tokens = [m.group(1) for pattern in (_ROMAN_SESSION, _SESSION_AFTER, ordinal) for m in pattern.finditer(text)]
-    sessions = set()
-    for token in tokens:
-        try:
-            roman = int_to_roman(int(token)) if token.isdigit() else token.upper()
-            roman_to_int(roman)
-        except ValueError:
-            continue
-        sessions.add(roman)
-    return sessions
+def named_sessions(question: str) -> set[str]:
+    """Every session the question names by number ("XIX Asamblea", "the 41st session", "sesión 40", "la
+    decimonovena"), as roman numerals, whether the corpus has it or not; not a count ("the Council's 40
+    sessions"), nor an agreement's number ("the fifteenth agreement of the XVIII plenary": XVIII only)."""
+    return {int_to_roman(m.value) for m in mentions(question) if _numbers_a_session(m)}
+
+
+def _numbers_a_session(mention: Mention) -> bool:
+    if mention.kind == "session":
+        return True
+    return (mention.kind == "bare" and mention.ordinal and not mention.roman and not mention.followed_by_one
+            and mention.value >= SESSION_ORDINAL_FROM)
 
 
 def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts | None = None) -> QuestionMetadata:
@@ -301,21 +298,18 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     text = fold(question)
     meta = QuestionMetadata()
     known_sessions = facts.sessions
-    meta.sessions = named_sessions(question) & known_sessions
-    for match in _STANDALONE_ROMAN.finditer(text):
-        if match.group(1).upper() in known_sessions:
-            meta.sessions.add(match.group(1).upper())
-    for word, number in _SPANISH_ORDINALS.items():
-        if word in text and int_to_roman(number) in known_sessions:
-            meta.sessions.add(int_to_roman(number))
+    found = mentions(question)
+    meta.sessions = {int_to_roman(m.value) for m in found if _numbers_a_session(m)} & known_sessions
+    meta.sessions |= {int_to_roman(m.value) for m in found if m.kind == "bare" and m.roman} & known_sessions
     meta.years = {int(y) for y in _YEAR.findall(text)}
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
-    alone = _ORDINAL_ALONE.findall(text) if len(text.split()) <= SHORT_QUESTION_WORDS else []
-    numbered = numbered_points(text)
-    meta.points = {number for _, number in numbered} | {_ORDINAL_NUMBERS[w] for w in alone if w in _ORDINAL_NUMBERS}
-    meta.agreements = {number for word, number in numbered if word in _AGREEMENT_WORDS}
+    short = len(text.split()) <= SHORT_QUESTION_WORDS
+    meta.agreements = {m.value for m in found if m.kind == "agreement"}
+    meta.points = {m.value for m in found if m.kind in ("agreement", "point")}
+    meta.points |= {m.value for m in found if short and m.kind == "bare" and m.ordinal and not m.roman
+                    and (m.followed_by_one or m.value < SESSION_ORDINAL_FROM)}
     meta.bodies = {body for body, patterns in facts.bodies if any(p.search(text) for p in patterns)}
     meta.speakers = {name for name, pattern in facts.speakers if pattern.search(text)}
     step = _RELATIVE_SESSION.search(text)

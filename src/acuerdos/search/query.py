@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from acuerdos.corpus.spanish import fold
 from acuerdos.index.lexical import tokenize
-from acuerdos.lang import cues
+from acuerdos.lang import numbers, phrases
 from acuerdos.lang.detect import detect_language, small_talk_language
 from acuerdos.search.filters import CorpusFacts, QuestionMetadata, named_sessions, question_metadata
 
+KEYWORD_WORDS = 8  # a query of more words is a sentence even without its question mark
 MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
 INTENTS = ("lookup", "list_session", "when_where_held", "count", "who", "evolution", "small_talk")
 ANSWER_TYPES = {"lookup": "passage", "list_session": "list", "when_where_held": "citation", "count": "number",
@@ -38,7 +40,7 @@ class Query:
     named_here: frozenset[str]  # the corpus sessions the question itself names ("en la XVI")
     another_step: bool  # it asks what came before or after ("¿Y se aprobó finalmente?")
     detail: bool  # it asks a detail of what was found ("¿Y en qué sesión?")
-    held: bool  # it asks when or where something was held
+    held: bool  # it asks when or where something was held (set from the intent below)
     periods: tuple[str, ...]  # the years and sessions it names (covered by the corpus or not)
 
     @property
@@ -81,33 +83,54 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
     alone = named[-1].without(question)
     if len(tokenize(alone, drop_boilerplate=True)) < MIN_CONTENT_WORDS:
         alone = question
+    intent = _intent(question, named, earlier, facts)
     return Query(
         text=question, language=detect_language(question), conversation=tuple(earlier), turns=tuple(named),
-        asked=tuple(asked), asked_alone=alone, intent=intent_of(question, alone),
+        asked=tuple(asked), asked_alone=alone, intent=intent,
         follow_up=follow_up_of(question, named[-1]) if earlier else "", keyword=is_keyword_query(question),
-        named_here=frozenset(named_sessions(question, strict=True) & facts.sessions),
+        named_here=frozenset(named_sessions(question) & facts.sessions),
         another_step=asks_another_step(question), detail=asks_a_detail(question),
-        held=asks_when_or_where_held(question),
-        periods=tuple(dict.fromkeys([*_YEAR_OR_ROMAN.findall(question),
-                                     *sorted(named_sessions(question, strict=True))])),
+        held=intent == "when_where_held",
+        periods=_periods(question),
     )
 
 
-def intent_of(question: str, content: str) -> str:
+def intent_of(question: str, meta: QuestionMetadata, periods: tuple[str, ...], meeting_named: bool = False) -> str:
+    """What the question asks for, from the cue phrases of lang/intents.json and what it names.
+
+    `meeting_named`: the conversation before it named a session ("¿Y dónde se celebró esa asamblea?")."""
     if small_talk_language(question):
         return "small_talk"
     if asks_evolution(question):
         return "evolution"
-    if asks_when_or_where_held(question):
-        return "when_where_held"
-    if asks_for_agreements(question) and not (
-            set(tokenize(content, drop_boilerplate=True)) - LISTING_WORDS):
-        return "list_session"
-    if asks_quantity(question):
-        return "count"
-    if cues.asks("person", question):
+    if phrases.has("who", question):
         return "who"
+    if phrases.has("count", question) and not phrases.has("not_count", question):
+        return "count"
+    if meta.agreements or meta.points or phrases.has("which_session", question):
+        return "lookup"  # an agreement or a point by its number, or the session that did something: one passage
+    names_a_meeting = meeting_named or bool(meta.sessions or meta.places or meta.years or meta.months or periods)
+    content = subject_words(question, meta)
+    if names_a_meeting and phrases.has("when_where", question) and not content - phrases.stems("held") - phrases.stems(
+            "when_where"):
+        return "when_where_held"
+    if names_a_meeting and not content - phrases.stems("listing"):
+        return "list_session"
     return "lookup"
+
+
+def subject_words(question: str, meta: QuestionMetadata) -> set[str]:
+    """The stems of what the question is about: its content words but the numbers, sessions and places it names."""
+    words = set(tokenize(meta.without(question), drop_boilerplate=True))
+    # a place is where the session met ("la reunión de Morelia") unless the question is about it
+    places = set() if phrases.has("about", question) else set(tokenize(" ".join(meta.places)))
+    return {w for w in words - places - _NUMBER_WORDS if not _NUMBERISH.fullmatch(w)}
+
+
+_NUMBERISH = re.compile(r"\d{1,2}[a-z°º]*|[ivxl]{2,7}(?:th)?")
+_NUMBER_WORDS = frozenset(tokenize(" ".join(
+    word for table in ("ordinal_units", "ordinal_tens", "ordinal_teens", "cardinal_units", "cardinal_tens",
+                       "cardinal_teens", "before_number") for word in numbers.data()[table])))
 
 
 def asks_for_agreements(question: str) -> bool:
@@ -115,19 +138,40 @@ def asks_for_agreements(question: str) -> bool:
     return asks_what_was_agreed(question) or bool(_LIST.search(question))
 
 
+def _intent(question: str, named: list[QuestionMetadata], earlier: list[str], facts: CorpusFacts) -> str:
+    """A follow-up that only moves where to look ("¿Y en la XIX?") asks what the conversation asked."""
+    if earlier and asks_another_step(question):
+        return "lookup"  # "And at the plenary before that?": another passage on the conversation's subject
+    meeting_named = any(meta.sessions or meta.places or meta.years for meta in named[:-1]) or _SESSION_NOUN.search(
+        fold(question))
+    own = intent_of(question, named[-1], _periods(question), bool(meeting_named) and is_follow_up(question))
+    moves = bool(named[-1].sessions or named[-1].years or named[-1].places or _periods(question))
+    if earlier and own in ("lookup", "list_session") and moves and not subject_words(question, named[-1]):
+        return intent_of(earlier[0], named[0], _periods(earlier[0]))
+    return own
+
+
+_SESSION_NOUN = re.compile(r"\b(?:" + "|".join(numbers.data()["session_nouns"]) + r")\b")
+
+
+def _periods(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*_YEAR.findall(question), *sorted(named_sessions(question))]))
+
+
 def follow_up_of(question: str, meta: QuestionMetadata) -> str:
+    """How a question asked after others leans on them: "" when it does not."""
+    if meta.points and not meta.sessions:
+        return "ordinal"  # "What was the fourth one?", "¿Y el acuerdo noveno?"
+    if asks_another_step(question):
+        return "another_step"  # "What happened at the next plenary?"
     if not is_follow_up(question):
         return ""
-    if meta.points and len(question.split()) <= 8 and not meta.sessions:
-        return "ordinal"
-    if asks_another_step(question):
-        return "another_step"
-    if asks_a_detail(question):
-        return "detail"
+    if phrases.has("detail", question) and not phrases.has("not_detail", question):
+        return "detail"  # "Which state presented that success story?"
     return "continues"
 
 
-_YEAR_OR_ROMAN = re.compile(r"\b(19\d\d|20\d\d|[IVXL]{2,6})\b")
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _EVOLUTION = re.compile(
     r"evoluci[oó]n|evolucion[oó]|evolucionado|a lo largo de|con el tiempo|cronolog|historia de"
     r"|trayectoria (?:del?|de la) (?:tema|acuerdo|proyecto|protocolo|modelo)"
@@ -137,7 +181,10 @@ _EVOLUTION = re.compile(
 
 def asks_evolution(question: str) -> bool:
     """"¿Cómo evolucionó el tema de uso de la fuerza?", "How did the cyber police model progress?"."""
-    return bool(_EVOLUTION.search(question))
+    if _EVOLUTION.search(question) or phrases.has("evolution", question):
+        return True
+    opening = phrases.first("evolution_opening", question)
+    return opening >= 0 and phrases.first("evolution_verbs", fold(question)[opening:]) >= 0
 
 
 # "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
@@ -178,8 +225,9 @@ _ANAPHORA = re.compile(
 
 
 def is_keyword_query(question: str) -> bool:
-    """"UMECAS", "robo de hidrocarburos": a few words, not a sentence."""
-    return len(question.split()) <= 4 and "?" not in question
+    """"UMECAS", "robo de hidrocarburos", "date of the xvii plenary": a few words, not a sentence."""
+    return (len(question.split()) <= KEYWORD_WORDS and "?" not in question and "¿" not in question
+            and not phrases.has("sentence", question))
 
 
 _WHAT_WAS_AGREED = re.compile(

@@ -36,6 +36,7 @@ from acuerdos.search.query import (
 APPROXIMATE_CANDIDATES = 1000
 MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searches the whole question
 NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest
+SHORT_KEYWORD_WORDS = 4  # keyword queries of at most this many words lean on BM25 (docs/quality.md)
 CONTINUATION = 0.25  # "the second measure": its paragraphs after "Second: …", against that one (docs/quality.md)
 
 
@@ -87,6 +88,7 @@ class Evidence:
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
     held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
+    exact: bool = False  # the top result is the agreement the question names by session and number
 
 
 @dataclass
@@ -100,6 +102,7 @@ class _Ranking:
     context: str = ""  # the question with the conversation it was searched in
     held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
     named_here: set[str] = field(default_factory=set)  # corpus sessions the question itself names ("en la XVI")
+    exact: set[int] = field(default_factory=set)  # the passages named by session and agreement number
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
 
 
@@ -227,7 +230,8 @@ class Searcher:
         if second is not None:
             fused += settings.second_weight * zscore(second)
         if settings.lexical:
-            weight = settings.keyword_lexical_weight if query.keyword else settings.lexical_weight
+            short = query.keyword and len(question.split()) <= SHORT_KEYWORD_WORDS  # measured: longer ones lose
+            weight = settings.keyword_lexical_weight if short else settings.lexical_weight
             fused += zscore(lexical) * (weight if settings.dense else 1.0)
         another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
@@ -242,10 +246,12 @@ class Searcher:
         named_here = set(query.named_here)
         held = self._held(query, meta, settings)
         fused += self._lookups(meta, named[-1].agreements, named_here, held, settings)
+        exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
-        return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked)
+        return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
+                        exact=exact)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -264,6 +270,13 @@ class Searcher:
             if named_one and passage.session in named_here:
                 boost[position] += settings.named_session_boost
         return boost
+
+    def _named_agreements(self, meta: QuestionMetadata, agreements: set[int]) -> set[int]:
+        """The passage a question names by session and agreement number ("el acuerdo quinto de la XV")."""
+        if len(meta.sessions) != 1 or len(agreements) != 1:
+            return set()
+        return {i for i, p in enumerate(self.index.passages)
+                if p.session in meta.sessions and p.agreement in agreements}
 
     def listed_session(self, query: Query) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
@@ -349,7 +362,8 @@ class Searcher:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
         out_of_range = self._out_of_range(query, texts) + ranking.missing_sessions
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
-        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held)
+        exact = bool(scored) and scored[0].position in ranking.exact
+        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""

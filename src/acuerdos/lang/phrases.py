@@ -1,0 +1,40 @@
+"""Cue phrases of what a question asks for, read from intents.json; matched on a folded question."""
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from acuerdos.corpus.spanish import fold
+from acuerdos.index.lexical import tokenize
+
+DATA = Path(__file__).with_name("intents.json")
+
+
+@cache
+def data() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+@cache
+def _pattern(name: str) -> re.Pattern:
+    phrases = sorted(set(data()[name]), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b")
+
+
+def has(name: str, text: str) -> bool:
+    """Does the text hold one of the cue phrases called `name` ("who", "count", "when_where", …)?"""
+    return bool(_pattern(name).search(fold(text)))
+
+
+def first(name: str, text: str) -> int:
+    """Where the first cue phrase called `name` starts in the folded text, or -1."""
+    match = _pattern(name).search(fold(text))
+    return match.start() if match else -1
+
+
+@cache
+def stems(name: str) -> frozenset[str]:
+    """The stems of a word list, to take away from a question's content words."""
+    return frozenset(tokenize(" ".join(data()[name])))
