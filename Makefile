@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test test-fast lint setup model index browser bench soak clean
+.PHONY: serve test test-fast lint setup model index browser bench soak quality clean
 
 serve: index
 	$(PY) -m acuerdos serve
@@ -23,6 +23,10 @@ bench: index
 
 soak: index
 	$(PY) -m tools.soak
+
+# docs/quality.md from a fresh measurement: leave-one-set-out, baselines, ablations, threads
+quality: index
+	$(PY) -m tools.quality_report
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests tools

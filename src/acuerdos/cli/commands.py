@@ -227,7 +227,8 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
     \b
     Example:
         acuerdos eval tests/eval/dev.jsonl
-        acuerdos eval tests/eval/dev.jsonl tests/eval/validation*.jsonl --calibrate
+        acuerdos eval tests/eval/*.jsonl --loso
+        acuerdos eval tests/eval/*.jsonl --fit
         acuerdos eval tests/eval/validation.jsonl --misses
     """
     from acuerdos import evaluate
