@@ -237,9 +237,10 @@ def fitted_model(fingerprint: str, path: Path = MODEL_FILE) -> tuple[AnswerModel
 
 
 def abstains(model: AnswerModel, p_first: float, evidence) -> bool:
-    """Facts first: a session's own date and place answer "when/where was it held"; a period the corpus
-    does not cover is not answered. Otherwise the best passage's probability decides."""
-    if evidence.held and not evidence.out_of_range:
+    """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
+    session and number is that passage; a period the corpus does not cover is not answered.
+    Otherwise the best passage's probability decides."""
+    if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
     return bool(evidence.out_of_range) or p_first < model.threshold
 

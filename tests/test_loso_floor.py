@@ -1,0 +1,35 @@
+"""Regression gate on the figures that count: leave one set out over every labelled set (each set scored by
+an answerability model fitted without it). The floors sit a little under the figures in docs/quality.md."""
+from __future__ import annotations
+
+import pytest
+
+from acuerdos import evaluate, fitting
+from tests.conftest import PROJECT
+
+SETS = ("dev", "validation", "validation2", "validation3", "unseen", "validation4", "nearmiss1", "nearmiss2",
+        "paraphrase4", "variants")
+# Measured (docs/quality.md, 2026-12-05): hit@1 0.798, hit@5 0.907, MRR 0.847, abstention 0.305, false
+# abstention 0.029, confidently wrong 0.387, top label on unanswerable 0.018; about 1,200 questions, so the
+# margins allow a dozen or so to move. The issue's targets are far above most of these: see docs/quality.md.
+FLOOR = {"hit@1": 0.78, "hit@5": 0.89, "mrr@10": 0.83, "abstention": 0.28}
+CEILING = {"false_abstention": 0.04, "confidently_wrong": 0.41, "top_label_unanswerable": 0.04}
+
+
+@pytest.fixture(scope="module")
+def table(real_assistant):
+    records = [r for name in SETS for r in fitting.collect(
+        real_assistant, evaluate.read_questions(PROJECT / "tests" / "eval" / f"{name}.jsonl"), name)]
+    return fitting.loso(records)
+
+
+def test_leave_one_set_out_floor(table):
+    overall = table["overall"]
+    for measure, floor in FLOOR.items():
+        assert overall[measure] >= floor, (measure, overall)
+    for measure, ceiling in CEILING.items():
+        assert overall[measure] <= ceiling, (measure, overall)
+
+
+def test_every_set_is_scored_by_a_model_that_never_saw_it(table):
+    assert {name[4:] for name in table if name.startswith("set=")} == set(SETS)
