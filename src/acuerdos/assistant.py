@@ -34,6 +34,7 @@ from acuerdos.search.answerability import (
     abstention_cause,
     candidate_features,
     fitted_model,
+    lost_topic,
     relevance_label,
 )
 from acuerdos.search.filters import Filters, parse_filters
@@ -52,6 +53,7 @@ class Assessment:
     alternative: list[Scored] = field(default_factory=list)  # a timeline's or a listing's passages
     timeline: str = ""
     listing: str = ""
+    lost_topic: list[str] = field(default_factory=list)  # a follow-up's topic its session has nothing on
 
 GLOSSARY_FILE = Path("aids") / "glossary.tsv"
 
@@ -128,7 +130,7 @@ class Assistant:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
         question, history, k = _checked_input(question, history, k)
-        parsed_filters = parse_filters(filters, self.index.passages)
+        parsed_filters = parse_filters(filters, self.searcher.table)
         cleaned, notices = clean_question(question)
         history = [clean_question(h)[0] for h in (history or []) if isinstance(h, str) and h.strip()][-3:]
         language = detect_language(cleaned) if cleaned else "es"
@@ -144,7 +146,7 @@ class Assistant:
         assessment = self.assess(self.searcher.understand(cleaned, history), k, parsed_filters, settings)
         result, listing = assessment.result, assessment.listing
         p_answer = self._probabilities(assessment.rows)
-        abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.rows)
+        abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.lost_topic)
         scored, timeline = result.scored, ""
         if listing:
             scored, abstained = assessment.alternative, False
@@ -155,7 +157,7 @@ class Assistant:
         cited = len(scored) if timeline or listing else self._answer_count(scored)
         hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
-        reason, periods = self._reason(result, assessment.rows) if abstained else ("", [])
+        reason, periods = self._reason(assessment) if abstained else ("", [])
         return Answer(
             question=question,
             answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods,
@@ -172,12 +174,15 @@ class Assistant:
     def assess(self, query: Query, k: int, filters: Filters, settings: Settings | None = None) -> Assessment:
         """The search and its evidence, before any decision: what `ask` decides on, and `eval --fit` fits on."""
         evolution = asks_evolution(query.text)
-        result = self.searcher.search(query, k=len(self.index.passages) if evolution else k, filters=filters,
-                                      settings=settings)
-        everything, result = result.scored, replace(result, scored=result.scored[:k])
+        # A timeline's evidence reads its first three passages, whatever k; its members come from scored_at.
+        result = self.searcher.search(query, k=max(k, 3) if evolution else k, filters=filters, settings=settings)
+        result = replace(result, scored=result.scored[:k])
         rows = candidate_features(self.searcher, query.text, result)
+        lost = lost_topic(self.searcher, query, result)
+        if lost:
+            return Assessment(result, rows, lost_topic=lost)
         if evolution:
-            alternative, timeline = self._timeline(result.scored, everything)
+            alternative, timeline = self._timeline(result)
             return Assessment(result, rows, alternative, timeline=timeline)
         if not result.evidence.out_of_range and (session := self.searcher.listed_session(query)):
             alternative, listing = self._listing(query.alone(), session, filters, settings)
@@ -187,31 +192,33 @@ class Assistant:
     def _probabilities(self, rows: np.ndarray) -> np.ndarray | None:
         return self.answer_model.probabilities(rows) if self.answer_model is not None else None
 
-    def _abstains(self, evidence: Evidence, p_answer: np.ndarray | None, rows: np.ndarray) -> bool:
+    def _abstains(self, evidence: Evidence, p_answer: np.ndarray | None, lost: list[str]) -> bool:
         if p_answer is None:
-            return self.calibration.abstains(evidence)
-        return abstains(self.answer_model, float(p_answer[0]), evidence)
+            return self.calibration.abstains(evidence) or bool(lost)
+        return abstains(self.answer_model, float(p_answer[0]), evidence, lost)
 
-    def _reason(self, result: SearchResult, rows: np.ndarray) -> tuple[str, list[str]]:
-        if self.answer_model is None:
+    def _reason(self, assessment: Assessment) -> tuple[str, list[str]]:
+        result = assessment.result
+        if self.answer_model is None and not assessment.lost_topic:
             reason = self.calibration.reason(result.evidence)
             return reason, result.evidence.out_of_range if reason == "out_of_range" else []
-        return abstention_cause(self.searcher, result, rows)
+        return abstention_cause(self.searcher, result, assessment.rows, assessment.lost_topic)
 
     @property
     def threads(self) -> list:
         return self.index.threads
 
-    def _timeline(self, scored: list[Scored], everything: list[Scored]) -> tuple[list[Scored], str]:
+    def _timeline(self, result: SearchResult) -> tuple[list[Scored], str]:
         """For "how did X evolve": the thread of the best hits, every member in date order."""
         from acuerdos.index.threads import thread_for
 
+        scored = result.scored
         thread = thread_for([self.index.passages[s.position].id for s in scored[:3]], self.threads)
         if thread is None:
             return scored, ""
-        by_id = {self.index.passages[s.position].id: s for s in everything}
-        members = [by_id[m.id] for m in sorted(thread.members, key=lambda m: (m.date, m.position)) if m.id in by_id]
-        return (members, thread.name) if members else (scored, "")
+        members = sorted(thread.members, key=lambda m: (m.date, m.position))
+        found = result.scored_at([self._positions[m.id] for m in members if m.id in self._positions])
+        return (found, thread.name) if found else (scored, "")
 
     def _listing(self, query: Query, session: str, filters: Filters,
                  settings: Settings | None) -> tuple[list[Scored], str]:
@@ -245,6 +252,10 @@ class Assistant:
     @cached_property
     def _passages(self) -> dict[str, Passage]:
         return {p.id: p for p in self.index.passages}
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {p.id: i for i, p in enumerate(self.index.passages)}
 
     def _answer_count(self, scored: list[Scored]) -> int:
         if not scored:

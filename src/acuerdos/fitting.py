@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ class Record:
     listing: bool
     timeline: bool
     evidence: Any
+    lost_topic: list[str] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -62,7 +63,7 @@ def collect(assistant, questions: Sequence[dict[str, Any]], set_name: str, k: in
         texts = [assistant.index.passages[s.position].text for s in a.result.scored]
         alternative = [assistant.index.passages[s.position].text for s in a.alternative]
         records.append(Record(set_name, q, a.rows, texts, alternative, bool(a.listing), bool(a.timeline),
-                              a.result.evidence))
+                              a.result.evidence, a.lost_topic))
     return records
 
 
@@ -73,7 +74,7 @@ def decide(record: Record, model: AnswerModel) -> tuple[list[str], bool, np.ndar
         return [], True, p
     if record.listing and record.alternative:
         return record.alternative, False, p
-    abstained = abstains(model, float(p[0]), record.evidence)
+    abstained = abstains(model, float(p[0]), record.evidence, record.lost_topic)
     if record.timeline and record.alternative and not abstained:
         return record.alternative, False, p
     return record.texts, abstained, p
@@ -90,7 +91,7 @@ def fit_model(records: Sequence[Record], fingerprint: str = "") -> AnswerModel:
     draft = AnswerModel(FEATURES, mean, scale, coef, intercept, threshold=0.0, top_label=1.0,
                         fingerprint=fingerprint, fitted_on=tuple(sorted({r.set_name for r in records})))
     free = [r for r in records if r.texts and not r.listing and not r.evidence.held and not r.evidence.exact
-            and not r.evidence.out_of_range]
+            and not r.evidence.out_of_range and not r.lost_topic]
     first = [float(draft.probabilities(r.rows[:1])[0]) for r in free]
     threshold = choose_threshold(first, [r.answerable for r in free], MAX_FALSE_ABSTENTION)
     cards = [(float(p), bool(g)) for r in records for p, g in zip(draft.probabilities(r.rows[:3]), r.gold()[:3],

@@ -33,6 +33,7 @@ FRAMES = {
         "no_person": "Los pasajes más cercanos tratan el tema, pero ninguno da el nombre que se pregunta.",
         "unknown_name": "El corpus no menciona {terms}.",
         "no_match": "Ningún pasaje trata de {terms}.",
+        "lost_topic": "Los pasajes de {where} no tratan de «{topic}».",
         "weak": "Los pasajes más cercanos no bastan para responder con seguridad.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
         "small_talk": "Respondo preguntas sobre los acuerdos de seguridad pública, por ejemplo: "
@@ -56,6 +57,7 @@ FRAMES = {
         "no_person": "The nearest passages are about this subject, but none of them gives the name asked for.",
         "unknown_name": "The corpus never mentions {terms}.",
         "no_match": "No passage deals with {terms}.",
+        "lost_topic": "The passages of {where} say nothing about «{topic}».",
         "weak": "The nearest passages are not close enough to answer with confidence.",
         "empty": "The question is empty. Type a question about the agreements.",
         "small_talk": "I answer questions about the public-security agreements, for example: "
@@ -134,6 +136,10 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
     if reason == "out_of_range":
         named = ", ".join(p if p.isdigit() else frames["session"].format(p) for p in periods)
         return frames[reason].format(periods=named) if named else ""
+    if reason == "lost_topic" and len(periods) == 2:
+        sessions = periods[0] or ("el corpus" if language == "es" else "the corpus")
+        where = frames["session"].format(sessions) if periods[0] else sessions
+        return frames[reason].format(where=where, topic=periods[1])
     if reason in ("unknown_name", "no_match"):
         terms = (" y " if language == "es" else " and ").join(f"«{term}»" for term in periods)
         return frames[reason].format(terms=terms) if terms else frames["weak"]

@@ -22,7 +22,8 @@ import numpy as np
 
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import content_words, encode_words
-from acuerdos.lang import cues
+from acuerdos.lang import cues, phrases
+from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
@@ -236,13 +237,39 @@ def fitted_model(fingerprint: str, path: Path = MODEL_FILE) -> tuple[AnswerModel
     return model, ""
 
 
-def abstains(model: AnswerModel, p_first: float, evidence) -> bool:
+def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
+    """A follow-up that only moves the conversation ("¿Y en la XIX?" after a question on fentanyl) keeps its
+    topic. When the best passage lacks the topic's rarest word, or is not from the session the follow-up
+    names, the session has nothing on it: [the session, the topic's word as the conversation wrote it]."""
+    if (not query.conversation or not result.scored or not result.follow_up or query.follow_up == "ordinal"
+            or query.intent in KEPT_INTENTS or subject_words(query.text, query.metadata)):
+        return []
+    topic = set()
+    for text, meta in zip(query.conversation, query.turns, strict=False):
+        topic |= subject_words(text, meta)
+    topic = {w for w in topic - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
+    if not topic:
+        return []
+    rarest = max(sorted(topic), key=lambda w: _rarity(searcher, {w})[w])
+    top = searcher.index.passages[result.scored[0].position]
+    elsewhere = bool(query.sessions) and top.session not in query.sessions
+    if rarest in tokenize(searcher.views[result.scored[0].position]) and not elsewhere:
+        return []
+    written = next((w for text in query.conversation for w in _WORD.findall(text)
+                    if tokenize(w, drop_boilerplate=True) == [rarest]), rarest)
+    return [", ".join(sorted(query.sessions)), written]
+
+
+KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups ask the session itself
+
+
+def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | None = None) -> bool:
     """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
     session and number is that passage; a period the corpus does not cover is not answered.
     Otherwise the best passage's probability decides."""
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
-    return bool(evidence.out_of_range) or p_first < model.threshold
+    return bool(evidence.out_of_range) or bool(lost) or p_first < model.threshold
 
 
 def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:
@@ -252,11 +279,14 @@ def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:
     return "medium" if p >= model.threshold else "low"
 
 
-def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray) -> tuple[str, list[str]]:
+def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
+                     lost: list[str] | None = None) -> tuple[str, list[str]]:
     """Why it abstains, and the terms that say it: the strongest evidence against the best passage."""
     evidence = result.evidence
     if evidence.out_of_range:
         return "out_of_range", list(evidence.out_of_range)
+    if lost:
+        return "lost_topic", lost
     if evidence.unknown_names:
         return "unknown_name", list(evidence.unknown_names[:3])
     if evidence.missing_answer:
