@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
@@ -33,10 +34,26 @@ STATE_ABBREVIATIONS = {
 }
 
 
+class _Marks(dict):
+    """str.translate's table for fold: a combining mark maps to None (dropped), any other character to
+    itself; filled as characters are first met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
+@lru_cache(maxsize=4096)  # the same passages are folded on every question that ranks them
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'Décimo' -> 'decimo'."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    if decomposed.isascii():  # no combining marks
+        return decomposed.lower()
+    return decomposed.translate(_MARKS).lower()
 
 
 def roman_to_int(roman: str) -> int:

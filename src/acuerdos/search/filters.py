@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, ordinal_word, roman_to_int
 from acuerdos.errors import QuestionError
@@ -35,6 +38,22 @@ class Filters:
             and (not self.place or fold(self.place) in fold(passage.place))
         )
 
+    def admitted(self, table: PassageTable) -> np.ndarray:
+        """`admits` for every passage of the table at once, as a boolean array."""
+        allowed = np.ones(table.size, bool)
+        if self.sources:
+            allowed &= table.source.among(self.sources)
+        if self.sessions:
+            allowed &= table.session.among(self.sessions)
+        if self.year_min is not None:
+            allowed &= table.year.where(lambda year: year is not None and year >= self.year_min)
+        if self.year_max is not None:
+            allowed &= table.year.where(lambda year: year is not None and year <= self.year_max)
+        if self.place:
+            place = fold(self.place)
+            allowed &= table.place.where(lambda named: place in fold(named))
+        return allowed
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.sources:
@@ -50,22 +69,25 @@ class Filters:
         return out
 
 
-def parse_filters(raw: dict[str, Any] | None, passages: list[Passage]) -> Filters:
-    """Validate caller filters against the corpus; an unknown key or value names the valid ones."""
+def parse_filters(raw: dict[str, Any] | None, passages: Sequence[Passage] | PassageTable) -> Filters:
+    """Validate caller filters against the corpus (its passages, or their table: the same answer without a
+    pass over every passage); an unknown key or value names the valid ones."""
     if not raw:
         return Filters()
+    if not isinstance(passages, PassageTable):
+        passages = _Distinct.of(passages)
     if not isinstance(raw, dict):
         raise QuestionError(f"filters must be an object with keys {', '.join(FILTER_KEYS)}")
     unknown = sorted(set(raw) - set(FILTER_KEYS))
     if unknown:
         raise QuestionError(f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(FILTER_KEYS)}")
-    sources = _choices("source", raw.get("source"), sorted({p.source for p in passages}))
+    sources = _choices("source", raw.get("source"), sorted(set(passages.source.values)))
     sessions = _choices("session", raw.get("session"),
-                        sorted({p.session for p in passages if p.session}, key=roman_to_int), upper=True)
+                        sorted({s for s in passages.session.values if s}, key=roman_to_int), upper=True)
     year_min, year_max = _year(raw.get("year_min")), _year(raw.get("year_max"))
     place = str(raw.get("place") or "").strip()
-    if place and not any(fold(place) in fold(p.place) for p in passages):
-        places = ", ".join(sorted({p.place for p in passages if p.place}))
+    if place and not any(fold(place) in fold(named) for named in passages.place.values):
+        places = ", ".join(sorted({p for p in passages.place.values if p}))
         raise QuestionError(f"unknown place {place!r}; places in the corpus: {places}")
     return Filters(frozenset(sources), frozenset(sessions), year_min, year_max, place)
 
@@ -203,6 +225,25 @@ class QuestionMetadata:
         if self.speakers:
             checks.append(passage.speaker in self.speakers)
         return sum(checks) / len(checks) if checks else 0.0
+
+    def shares(self, table: PassageTable) -> np.ndarray:
+        """`matches` for every passage of the table at once (float64, as the sum over the count of checks)."""
+        checks = []
+        if self.sessions:
+            checks.append(table.session.among(self.sessions))
+        if self.years:
+            checks.append(table.year.among(self.years))
+        if self.months:
+            checks.append(table.date.where(lambda date: bool(date) and int(date[5:7]) in self.months))
+        if self.places:
+            checks.append(table.place.where(lambda place: any(p in fold(place) for p in self.places)))
+        if self.points:
+            checks.append(table.point.among(self.points))
+        if self.speakers:
+            checks.append(table.speaker.among(self.speakers))
+        if not checks:
+            return np.zeros(table.size)
+        return np.sum(checks, axis=0) / len(checks)
 
     def without(self, question: str) -> str:
         """The question with the metadata it names cut out: what is left is what it asks about."""
@@ -372,3 +413,78 @@ def point_number(passage: Passage) -> int | None:
         return passage.agreement
     last = fold(passage.section.rsplit(", ", 1)[-1]) if ", " in passage.section else ""
     return _ORDINAL_NUMBERS.get(last)
+
+
+# --- metadata as arrays -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One metadata field of every passage, as codes into its distinct values: a question's test runs once
+    per distinct value (a few dozen sessions or places), never once per passage."""
+
+    values: tuple[Any, ...]
+    codes: np.ndarray  # int32, one per passage
+
+    @classmethod
+    def of(cls, values: Iterable[Any]) -> Column:
+        distinct: dict[Any, int] = {}
+        codes = np.fromiter((distinct.setdefault(value, len(distinct)) for value in values), dtype=np.int32)
+        return cls(tuple(distinct), codes)
+
+    def where(self, test: Callable[[Any], bool]) -> np.ndarray:
+        """Each passage's answer to `test` on its value, as a boolean array."""
+        answers = np.fromiter((bool(test(value)) for value in self.values), dtype=bool, count=len(self.values))
+        return answers[self.codes]
+
+    def among(self, wanted: Iterable[Any]) -> np.ndarray:
+        wanted = set(wanted)
+        return self.where(lambda value: value in wanted)
+
+    def values_where(self, mask: np.ndarray) -> list[Any]:
+        """The distinct values of the passages in `mask`, in first-seen order."""
+        return [self.values[code] for code in np.unique(self.codes[mask])]
+
+
+@dataclass(frozen=True)
+class PassageTable:
+    """The passages' metadata as arrays, built once per index: ranking and filters test what a question
+    names against every passage at numpy speed (issue 13: "metadata lives in arrays")."""
+
+    size: int
+    source: Column
+    session: Column
+    year: Column
+    date: Column  # date_start, for the month
+    place: Column
+    speaker: Column
+    agreement: Column
+    point: Column  # point_number: an agreement's number, or a report's numbered point
+    point_list: Column  # point_list: the numbered list a passage belongs to
+    opens_point: np.ndarray  # bool
+    dated_here: np.ndarray  # bool: the passage's own document dates it (no date_provenance)
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> PassageTable:
+        def column(value: Callable[[Passage], Any]) -> Column:
+            return Column.of(value(p) for p in passages)
+
+        return cls(len(passages), column(lambda p: p.source), column(lambda p: p.session),
+                   column(lambda p: p.year), column(lambda p: p.date_start), column(lambda p: p.place),
+                   column(lambda p: p.speaker), column(lambda p: p.agreement), column(point_number),
+                   column(point_list), np.fromiter((opens_point(p) for p in passages), bool, len(passages)),
+                   np.fromiter((not p.date_provenance for p in passages), bool, len(passages)))
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """The distinct values parse_filters checks, read from a list of passages."""
+
+    source: Column
+    session: Column
+    place: Column
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> _Distinct:
+        return cls(Column.of(p.source for p in passages), Column.of(p.session for p in passages),
+                   Column.of(p.place for p in passages))

@@ -17,10 +17,9 @@ from acuerdos.search.filters import (
     ENGLISH_MONTHS,
     CorpusFacts,
     Filters,
+    PassageTable,
     QuestionMetadata,
-    opens_point,
     point_list,
-    point_number,
 )
 from acuerdos.search.query import (
     LISTING_WORDS,
@@ -114,6 +113,32 @@ class SearchResult:
     asked: str = ""  # what the question asks about, the metadata it names cut out
     earlier: str = ""  # the same for the turns before a follow-up
     follow_up: bool = False
+    ranking: _Ranking | None = None  # every passage's scores, for scored_at
+    allowed: np.ndarray | None = None  # the passages the filters admit (None: all)
+
+    def scored_at(self, positions: list[int]) -> list[Scored]:
+        """These passages as the search scored them, in this order, those the filters admit: what a search
+        for every passage would hold for them, without building it."""
+        if self.ranking is None:
+            return []
+        ranking = self.ranking
+        return [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
+                for i in positions if self.allowed is None or self.allowed[i]]
+
+
+def top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
+    """The positions of the k highest scores among those allowed, highest first, ties in position order:
+    the first k of a stable argsort, without sorting every passage."""
+    positions = np.flatnonzero(allowed) if allowed is not None else None
+    values = -(scores if positions is None else scores[positions])
+    if 0 < k < len(values):
+        kth = np.partition(values, k - 1)[k - 1]
+        if not np.isnan(kth):  # every score at least the k-th, ties included, in position order
+            within = np.flatnonzero(values <= kth)
+            chosen = within[np.argsort(values[within], kind="stable")][:k]
+            return (chosen if positions is None else positions[chosen]).tolist()
+    chosen = np.argsort(values, kind="stable")[:k]
+    return (chosen if positions is None else positions[chosen]).tolist()
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -146,6 +171,8 @@ class Searcher:
         self.lexical_original = index.lexical_index("original", glossary)
         self.known_words = _known_words(index)
         self.facts = CorpusFacts.of(index.passages)
+        self.table = PassageTable.of(index.passages)  # metadata as arrays: no pass over the passages per question
+        self._dated_sessions = frozenset(self.table.session.values_where(self.table.dated_here))
         one_blas_thread()  # for the whole process: the query path's products are small
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
@@ -160,16 +187,15 @@ class Searcher:
 
     def _search(self, query: Query, k: int, filters: Filters, settings: Settings) -> SearchResult:
         ranking = self._rank(query, settings)
-        passages = self.index.passages
         started = time.perf_counter()
-        allowed = np.array([filters.admits(p) for p in passages]) if filters else np.ones(len(passages), bool)
-        order = [int(i) for i in np.argsort(-ranking.fused, kind="stable") if allowed[i]][:k]
+        allowed = filters.admitted(self.table) if filters else None
+        order = top(ranking.fused, k, allowed)
         ranking.timings["fusion"] += time.perf_counter() - started
         scored = [Scored(i, float(ranking.fused[i]), float(ranking.dense[i]), float(ranking.lexical[i]))
                   for i in order]
         asked = ranking.asked or [query.text]
         return SearchResult(scored, self._evidence(query, ranking, scored, settings), ranking.timings,
-                            asked[-1], " ".join(asked[:-1]), ranking.follow_up)
+                            asked[-1], " ".join(asked[:-1]), ranking.follow_up, ranking, allowed)
 
     def _rank(self, query: Query, settings: Settings) -> _Ranking:
         """Every passage's fused score for the question (in its conversation), before filters and evidence."""
@@ -236,7 +262,7 @@ class Searcher:
         another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
         if meta:
-            fused += settings.metadata_boost * np.array([meta.matches(p) for p in passages], np.float32) * 10
+            fused += settings.metadata_boost * meta.shares(self.table).astype(np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
             fused += settings.ordinal_boost * self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
@@ -258,25 +284,27 @@ class Searcher:
         """What the question names exactly comes first: the session it asks when or where was held, and an
         agreement by session and number ("el acuerdo quinto de la XV"); the one session it names itself
         gains a little."""
-        boost = np.zeros(len(self.index.passages), np.float32)
+        table = self.table
+        boost = np.zeros(table.size, np.float32)
         numbered = len(meta.sessions) == 1 and len(agreements) == 1
         named_one = len(named_here) == 1 and settings.metadata
-        for position, passage in enumerate(self.index.passages):
-            if passage.session in held or (numbered and passage.session in meta.sessions
-                                           and passage.agreement in agreements):
-                boost[position] += settings.exact_boost
-            if passage.session in held and passage.agreement == 1:  # its citation answers: "…, Acuerdo Primero"
-                boost[position] += settings.exact_boost
-            if named_one and passage.session in named_here:
-                boost[position] += settings.named_session_boost
+        in_held = table.session.among(held) if held else np.zeros(table.size, bool)
+        named = in_held | self._named_mask(meta, agreements) if numbered else in_held
+        boost[named] += settings.exact_boost
+        if held:  # its citation answers: "…, Acuerdo Primero"
+            boost[in_held & table.agreement.where(lambda agreement: agreement == 1)] += settings.exact_boost
+        if named_one:
+            boost[table.session.among(named_here)] += settings.named_session_boost
         return boost
+
+    def _named_mask(self, meta: QuestionMetadata, agreements: set[int]) -> np.ndarray:
+        return self.table.session.among(meta.sessions) & self.table.agreement.among(agreements)
 
     def _named_agreements(self, meta: QuestionMetadata, agreements: set[int]) -> set[int]:
         """The passage a question names by session and agreement number ("el acuerdo quinto de la XV")."""
         if len(meta.sessions) != 1 or len(agreements) != 1:
             return set()
-        return {i for i, p in enumerate(self.index.passages)
-                if p.session in meta.sessions and p.agreement in agreements}
+        return {int(i) for i in np.flatnonzero(self._named_mask(meta, agreements))}
 
     def listed_session(self, query: Query) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
@@ -294,7 +322,8 @@ class Searcher:
         if not (meta.sessions or meta.places):
             return ""
         # The one session that agrees with all the question names: "la XVIII", "en Mérida", "en Querétaro en 2016"
-        sessions = {p.session for p in self.index.passages if p.session and meta.matches(p) == 1.0}
+        agrees = (meta.shares(self.table) == 1.0) & self.table.session.where(bool)
+        sessions = set(self.table.session.values_where(agrees))
         rest = set(tokenize(meta.without(question), drop_boilerplate=True)) - LISTING_WORDS
         rest -= {session.lower() for session in meta.sessions}
         return next(iter(sessions)) if len(sessions) == 1 and not rest else ""
@@ -304,7 +333,7 @@ class Searcher:
         (a session dated from another document, as the Council's 40th, does not count)."""
         if not (meta.sessions and settings.exact_boost and query.held):
             return []
-        return sorted({p.session for p in self.index.passages if p.session in meta.sessions and not p.date_provenance})
+        return sorted(meta.sessions & self._dated_sessions)
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
@@ -315,10 +344,10 @@ class Searcher:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
         the president announce?"): 1 for the passage that states it ("Fourth: …", or an agreement),
         CONTINUATION for the paragraphs that go on about it, else 0."""
+        table = self.table
         wanted = point_list(self.index.passages[earlier_answer])
-        return np.array([(1.0 if opens_point(p) else CONTINUATION)
-                         if point_list(p) == wanted and point_number(p) in numbers else 0.0
-                         for p in self.index.passages], np.float32)
+        stated = table.point_list.where(lambda named: named == wanted) & table.point.among(numbers)
+        return np.where(stated, np.where(table.opens_point, 1.0, CONTINUATION), 0.0).astype(np.float32)
 
     def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
         """The word bridges of the question, and of the turns before it: one model run for both."""
@@ -475,10 +504,10 @@ def unknown_names(question: str, known_words: frozenset[str]) -> list[str]:
 
 def _known_words(index: Index) -> frozenset[str]:
     words: set[str] = set()
-    for document in index.documents:
-        words.update(tokenize(document.text))
-    for passage in index.passages:
-        words.update(tokenize(f"{passage.place} {passage.session} {passage.date_start[:4]}"))
+    for text in dict.fromkeys(document.text for document in index.documents):  # each distinct text once
+        words.update(tokenize(text))
+    for named in dict.fromkeys(f"{p.place} {p.session} {p.date_start[:4]}" for p in index.passages):
+        words.update(tokenize(named))
     return frozenset(words)
 
 
