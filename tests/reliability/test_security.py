@@ -73,10 +73,16 @@ def test_index_files_are_faiss_and_json(real_assistant):
     directory = real_assistant.index.directory
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     build = directory / manifest["build"]
-    names = {path.name for path in build.iterdir()}
-    assert names <= {"index.faiss", "index-second.faiss", "passages.jsonl", "documents.jsonl",
-                     "vocabulary.json", "vocabulary.npy"}
+    names = {path.relative_to(build).as_posix() for path in build.rglob("*") if path.is_file()}
+    plain = {"index.faiss", "index-second.faiss", "passages.jsonl", "documents.jsonl", "vocabulary.json",
+             "vocabulary.npy", "threads.json", "references.json"}
+    # BM25 in bm25s's own files: numpy arrays and JSON, never a pickle
+    lexical = {name for name in names if name.startswith("lexical/") and name.endswith((".npy", ".json"))}
+    assert names <= plain | lexical
     assert set(manifest["files"]) == names
+    for path in build.rglob("*.npy"):
+        assert path.read_bytes()[:6] == b"\x93NUMPY"
+        assert b"'descr': '|O'" not in path.read_bytes()[:128]  # no Python objects
     for path in build.glob("*.faiss"):
         assert path.read_bytes()[:2] == b"Ix"  # a FAISS index header, not a pickle (b"\x80")
     vectors = (build / "vocabulary.npy").read_bytes()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from acuerdos.index.lexical import tokenize
-from acuerdos.index.vocabulary import content_words, encode_words
+from acuerdos.index.vocabulary import MIN_SIMILARITY, content_words, encode_words
 from acuerdos.lang import cues, phrases
 from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
@@ -119,7 +119,8 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     rows = []
     for rank, s in enumerate(scored, 1):
         view = searcher.views[s.position]
-        words = set(tokenize(view))
+        nearest = links.nearest(view)
+        words = set(tokenize(view)) | links.bridged(nearest)
         coverage = _share(asked, words)
         rows.append([
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
@@ -132,7 +133,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
             float(result.follow_up), float(len(question.split()) <= 4 and "?" not in question),
             float(person), float(person and not names_someone(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
-            math.log1p(len(asked)), *links.of(view),
+            math.log1p(len(asked)), *links.of(nearest),
         ])
     return np.asarray(rows, dtype=np.float64)
 
@@ -153,17 +154,28 @@ class WordLinks:
         words = list(dict.fromkeys(content_words(asked)))[:MAX_LINK_WORDS]
         known = [w for w in words if w in self.position]
         unknown = [w for w in words if w not in self.position]
+        self.stems = [tokenize(w) for w in known + unknown]  # in the rows' order
         rows = [self.vectors[[self.position[w] for w in known]]] if known else []
         if unknown and searcher.encoder is not None and len(self.vectors):
             rows.append(encode_words(searcher.encoder, unknown))
         self.similarities = (np.vstack(rows) @ self.vectors.T) if rows else np.zeros((0, len(self.vectors)))
 
-    def of(self, view: str) -> tuple[float, float]:
+    def nearest(self, view: str) -> np.ndarray:
+        """For each question word, its similarity to the passage's nearest word."""
         columns = [self.position[w] for w in set(content_words(view)) if w in self.position]
         if not len(self.similarities) or not columns:
+            return np.ones(len(self.similarities))
+        return self.similarities[:, columns].max(axis=1)
+
+    def of(self, nearest: np.ndarray) -> tuple[float, float]:
+        if not len(nearest):
             return 1.0, 1.0
-        nearest = self.similarities[:, columns].max(axis=1)
         return float(nearest.min()), float(nearest.mean())
+
+    def bridged(self, nearest: np.ndarray) -> set[str]:
+        """The stems of the question words the passage says in other words: "fentanyl" for "fentanilo"."""
+        return {stem for stems, similarity in zip(self.stems, nearest, strict=True)
+                if similarity >= MIN_SIMILARITY for stem in stems}
 
 
 def _share(wanted: set[str], found: set[str]) -> float:
@@ -297,6 +309,7 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
     if first.get("number_missing"):
         return "no_number", []
     missing = _uncovered_words(result.asked, searcher.views[result.scored[0].position]) if result.scored else []
+    missing = [w for w in missing if not set(tokenize(w)) & (phrases.stems("listing") | phrases.stems("held"))]
     return ("no_match", missing[:3]) if missing else ("weak", [])
 
 
