@@ -435,6 +435,11 @@ class Column:
     def where(self, test: Callable[[Any], bool]) -> np.ndarray:
         """Each passage's answer to `test` on its value, as a boolean array."""
         answers = np.fromiter((bool(test(value)) for value in self.values), dtype=bool, count=len(self.values))
+        yes = np.flatnonzero(answers)
+        if len(yes) == 0:
+            return np.zeros(len(self.codes), bool)
+        if len(yes) == 1:  # a comparison is several times faster than a gather over every passage
+            return self.codes == yes[0]
         return answers[self.codes]
 
     def among(self, wanted: Iterable[Any]) -> np.ndarray:

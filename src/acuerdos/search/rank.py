@@ -132,13 +132,25 @@ def top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[i
     positions = np.flatnonzero(allowed) if allowed is not None else None
     values = -(scores if positions is None else scores[positions])
     if 0 < k < len(values):
-        kth = np.partition(values, k - 1)[k - 1]
-        if not np.isnan(kth):  # every score at least the k-th, ties included, in position order
-            within = np.flatnonzero(values <= kth)
+        within = _at_least_kth(values, k)
+        if within is not None:
             chosen = within[np.argsort(values[within], kind="stable")][:k]
             return (chosen if positions is None else positions[chosen]).tolist()
     chosen = np.argsort(values, kind="stable")[:k]
     return (chosen if positions is None else positions[chosen]).tolist()
+
+
+TOP_SAMPLE = 16_384
+
+
+def _at_least_kth(values: np.ndarray, k: int) -> np.ndarray | None:
+    """The positions (ascending) of a superset of the k lowest values, ties included: every value at most the
+    k-th lowest of a strided sample, which is at least the k-th lowest of all. None when it cannot tell (NaN)."""
+    sample = values[::max(1, len(values) // TOP_SAMPLE)]
+    if len(sample) < k:
+        return None
+    bound = np.partition(sample, k - 1)[k - 1]
+    return None if np.isnan(bound) else np.flatnonzero(values <= bound)
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
