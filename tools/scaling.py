@@ -296,3 +296,81 @@ def _brief(config: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keys = ("name", "factory", "parameter", "value", "recall@10", "p50_ms", "p95_ms", "memory_mb", "build_s")
     return {k: config.get(k) for k in keys}
+
+
+# --------------------------------------------------------------------------- the whole ask at scale
+SYNTHETIC_SESSIONS = range(50, 100)  # L to XCIX: sessions neither the corpus nor the dev questions name
+SYNTHETIC_BODIES = 8
+TEXT_POOL = 20_000  # distinct synthetic texts (pairs of real passages), repeated over the corpus
+
+
+def synthetic_index(real: Any, n: int, seed: int = 0) -> Any:
+    """An Index of `n` passages: the real ones (their own text, metadata, original-view vectors, threads and
+    vocabulary) and `n - real` synthetic ones, one view each, so that a million passages are a million
+    vectors (the size the FAISS section measures).
+
+    A synthetic passage has a vector from ``synthetic_corpus``, a text joining two real passages (BM25 then
+    has posting lists of a real corpus's shape, a million documents long), and metadata of its own kind:
+    one of 8 bodies, a session from L to XCIX (none the corpus or the dev questions name), a date from 2000
+    to 2030, a real passage's place, now and then a real speaker, and an agreement number for half of them.
+    Its FAISS index is the one `acuerdos build` would choose for that many vectors (IVF with fp16 codes).
+    """
+    from acuerdos.corpus.spanish import int_to_roman
+    from acuerdos.index.lexical import tokenize
+    from acuerdos.index.store import Document, Index, _faiss_index, choose_factory
+    from acuerdos.records import Passage
+
+    rng = np.random.default_rng(seed)
+    passages = list(real.passages)
+    count = n - len(passages)
+    vectors = real.faiss_index.reconstruct_n(0, len(passages))  # the originals come first
+    factory = choose_factory(n)
+    data = np.concatenate([_normalize(vectors), synthetic_corpus(count, vectors, seed=seed)])
+    faiss_index = _faiss_index(data, factory)
+    del data
+
+    texts = [p.text for p in passages]
+    pairs = rng.integers(0, len(texts), (min(TEXT_POOL, count), 2))
+    pool = [f"{texts[a]} {texts[b]}" for a, b in pairs]
+    picks = rng.integers(0, len(pool), count)
+    sessions = [int_to_roman(number) for number in SYNTHETIC_SESSIONS]
+    speakers = sorted({p.speaker for p in passages} - {""})
+    days = rng.integers(0, 31 * 12 * 28, count)
+    session_of, place_of = rng.integers(0, len(sessions), count), rng.integers(0, len(passages), count)
+    body_of, numbered = rng.integers(0, SYNTHETIC_BODIES, count), rng.random(count) < 0.5
+    numbers, spoken = rng.integers(1, 41, count), rng.random(count) < 0.05
+    for i in range(count):
+        body = chr(ord("A") + int(body_of[i]))
+        year, rest = divmod(int(days[i]), 12 * 28)
+        date = f"{2000 + year}-{rest // 28 + 1:02d}-{rest % 28 + 1:02d}"
+        place = passages[int(place_of[i])]
+        agreement = int(numbers[i]) if numbered[i] else None
+        session = sessions[int(session_of[i])]
+        passages.append(Passage(
+            id=f"synthetic-{i:07d}", source=f"synthetic-{body.lower()}", body=f"Synthetic body {body}",
+            language="es" if i % 2 else "en", text=pool[int(picks[i])], citation=f"Body {body}, {session}, {i}",
+            position=i + 1, file="synthetic", line=0, section="approved agreements" if agreement else "",
+            speaker=speakers[i % len(speakers)] if speakers and spoken[i] else "", session=session,
+            date_start=date, date_end=date, city=place.city, state=place.state, agreement=agreement))
+    documents = [Document(i, "original", p.text) for i, p in enumerate(passages)]
+
+    vocabulary: dict[str, int] = {}
+    pool_ids = [[vocabulary.setdefault(token, len(vocabulary)) for token in tokenize(text) or ["∅"]]
+                for text in pool]
+    real_ids = [[vocabulary.setdefault(token, len(vocabulary)) for token in tokenize(text) or ["∅"]]
+                for text in texts]
+    lexical = _bm25(real_ids + [pool_ids[int(j)] for j in picks], vocabulary)
+    manifest = {**real.manifest, "faiss_factory": factory, "passage_count": n, "synthetic": True}
+    return Index(passages, faiss_index, manifest, real.directory, documents, None, real.vocabulary,
+                 real.threads, real.references, {"views": lexical, "original": lexical})
+
+
+def _bm25(ids: list[list[int]], vocabulary: dict[str, int]) -> Any:
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    from acuerdos.index.lexical import LexicalIndex
+
+    bm25 = bm25s.BM25()
+    bm25.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+    return LexicalIndex((), None, bm25)
