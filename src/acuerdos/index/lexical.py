@@ -127,6 +127,14 @@ class LexicalIndex:
             scores += EXPANSION_WEIGHT * self._bm25(self.glossary.expand(tokens))
         return scores
 
+    def document_frequency(self, stem: str) -> int:
+        """How many passages use the stem: the length of its posting list."""
+        column = self.bm25.vocab_dict.get(stem)
+        if column is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[column + 1] - indptr[column])
+
     def scores_of(self, tokens: list[str]) -> np.ndarray:
         """BM25 of tokens that are already stemmed."""
         return self._bm25(tokens)
@@ -153,3 +161,24 @@ def passage_texts(documents: Sequence, count: int, translations: bool) -> list[s
 
 def build_lexical(documents: Sequence, count: int) -> dict[str, LexicalIndex]:
     return {name: LexicalIndex(passage_texts(documents, count, joined)) for name, joined in VIEWS.items()}
+
+
+class ViewWords:
+    """Each passage view's stems and folded content words, computed on first use and kept: the views never
+    change, and the same candidates come back question after question."""
+
+    def __init__(self, views: Sequence[str]):
+        self.views = views
+        self.stems = lru_cache(maxsize=VIEW_CACHE)(self._stems)
+        self.words = lru_cache(maxsize=VIEW_CACHE)(self._words)
+
+    def _stems(self, position: int) -> frozenset[str]:
+        return frozenset(tokenize(self.views[position]))
+
+    def _words(self, position: int) -> frozenset[str]:
+        from acuerdos.index.vocabulary import content_words
+
+        return frozenset(content_words(self.views[position]))
+
+
+VIEW_CACHE = 8192  # passages whose words are kept

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from acuerdos.index.lexical import tokenize
-from acuerdos.index.vocabulary import MIN_SIMILARITY, content_words, encode_words
+from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
 from acuerdos.lang import cues, phrases
 from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
@@ -115,12 +115,12 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
     person, number = cues.asks("person", question), asks_quantity(question)
-    links = WordLinks(searcher, result.asked)
+    links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
     for rank, s in enumerate(scored, 1):
         view = searcher.views[s.position]
-        nearest = links.nearest(view)
-        words = set(tokenize(view)) | links.bridged(nearest)
+        nearest = links.nearest(s.position)
+        words = searcher.view_words.stems(s.position) | links.bridged(nearest)
         coverage = _share(asked, words)
         rows.append([
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
@@ -147,22 +147,35 @@ class WordLinks:
     model run.
     """
 
-    def __init__(self, searcher: Searcher, asked: str):
+    def __init__(self, searcher: Searcher, asked: str, positions: list[int]):
         vocabulary = searcher.index.vocabulary
-        self.position = vocabulary.position if vocabulary.words else {}
-        self.vectors = vocabulary.vectors
+        position = vocabulary.position if vocabulary.words else {}
+        self.view_words = searcher.view_words
         words = list(dict.fromkeys(content_words(asked)))[:MAX_LINK_WORDS]
-        known = [w for w in words if w in self.position]
-        unknown = [w for w in words if w not in self.position]
-        self.stems = [tokenize(w) for w in known + unknown]  # in the rows' order
-        rows = [self.vectors[[self.position[w] for w in known]]] if known else []
-        if unknown and searcher.encoder is not None and len(self.vectors):
+        known = [w for w in words if w in position]
+        # words the corpus never uses: those the word bridges embed too (the model caches them) are
+        # compared; shorter ones link to nothing
+        unknown = [w for w in words if w not in position and len(w) >= MIN_UNKNOWN_LENGTH]
+        unlinked = [w for w in words if w not in position and len(w) < MIN_UNKNOWN_LENGTH]
+        self.stems = [tokenize(w) for w in known + unknown + unlinked]  # in the rows' order
+        # only the candidates' words are compared: not the whole vocabulary
+        self.column = {w: i for i, w in enumerate(sorted({w for p in positions for w in self.view_words.words(p)
+                                                          if w in position}))}
+        vectors = vocabulary.vectors[[position[w] for w in self.column]] if self.column else None
+        rows = [vocabulary.vectors[[position[w] for w in known]]] if known else []
+        if unknown and searcher.encoder is not None and len(vocabulary.vectors):
             rows.append(encode_words(searcher.encoder, unknown))
-        self.similarities = (np.vstack(rows) @ self.vectors.T) if rows else np.zeros((0, len(self.vectors)))
+        elif unknown:
+            unlinked += unknown
+            self.stems = [tokenize(w) for w in known + unlinked]
+        self.similarities = (np.vstack(rows) @ vectors.T) if rows and vectors is not None else np.zeros((0, 0))
+        if unlinked and vectors is not None:
+            self.similarities = np.vstack([self.similarities.reshape(-1, len(vectors)),
+                                           np.zeros((len(unlinked), len(vectors)))])
 
-    def nearest(self, view: str) -> np.ndarray:
+    def nearest(self, position: int) -> np.ndarray:
         """For each question word, its similarity to the passage's nearest word."""
-        columns = [self.position[w] for w in set(content_words(view)) if w in self.position]
+        columns = [self.column[w] for w in self.view_words.words(position) if w in self.column]
         if not len(self.similarities) or not columns:
             return np.ones(len(self.similarities))
         return self.similarities[:, columns].max(axis=1)
@@ -190,8 +203,7 @@ def _weighted_share(wanted: set[str], found: set[str], rarity: dict[str, float])
 def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
     """log(N / (1 + passages using the word)), read off the lexical index."""
     size = searcher.lexical.size
-    return {w: math.log(size / (1 + int(np.count_nonzero(searcher.lexical.scores_of([w]))))) + 1.0
-            for w in words}
+    return {w: math.log(size / (1 + searcher.lexical.document_frequency(w))) + 1.0 for w in words}
 
 
 _CAPITALIZED = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b")
@@ -265,7 +277,7 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     rarest = max(sorted(topic), key=lambda w: _rarity(searcher, {w})[w])
     top = searcher.index.passages[result.scored[0].position]
     elsewhere = bool(query.sessions) and top.session not in query.sessions
-    if rarest in tokenize(searcher.views[result.scored[0].position]) and not elsewhere:
+    if rarest in searcher.view_words.stems(result.scored[0].position) and not elsewhere:
         return []
     written = next((w for text in query.conversation for w in _WORD.findall(text)
                     if tokenize(w, drop_boilerplate=True) == [rarest]), rarest)
@@ -277,11 +289,13 @@ KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups 
 
 def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | None = None) -> bool:
     """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
-    session and number is that passage; a period the corpus does not cover is not answered.
+    session and number is that passage; a period the corpus does not cover, a figure or results no top
+    passage states, a follow-up's topic its session lacks, are not answered.
     Otherwise the best passage's probability decides."""
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
-    return bool(evidence.out_of_range) or bool(lost) or p_first < model.threshold
+    facts = evidence.out_of_range or lost or evidence.missing_answer
+    return bool(facts) or p_first < model.threshold
 
 
 def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from acuerdos.config import one_blas_thread
 from acuerdos.corpus.spanish import MONTHS, roman_to_int
 from acuerdos.embed.encoder import Encoder
-from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, passage_texts, tokenize
+from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
 from acuerdos.search.filters import (
@@ -179,6 +179,7 @@ class Searcher:
         self.settings = settings
         # each passage with its translation
         self.views = passage_texts(index.documents, len(index.passages), translations=True)
+        self.view_words = ViewWords(self.views)
         self.lexical = index.lexical_index("views", glossary)  # built by acuerdos build, read back on load
         self.lexical_original = index.lexical_index("original", glossary)
         self.known_words = _known_words(index)
