@@ -180,6 +180,15 @@ def render(records, assistant) -> str:
         "",
         "The ranking levers are ablated on any set by `acuerdos eval FILE --ablation`.",
         "",
+        "## Ranking weights: chosen lever by lever, against fitted jointly",
+        "",
+        "The fused score is a weighted sum of named levers (`Settings.lever_weights`). Their weights were chosen "
+        "one at a time on labelled sets; here a listwise logistic fit of all of them together is judged leave "
+        "one set out on the first-stage ranking (top 30 candidates, answerable questions). The product keeps "
+        "whichever measures better.",
+        "",
+        _levers(assistant),
+        "",
         "## Threads",
         "",
         "How threads link and their evidence: `docs/threads.md`. Against the labelled threads "
@@ -224,6 +233,20 @@ def _final_section(final) -> str:
             f"({'met' if met['hit@1'] else 'missed'}), abstention ≥ 0.80 ({'met' if met['abstention'] else 'missed'})"
             f", false abstention ≤ 0.03 ({'met' if met['false_abstention'] else 'missed'}), confidently wrong ≤ 0.06 "
             f"({'met' if met['confidently_wrong'] else 'missed'}).\n\n" + table(final["figures"]))
+
+
+def _levers(assistant) -> str:
+    items = [c for name in SETS if name != "variants"
+             for c in fitting.collect_candidates(assistant, evaluate.read_questions(EVAL / f"{name}.jsonl"), name)]
+    hand = np.array([assistant.searcher.settings.lever_weights()[name] for name in fitting.LEVERS])
+    rows = fitting.lever_loso(items, hand)
+    whole = fitting.fit_lever_weights(items, hand)
+    lines = ["| held-out set | n | hit@1, chosen | hit@1, fitted | MRR@10, chosen | MRR@10, fitted |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {r['n']} | {r['hand hit@1']:.3f} | {r['fitted hit@1']:.3f} | {r['hand mrr@10']:.3f} | "
+              f"{r['fitted mrr@10']:.3f} |" for name, r in rows.items()]
+    weights = ", ".join(f"{name} {h:g} / {w:.2f}" for name, h, w in zip(fitting.LEVERS, hand, whole, strict=True))
+    return "\n".join(lines) + f"\n\nWeights, chosen / fitted on every set: {weights}."
 
 
 def _threads() -> str:

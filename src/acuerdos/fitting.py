@@ -193,3 +193,78 @@ def format_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 def _cell(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+# --------------------------------------------------------------------------- ranking weights
+
+LEVERS = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata", "ordinal", "novelty", "detail")
+RANK_DEPTH = 30  # candidates per question the lever weights are judged on
+
+
+@dataclass
+class Candidates:
+    """The first-stage ranking of one answerable question: each candidate's named levers, its fixed lookups,
+    and whether it answers."""
+
+    set_name: str
+    columns: np.ndarray  # RANK_DEPTH x len(LEVERS)
+    fixed: np.ndarray
+    gold: np.ndarray
+
+
+def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name: str) -> list[Candidates]:
+    searcher, out = assistant.searcher, []
+    for q in questions:
+        if q["kind"] in KINDS_WITHOUT_ANSWER:
+            continue
+        history = [clean_question(h)[0] for h in q.get("history") or []][-3:]
+        ranking = searcher.rank(searcher.understand(clean_question(q["question"])[0], history))
+        top = np.argsort(-ranking.fused, kind="stable")[:RANK_DEPTH]
+        empty = np.zeros(len(ranking.fused), np.float32)
+        columns = np.stack([ranking.levers.get(name, empty)[top] for name in LEVERS], axis=1).astype(np.float64)
+        gold = np.array([any(g in assistant.index.passages[i].text for g in q["gold"]) for i in top])
+        out.append(Candidates(set_name, columns, ranking.lookups[top].astype(np.float64), gold))
+    return out
+
+
+def fit_lever_weights(items: Sequence[Candidates], start: np.ndarray) -> np.ndarray:
+    """Listwise logistic fit: the weights that make each question's answering candidates most probable."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = 0.0, np.zeros_like(w)
+        for c in items:
+            if not c.gold.any():
+                continue
+            s = c.columns @ w + c.fixed
+            everything, answering = logsumexp(s), logsumexp(s[c.gold])
+            total += everything - answering
+            gradient += c.columns.T @ (np.exp(s - everything) - np.where(c.gold, np.exp(s - answering), 0.0))
+        return total, gradient
+
+    return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, 20.0)] * len(start)).x
+
+
+def lever_loso(items: Sequence[Candidates], hand: np.ndarray) -> dict[str, dict[str, float]]:
+    """hit@1 and MRR@10 of the first-stage ranking, per held-out set: the hand-chosen weights against weights
+    fitted on the other sets."""
+    def figures(group: Sequence[Candidates], w: np.ndarray) -> tuple[float, float]:
+        hits, reciprocal = [], []
+        for c in group:
+            ranked = c.gold[np.argsort(-(c.columns @ w + c.fixed), kind="stable")]
+            found = np.flatnonzero(ranked[:10])
+            hits.append(bool(ranked[0]))
+            reciprocal.append(1 / (found[0] + 1) if len(found) else 0.0)
+        return float(np.mean(hits)), float(np.mean(reciprocal))
+
+    table = {}
+    for name in dict.fromkeys(c.set_name for c in items):
+        held_out = [c for c in items if c.set_name == name]
+        fitted = fit_lever_weights([c for c in items if c.set_name != name], hand)
+        (h1, m1), (h2, m2) = figures(held_out, hand), figures(held_out, fitted)
+        table[name] = {"n": len(held_out), "hand hit@1": h1, "fitted hit@1": h2, "hand mrr@10": m1, "fitted mrr@10": m2}
+    n = sum(row["n"] for row in table.values())
+    table["overall"] = {"n": n} | {key: sum(row[key] * row["n"] for row in table.values()) / n
+                                   for key in ("hand hit@1", "fitted hit@1", "hand mrr@10", "fitted mrr@10")}
+    return table

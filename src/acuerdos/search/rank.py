@@ -44,6 +44,7 @@ class Settings:
     """The levers of ranking. The defaults are the measured best (docs/quality.md)."""
 
     dense: bool = True
+    dense_weight: float = 1.0
     lexical: bool = True
     lexical_weight: float = 0.35
     keyword_lexical_weight: float = 1.5  # for 1-4 word queries without a question mark
@@ -66,6 +67,13 @@ class Settings:
     # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
     exact_boost: float = 10.0
     named_session_boost: float = 1.0  # z-units more for the one session the question itself names ("en la XVI")
+
+    def lever_weights(self) -> dict[str, float]:
+        """The weight of each named signal in the fused score (fitted: search/ranking.json)."""
+        return {"dense": self.dense_weight, "dense_alone": self.followup_weight, "second": self.second_weight,
+                "lexical": self.lexical_weight, "lexical_keyword": self.keyword_lexical_weight, "lexical_only": 1.0,
+                "metadata": self.metadata_boost, "ordinal": self.ordinal_boost, "novelty": self.novelty,
+                "detail": self.detail_boost}
 
 
 @dataclass
@@ -102,6 +110,8 @@ class _Ranking:
     held: list[str] = field(default_factory=list)  # sessions asked when or where they were held
     named_here: set[str] = field(default_factory=set)  # corpus sessions the question itself names ("en la XVI")
     exact: set[int] = field(default_factory=set)  # the passages named by session and agreement number
+    levers: dict[str, np.ndarray] = field(default_factory=dict)  # each named signal over every passage
+    lookups: np.ndarray | None = None  # what the question names exactly: hard, not weighted
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
 
 
@@ -153,6 +163,12 @@ def _at_least_kth(values: np.ndarray, k: int) -> np.ndarray | None:
     return None if np.isnan(bound) else np.flatnonzero(values <= bound)
 
 
+def _one_hot(size: int, position: int, value: float) -> np.ndarray:
+    column = np.zeros(size, np.float32)
+    column[position] = value
+    return column
+
+
 def zscore(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
@@ -199,7 +215,7 @@ class Searcher:
         return self._search(query, k, filters, settings or self.settings)
 
     def _search(self, query: Query, k: int, filters: Filters, settings: Settings) -> SearchResult:
-        ranking = self._rank(query, settings)
+        ranking = self.rank(query, settings)
         started = time.perf_counter()
         allowed = filters.admitted(self.table) if filters else None
         order = top(ranking.fused, k, allowed)
@@ -210,8 +226,9 @@ class Searcher:
         return SearchResult(scored, self._evidence(query, ranking, scored, settings), ranking.timings,
                             asked[-1], " ".join(asked[:-1]), ranking.follow_up, ranking, allowed)
 
-    def _rank(self, query: Query, settings: Settings) -> _Ranking:
+    def rank(self, query: Query, settings: Settings | None = None) -> _Ranking:
         """Every passage's fused score for the question (in its conversation), before filters and evidence."""
+        settings = settings or self.settings
         passages = self.index.passages
         question = query.text
         alone = None
@@ -261,36 +278,41 @@ class Searcher:
         timings["lexical"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        fused = np.zeros(len(passages), np.float32)
+        levers: dict[str, np.ndarray] = {}
         if settings.dense:
-            fused += zscore(dense)
-            if alone is not None and settings.followup_weight:
-                fused += settings.followup_weight * zscore(alone)
+            levers["dense"] = zscore(dense)
+            if alone is not None:
+                levers["dense_alone"] = zscore(alone)
         if second is not None:
-            fused += settings.second_weight * zscore(second)
+            levers["second"] = zscore(second)
         if settings.lexical:
             short = query.keyword and len(question.split()) <= SHORT_KEYWORD_WORDS  # measured: longer ones lose
-            weight = settings.keyword_lexical_weight if short else settings.lexical_weight
-            fused += zscore(lexical) * (weight if settings.dense else 1.0)
+            kind = "lexical_keyword" if short else "lexical"
+            levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
         another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
         if meta:
-            fused += settings.metadata_boost * meta.shares(self.table).astype(np.float32) * 10
+            levers["metadata"] = meta.shares(self.table).astype(np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
-            fused += settings.ordinal_boost * self._nth_of_the_list(earlier_answer(), meta.points)
+            levers["ordinal"] = self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
-            fused[earlier_answer()] -= settings.novelty
+            levers["novelty"] = _one_hot(len(passages), earlier_answer(), -1.0)
         elif len(turns) > 1 and settings.detail_boost and query.detail:
-            fused[earlier_answer()] += settings.detail_boost
+            levers["detail"] = _one_hot(len(passages), earlier_answer(), 1.0)
+        weights = settings.lever_weights()
+        fused = np.zeros(len(passages), np.float32)
+        for name, column in levers.items():
+            fused += weights[name] * column
         named_here = set(query.named_here)
         held = self._held(query, meta, settings)
-        fused += self._lookups(meta, named[-1].agreements, named_here, held, settings)
+        lookups = self._lookups(meta, named[-1].agreements, named_here, held, settings)
+        fused += lookups
         exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
-                        exact=exact)
+                        exact=exact, levers=levers, lookups=lookups)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -351,7 +373,7 @@ class Searcher:
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
         query = self.understand(" ".join(earlier))
-        return int(np.argmax(self._rank(query, replace(settings, history=False)).fused))
+        return int(np.argmax(self.rank(query, replace(settings, history=False)).fused))
 
     def _nth_of_the_list(self, earlier_answer: int, numbers: set[int]) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
