@@ -6,12 +6,15 @@ import pytest
 from acuerdos import evaluate
 from tests.conftest import PROJECT
 
-# Measured on 2026-12-02: hit@1 0.939, hit@5 1.000, MRR 0.962, multi recall 0.952, abstention 0.895,
-# false abstention 0.000 (docs/quality.md). The floors leave room for about two questions.
-FLOOR = {"hit@1": 0.90, "hit@5": 0.97, "mrr@10": 0.93, "recall@10_multi": 0.90, "abstention": 0.78}
-CEILING = {"false_abstention": 0.03}
+# Measured on 2026-12-05 with the answerability model (fitted on dev among nine other sets): hit@1 0.904,
+# hit@5 0.957, MRR 0.926, multi recall 0.924, abstention 0.895, false abstention 0.035 (docs/quality.md).
+# Before the model: hit@5 1.000 and no false abstention; the model abstains on four answerable dev questions
+# to abstain far more often on the blind near misses. The figures that count are leave-one-set-out
+# (tests/test_loso_floor.py); this floor keeps dev from sliding. It leaves room for about two questions.
+FLOOR = {"hit@1": 0.88, "hit@5": 0.94, "mrr@10": 0.90, "recall@10_multi": 0.88, "abstention": 0.84}
+CEILING = {"false_abstention": 0.05}
 # Per kind the groups are small (14 to 27 questions): one question moves a kind by 0.04 to 0.07.
-KIND_FLOOR = {"hit@1": 0.78, "hit@5": 0.92, "mrr@10": 0.85}
+KIND_FLOOR = {"hit@1": 0.78, "hit@5": 0.85, "mrr@10": 0.82}
 ANSWERABLE_KINDS = ("paraphrase", "crosslingual", "keyword", "fact", "multi", "followup")
 
 

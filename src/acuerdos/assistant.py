@@ -154,7 +154,7 @@ class Assistant:
             scored, timeline = assessment.alternative, assessment.timeline
         if scored is not result.scored:
             p_answer = self._probabilities(candidate_features(self.searcher, cleaned, replace(result, scored=scored)))
-        cited = len(scored) if timeline or listing else self._answer_count(scored)
+        cited = len(scored) if timeline or listing else self._answer_count(scored, p_answer)
         hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
         reason, periods = self._reason(assessment) if abstained else ("", [])
@@ -257,11 +257,14 @@ class Assistant:
     def _positions(self) -> dict[str, int]:
         return {p.id: i for i, p in enumerate(self.index.passages)}
 
-    def _answer_count(self, scored: list[Scored]) -> int:
+    def _answer_count(self, scored: list[Scored], p_answer: np.ndarray | None = None) -> int:
+        """The passages the answer quotes: the first, and those close to it that would answer on their own."""
         if not scored:
             return 0
         top = scored[0].score
-        return max(1, sum(1 for s in scored[:3] if top - s.score <= self.calibration.answer_margin))
+        answers = [p_answer is None or p_answer[i] >= self.answer_model.threshold for i in range(len(scored))]
+        return 1 + sum(1 for i, s in enumerate(scored[1:3], 1)
+                       if top - s.score <= self.calibration.answer_margin and answers[i])
 
     def _relevance(self, rank: int, scored: Scored, cited: int, abstained: bool,
                    p_answer: np.ndarray | None = None) -> str:

@@ -322,12 +322,15 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
         return "no_person", []
     if first.get("number_missing"):
         return "no_number", []
+    if _MARKUP.search(result.asked):
+        return "weak", []  # never echo what looks like markup or code
     missing = _uncovered_words(result.asked, searcher.views[result.scored[0].position]) if result.scored else []
     missing = [w for w in missing if not set(tokenize(w)) & (phrases.stems("listing") | phrases.stems("held"))]
     return ("no_match", missing[:3]) if missing else ("weak", [])
 
 
 _WORD = re.compile(r"[\wáéíóúñü]+", re.I)
+_MARKUP = re.compile(r"[<>={}\[\]\\`|;]|\(\s*\)|://")
 
 
 def _uncovered_words(asked: str, view: str) -> list[str]:
