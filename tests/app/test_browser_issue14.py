@@ -309,7 +309,8 @@ def test_a_link_opens_the_page_and_asks(open_page, live_server, screen):
     page = open_page("?q=" + quote(CYBER_EN) + "&lang=en")
     page.wait_for_function("() => document.querySelectorAll('.acu-answer .acu-card').length > 0"
                            " && !document.querySelector('.acu-pending')", timeout=TIMEOUT)
-    assert page.evaluate("document.documentElement.lang") == "en"
+    # the page script sets <html lang> on its next tidy, a moment after the relabelling
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=5_000)
     assert page.locator(".acu-question").last.inner_text().strip() == CYBER_EN
     assert page.locator("#acu-send").inner_text().strip() == "Ask"
     # copy link to this answer, then open it: the same question is asked again

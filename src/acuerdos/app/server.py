@@ -364,6 +364,8 @@ def session_choices(passages: Any) -> list[str]:
 def shared_question(request: gr.Request) -> tuple[str, str]:
     """The language and question of a shared link (/?q=…&lang=en), as typed input would be."""
     params = getattr(request, "query_params", None) or {}
+    if "lang" not in params and "q" not in params:
+        return "", ""  # no shared link: the page keeps whatever language the reader picks meanwhile
     language = str(params.get("lang") or "").strip().lower()
     question = str(params.get("q") or "")[: fmt.MAX_QUESTION_CHARS]
     return (language if language in fmt.LANGUAGES else DEFAULT_LANGUAGE), question
@@ -616,9 +618,15 @@ def build_app(assistant: Any) -> gr.Blocks:
 
         # ---- a shared link, /?q=…&lang=en: the page opens in that language and asks the question, which is
         # cut to the box's length and then goes the way a typed question goes
+        def switch_to_shared_language(language, conversation, src, sessions, ymin, ymax, where,
+                                      request: gr.Request):
+            if not language:  # no shared link: a language picked while the page loaded must not be undone
+                return tuple(gr.skip() for _ in relabelled)
+            return switch_language(language, conversation, src, sessions, ymin, ymax, where, request)
+
         demo.load(shared_question, None, [shared_lang, shared], api_visibility="private", queue=False,
                   show_progress="hidden").then(
-            switch_language, [shared_lang, turns, *filter_inputs], relabelled, api_visibility="private",
+            switch_to_shared_language, [shared_lang, turns, *filter_inputs], relabelled, api_visibility="private",
             queue=False, show_progress="hidden").then(
             respond, [shared, turns, lang, *filter_inputs], ask_outputs, **ask_options)
 
