@@ -37,20 +37,13 @@ from typing import Any
 
 from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
 from acuerdos.index import tfidf
+from acuerdos.lang.numbers import ordinal_value
 from acuerdos.records import Passage
 
 COUNCIL = "Consejo Nacional de Seguridad Pública"
 CONFERENCE = "Conferencia Nacional de Secretarios de Seguridad Pública"
 
 CODE = re.compile(r"\b(?P<number>\d{1,2})/(?P<roman>[IVXLC]+)/(?P<year>\d{2})\b")
-_ORDINAL_WORDS = {
-    "primera": 1, "primero": 1, "segunda": 2, "segundo": 2, "tercera": 3, "tercero": 3, "cuarta": 4,
-    "cuarto": 4, "quinta": 5, "quinto": 5, "sexta": 6, "sexto": 6, "septima": 7, "septimo": 7,
-    "octava": 8, "octavo": 8, "novena": 9, "noveno": 9, "decima": 10, "decimo": 10, "undecima": 11,
-    "duodecima": 12, "vigesima": 20, "vigesimo": 20, "trigesima": 30, "trigesimo": 30,
-    "cuadragesima": 40, "cuadragesimo": 40, "quincuagesima": 50, "quincuagesimo": 50,
-    "sexagesima": 60, "sexagesimo": 60,
-}
 _ORDINAL = r"(?:[A-ZÁÉÍÓÚ][a-záéíóú]+(?:\s+[A-ZÁÉÍÓÚa-záéíóú][a-záéíóú]+)?)"
 COUNCIL_SESSION = re.compile(
     rf"(?P<ordinal>{_ORDINAL})\s+Sesión\s+(?:Ordinaria|Extraordinaria)", re.IGNORECASE)
@@ -146,11 +139,11 @@ def _trailing_ordinal(words: str) -> tuple[int | None, str]:
     """'la Cuadragésima Tercera' -> (43, 'Cuadragésima Tercera'): the ordinal words at the end."""
     taken: list[str] = []
     for word in reversed(words.split()):
-        if fold(word) not in _ORDINAL_WORDS:
+        if ordinal_value(word) is None:
             break
         taken.insert(0, word)
-    value = sum(_ORDINAL_WORDS[fold(w)] for w in taken)
-    return (value or None), " ".join(taken)
+    value = ordinal_value(" ".join(taken)) if taken else None
+    return value, " ".join(taken)
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:

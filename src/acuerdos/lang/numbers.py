@@ -75,6 +75,18 @@ def mentions(text: str) -> list[Mention]:
     return found
 
 
+def ordinal_value(text: str) -> int | None:
+    """The ordinal a few words write: "Second" 2, "Cuadragésima Tercera" 43, "decimoquinta" 15; else None."""
+    words = [t.group(0) for t in tokens(fold(text))]
+    number = _read_words(words, 0) if words else None
+    if number is None or not number.ordinal:
+        return None
+    rest = words[number.last:]
+    if rest and len(rest) == 1 and rest[0] in data()["ordinal_units"] and number.value % 10 == 0:
+        return number.value + data()["ordinal_units"][rest[0]]  # "cuadragesima tercera"
+    return number.value if not rest else None
+
+
 def _numbers(words: list[str]) -> list[Number]:
     found, i = [], 0
     while i < len(words):

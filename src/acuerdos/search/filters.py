@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, ordinal_word, roman_to_int
+from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
 from acuerdos.errors import QuestionError
-from acuerdos.lang.numbers import SESSION_ORDINAL_FROM, Mention, mentions
+from acuerdos.lang.numbers import SESSION_ORDINAL_FROM, Mention, mentions, ordinal_value
+from acuerdos.lang.numbers import data as numbers_data
 from acuerdos.records import Passage
 
 FILTER_KEYS = ("source", "session", "year_min", "year_max", "place")
@@ -119,65 +120,20 @@ def _year(value: Any) -> int | None:
 
 # --- metadata named in the question --------------------------------------------------------
 
-_ROMAN_SESSION = re.compile(r"\b([ivxl]+)\s+(?:asamblea|plenar|assembly|session|sesion)")
-# An ordinal, not a count: "the 40th session", "la 16a asamblea", but not "the 2 sessions"
-_ORDINAL_SESSION = re.compile(
-    r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:\w+\s+)?(?:asamblea|plenar|assembly|session|sesion|meeting)")
-# "sesión 40", "Asamblea XIX"; not a date ("la sesión 30 de agosto")
-_SESSION_AFTER = re.compile(r"\b(?:asamblea|plenaria|plenary|assembly|session|sesion)\s+(?:plenaria\s+)?"
-                            r"([ivxl]+|\d{1,2})\b(?!\s+de\s+[a-z])")
-# What counts as naming a session the corpus may lack: an ordinal right before a session word
-_STRICT_ORDINAL_SESSION = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|a|o)\s+(?:asamblea|plenar|assembly|session|sesion)")
-_STANDALONE_ROMAN = re.compile(r"\b(?:la|el|en|the|of|at|in)\s+([xvli]{2,6})\b")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
-_ORDINAL_NUMBERS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "primer": 1, "primero": 1, "primera": 1, "segundo": 2, "segunda": 2,
-    "tercer": 3, "tercero": 3, "tercera": 3, "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5,
-    "sexto": 6, "sexta": 6, "septimo": 7, "septima": 7, "octavo": 8, "octava": 8, "noveno": 9,
-    "novena": 9, "decimo": 10, "decima": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
-    "twentieth": 20,
-}
-# "Décimo Segundo" (or "decimosegundo"), as the CNSSP tables number agreements 11 to 39: read as "12"
-_COMPOUND_NUMBERS = {fold(ordinal_word(n)).replace(" ", ""): n for n in range(11, 40) if " " in ordinal_word(n)}
-_COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(
-    fold(ordinal_word(n)).replace(" ", r"\s*") for n in sorted(_COMPOUND_NUMBERS.values(), reverse=True)) + r")\b")
-_POINT_WORDS = r"(point|measure|agreement|punto|medida|acuerdo)"
-_AGREEMENT_WORDS = {"agreement", "acuerdo"}
-# "the 3rd agreement", "el quinto acuerdo", "his second point"
-_ORDINAL_BEFORE = re.compile(rf"\b(\d{{1,2}}|[a-z]+)(?:st|nd|rd|th)?\s+{_POINT_WORDS}\b")
-# "acuerdo 14", "agreement no. 3", "acuerdo quinto"; not a Council code ("acuerdo 14/XLIII/17")
-_ORDINAL_AFTER = re.compile(rf"\b{_POINT_WORDS}\s+(?:number\s+|numero\s+|no\.?\s*)?(\d{{1,2}}(?![/\d])|[a-z]+)\b")
-
-
-def with_compound_numbers(text: str) -> str:
-    """A folded text with its compound ordinals as digits ("acuerdo decimo segundo" -> "acuerdo 12")."""
-    return _COMPOUND_ORDINAL.sub(lambda m: str(_COMPOUND_NUMBERS[re.sub(r"\s+", "", m.group(1))]), text)
-
-
-def numbered_points(text: str) -> list[tuple[str, int]]:
-    """(point word, number) for each numbered point a folded text names: ("acuerdo", 12) for "Acuerdo
-    Décimo Segundo", ("point", 2) for "his second point", ("agreement", 3) for "the 3rd agreement"."""
-    text = with_compound_numbers(text)
-    pairs = [(word, number) for number, word in _ORDINAL_BEFORE.findall(text)] + _ORDINAL_AFTER.findall(text)
-    return [(word, int(number) if number.isdigit() else _ORDINAL_NUMBERS[number]) for word, number in pairs
-            if number.isdigit() or number in _ORDINAL_NUMBERS]
 
 
 def agreement_numbers(question: str) -> set[int]:
     """The agreement numbers a question names: "el acuerdo 14", "the fifth agreement", "Acuerdo Décimo Segundo"."""
-    return {number for word, number in numbered_points(fold(question)) if word in _AGREEMENT_WORDS}
+    return {m.value for m in mentions(question) if m.kind == "agreement"}
 
 
-# "What was the fourth one?", "¿Y la quinta?": an ordinal alone, in a short question
-_ORDINAL_ALONE = re.compile(r"\b(?:the|la|el|lo)\s+([a-z]+)(?:\s+(?:one|of them))?\s*[?.]?\s*$")
 SHORT_QUESTION_WORDS = 8
-_SPANISH_ORDINALS = {
-    "decimoquinta": 15, "decimosexta": 16, "decimoseptima": 17, "decimoctava": 18, "decimonovena": 19,
-    "vigesima": 20, "cuadragesima": 40, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
-    "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "fortieth": 40,
-}
+# Ordinal words that name a session of the corpus by themselves ("la decimonovena"), from lang/numbers.json
+_SESSION_ORDINALS = sorted(word for word in numbers_data()["ordinal_teens"] | numbers_data()["ordinal_tens"]
+                           if numbers_data()["ordinal_teens"].get(word, numbers_data()["ordinal_tens"].get(word))
+                           in (15, 16, 17, 18, 19, 20, 40)) + [
+    f"decim{'o' if unit[0] != 'o' else ''}{unit}" for unit in ("quinta", "sexta", "septima", "octava", "novena")]
 ENGLISH_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
                    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
 
@@ -367,7 +323,7 @@ _RELATIVE_SESSION = re.compile(
     rf"|{_SESSION_WORDS}\s+(?:(?P<next2>siguiente|posterior)|anterior|previa)"
     rf"|(?:previous|prior|preceding|anterior)\s+{_SESSION_WORDS})\b")
 _SESSION_SPAN = re.compile(
-    rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SPANISH_ORDINALS)})\s+(?:\w+\s+)?)?"
+    rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SESSION_ORDINALS)})\s+(?:\w+\s+)?)?"
     rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?(?!\w)")
 _YEAR_SPAN = re.compile(r"\b(?:(?:en|in|de|of|during)\s+)?(20[12]\d)\b")
 _MONTH_SPAN = re.compile(rf"\b(?:(?:en|in|de|of)\s+)?(?:{'|'.join([*MONTHS, *ENGLISH_MONTHS])})\b")
@@ -412,7 +368,7 @@ def point_number(passage: Passage) -> int | None:
     if passage.agreement is not None:
         return passage.agreement
     last = fold(passage.section.rsplit(", ", 1)[-1]) if ", " in passage.section else ""
-    return _ORDINAL_NUMBERS.get(last)
+    return ordinal_value(last) if last else None
 
 
 # --- metadata as arrays -----------------------------------------------------------------------
