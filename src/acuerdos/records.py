@@ -44,8 +44,7 @@ class Passage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return _known_fields(cls, data)
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,7 @@ class ThreadMemberSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ThreadMemberSummary:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return _known_fields(cls, data)
 
 
 @dataclass(frozen=True)
@@ -134,3 +132,9 @@ class Answer:
         """The one JSON shape of an answer: ask --json and --jsonl, the /ask API and the chat's export
         (docs/answer.schema.json)."""
         return asdict(replace(self, results=[])) | {"results": [hit.to_dict() for hit in self.results]}
+
+
+def _known_fields(cls, data: dict[str, Any]):
+    """A record from a dict, ignoring keys it does not have (files written by a later version)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})

@@ -5,6 +5,7 @@ The real server uses the session's `real_assistant` (tests/conftest.py: `Assista
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,21 @@ def live_server(real_assistant):
         yield url
     finally:
         demo.close(verbose=False)
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the browser tests of the session."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.app.test_browser import ARGS, CHROMIUM, TIMEOUT, ask, assert_local_only
+from tests.app.test_browser import TIMEOUT, ask, assert_local_only
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +22,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 CYBER_EN = "What did the secretaries agree about cybersecurity?"
 COUNCIL_EN = "Which agreement of the Council approved the Single Police Certificate?"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(params=list(VIEWPORTS))

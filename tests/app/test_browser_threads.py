@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.app.test_browser import ARGS, CHROMIUM, TIMEOUT, assert_local_only
+from tests.app.test_browser import TIMEOUT, assert_local_only
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +22,6 @@ QUESTIONS = {
 # the other member, as the line names it: "XX (2018-11-15)", this passage, or a passage id
 OTHER = r"(?:[XLVI]+ \(\d{4}-\d\d-\d\d\)|este pasaje|this passage|cnsp\w*-[\w-]+)"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("lang", list(QUESTIONS))

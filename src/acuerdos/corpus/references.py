@@ -94,7 +94,8 @@ class Reference:
 # --------------------------------------------------------------------------- lexical keys
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("""
+# also the stopwords of index/threads.py
+STOPWORDS = frozenset("""
 a al ante con contra de del desde el en entre la las lo los para por que se sin sobre su sus un una y o e
 esta este esa ese como mismo misma sean sea ser fue han ha cada
 the of and or to in on at by for with from as is are was were be been this that it its an a which
@@ -108,7 +109,7 @@ def _keys(text: str) -> tuple[str, ...]:
     # accents off (NFKD, then ASCII): the same as corpus.spanish.fold for the letters kept here
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     folded = re.sub(r"(?<=\d)-(?=\d)", "", folded).replace("y", "i")
-    return tuple(w[:5] for w in _WORD.findall(folded) if w not in _STOP and (len(w) > 2 or w.isdigit()))
+    return tuple(w[:5] for w in _WORD.findall(folded) if w not in STOPWORDS and (len(w) > 2 or w.isdigit()))
 
 
 def keys(text: str) -> list[str]:

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acuerdos.corpus.references import Reference, find_references, keys
+from acuerdos.corpus.references import STOPWORDS, Reference, find_references, keys
 from acuerdos.corpus.spanish import STATES
 from acuerdos.corpus.spanish import fold as fold_accents
 from acuerdos.records import Passage
@@ -67,13 +67,6 @@ coordinacion coordinadora coordinador titular organo office unit commission comm
 secretary agency institute attorney under-secretariat chamber chambers
 """.split())
 _CONNECTORS = frozenset("de del la las los el y e en para a of the and for on".split())
-_STOP = frozenset("""
-a al ante con contra de del desde el en entre la las lo los para por que se sin sobre su sus un una y o e
-esta este esa ese como mismo misma sean sea ser fue han ha cada
-the of and or to in on at by for with from as is are was were be been this that it its an a which
-will would have has had their they them he she his her we our you your not all also
-miembros integrantes conferencia nacional secretarios seguridad publica acuerdan toman conocimiento
-""".split())
 _OWN_SESSION = ("council-session", "plenary")  # a session naming itself is not a subject
 LINK_KINDS = ("council-agreement", "council-agreements", "conference-agreement")
 _POINT = re.compile(r",\s+(First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth)$")
@@ -401,7 +394,7 @@ class _Words:
                 continue
             word = m.group(0).replace("-", "") if re.fullmatch(r"[0-9-]+", m.group(0)) else m.group(0)
             word = word.replace("y", "i")
-            if word not in _STOP and (len(word) > 2 or any(c.isdigit() for c in word)):  # C4, C5
+            if word not in STOPWORDS and (len(word) > 2 or any(c.isdigit() for c in word)):  # C4, C5
                 found.append(_Token(word[:5], m.start(), m.end()))
         return sorted(found, key=lambda t: t.start)
 

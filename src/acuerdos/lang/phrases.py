@@ -38,3 +38,13 @@ def first(name: str, text: str) -> int:
 def stems(name: str) -> frozenset[str]:
     """The stems of a word list, to take away from a question's content words."""
     return frozenset(tokenize(" ".join(data()[name])))
+
+
+@cache
+def _folded_words(name: str) -> frozenset[str]:
+    return frozenset(fold(word) for word in data()[name])
+
+
+def is_word(name: str, word: str) -> bool:
+    """Is the word (any case or accents) in the word list called `name` ("institutional", …)?"""
+    return fold(word) in _folded_words(name)

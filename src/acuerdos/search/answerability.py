@@ -22,7 +22,7 @@ import numpy as np
 
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
-from acuerdos.lang import cues, phrases
+from acuerdos.lang import phrases
 from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
 
@@ -45,7 +45,6 @@ FEATURES = (
     "unknown_share",  # share of its content words no passage uses
     "missing_answer",  # it asks for a number or results, and no top passage states one
     "follow_up",
-    "keyword",  # a few words, no question
     "asks_person",  # who / quién / cómo se llama
     "person_missing",  # ... and the passage names nobody
     "asks_number",
@@ -114,7 +113,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     rarity = _rarity(searcher, asked)
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
-    person, number = cues.asks("person", question), asks_quantity(question)
+    person, number = phrases.has("who", question), asks_quantity(question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
     for rank, s in enumerate(scored, 1):
@@ -130,7 +129,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
             coverage, _weighted_share(asked, words, rarity),
             _share(earlier, words) if earlier else coverage,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
-            float(result.follow_up), float(len(question.split()) <= 4 and "?" not in question),
+            float(result.follow_up),
             float(person), float(person and not names_someone(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
             math.log1p(len(asked)), *links.of(nearest),
@@ -211,7 +210,7 @@ _CAPITALIZED = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+
 
 def names_someone(text: str) -> bool:
     """Does the passage name a person: two capitalized words, neither of them an institution's word?"""
-    return any(not (cues.institutional(first) or cues.institutional(second))
+    return any(not (phrases.is_word("institutional", first) or phrases.is_word("institutional", second))
                for first, second in _CAPITALIZED.findall(text))
 
 

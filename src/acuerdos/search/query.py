@@ -40,8 +40,12 @@ class Query:
     named_here: frozenset[str]  # the corpus sessions the question itself names ("en la XVI")
     another_step: bool  # it asks what came before or after ("¿Y se aprobó finalmente?")
     detail: bool  # it asks a detail of what was found ("¿Y en qué sesión?")
-    held: bool  # it asks when or where something was held (set from the intent below)
     periods: tuple[str, ...]  # the years and sessions it names (covered by the corpus or not)
+
+    @property
+    def held(self) -> bool:
+        """It asks when or where a session met."""
+        return self.intent == "when_where_held"
 
     @property
     def answer_type(self) -> str:
@@ -90,7 +94,6 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
         follow_up=follow_up_of(question, named[-1]) if earlier else "", keyword=is_keyword_query(question),
         named_here=frozenset(named_sessions(question) & facts.sessions),
         another_step=asks_another_step(question), detail=asks_a_detail(question),
-        held=intent == "when_where_held",
         periods=_periods(question),
     )
 
@@ -235,7 +238,6 @@ _WHAT_WAS_AGREED = re.compile(
     r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
 
 
-_ABOUT = re.compile(r"\b(sobre|acerca|respecto|about|regarding|concerning|on the)\b", re.I)
 
 
 _HELD = re.compile(
@@ -265,7 +267,7 @@ def asks_when_or_where_held(question: str) -> bool:
 
 def asks_what_was_agreed(question: str) -> bool:
     """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
-    return bool(_WHAT_WAS_AGREED.search(question)) and not _ABOUT.search(question)
+    return bool(_WHAT_WAS_AGREED.search(question)) and not phrases.has("about", question)
 
 
 # A follow-up that moves along the story asks for another passage than the one the conversation found
