@@ -224,3 +224,22 @@ def test_language_switch_relabels_the_page(page, live_server):
     assert cites and all("XIX Plenary Assembly" in c for c in cites), cites  # cited in the page's language
     assert "Active filters" in last.locator(".acu-filters-used").inner_text()
     assert_local_only(page, live_server)
+
+
+def test_text_typed_while_an_answer_is_computed_is_kept(page):
+    """The box empties when the question moves to the chat; the next question, typed while the answer
+    is computed, is still in the box when the answer arrives."""
+    page.evaluate("""() => new MutationObserver((changes, observer) => {
+        if (!document.querySelector('.acu-pending')) return;
+        observer.disconnect();
+        setTimeout(() => {
+            const box = document.querySelector('#acu-question textarea');
+            box.value = 'and in 2018?';
+            box.dispatchEvent(new Event('input', {bubbles: true}));
+            window.typedWhilePending = !!document.querySelector('.acu-pending');
+        }, 0);
+    }).observe(document.body, {childList: true, subtree: true})""")
+    ask(page, "¿Qué se acordó sobre el fentanilo?")
+    time.sleep(0.5)
+    assert page.evaluate("window.typedWhilePending") is True
+    assert page.input_value("#acu-question textarea") == "and in 2018?"

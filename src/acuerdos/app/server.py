@@ -528,7 +528,8 @@ def build_app(assistant: Any) -> gr.Blocks:
                 turn["error"] = str(error) or type(error).__name__
             conversation.append(turn)
             md_path, json_path = _write_exports(conversation, language, request)
-            yield (fmt.chat_messages(conversation, language), conversation, "",
+            # the box was emptied when the question moved to the chat; what was typed since is kept
+            yield (fmt.chat_messages(conversation, language), conversation, gr.skip(),
                    gr.update(value=md_path, interactive=True), gr.update(value=json_path, interactive=True))
 
         ask_inputs = [question, turns, lang, *filter_inputs]
