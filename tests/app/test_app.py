@@ -90,10 +90,10 @@ def test_chat_turns_pass_history_and_filters(demo, fake_assistant):
     respond = fn_named(demo, "respond").fn
     steps = list(respond(POLICE_DAY_ES, [], "es", [], [], 2016, 2018, "", None))
     assert len(steps) == 2
-    pending_messages = steps[0][0]
-    assert "Buscando" in pending_messages[-1]["content"]
-    messages, turns, cleared, md_update, json_update = steps[1]
-    assert cleared == ""
+    pending_messages, cleared = steps[0][0], steps[0][2]
+    assert "Buscando" in pending_messages[-1]["content"] and cleared == ""
+    messages, turns, box, md_update, json_update = steps[1]
+    assert box == gr.skip()  # what was typed while the answer was computed stays in the box
     assert len(messages) == 2 and "Acuerdo Octavo" in messages[1]["content"]
     assert turns[0]["answer"]["results"][0]["id"] == "cnssp-xx-08"
     assert md_update["value"].endswith(".md") and json_update["value"].endswith(".json")
