@@ -76,7 +76,7 @@ class Calibration:
         strange = evidence.unknown_names or evidence.unknown_share > self.max_unknown_share
         unknown = bool(strange) and evidence.dense < self.name_dense
         unanswered = bool(evidence.missing_answer) and evidence.dense < self.answer_dense
-        return weak or unknown or unanswered or bool(evidence.out_of_range)
+        return weak or unknown or unanswered or bool(evidence.out_of_range or evidence.missing_agreement)
 
     def reason(self, evidence: Evidence) -> str:
         """Why it abstains, when the evidence says more than "too far": the frame the answer opens with."""
@@ -199,7 +199,7 @@ class Assistant:
 
     def _reason(self, assessment: Assessment) -> tuple[str, list[str]]:
         result = assessment.result
-        if self.answer_model is None and not assessment.lost_topic:
+        if self.answer_model is None and not assessment.lost_topic and not result.evidence.missing_agreement:
             reason = self.calibration.reason(result.evidence)
             return reason, result.evidence.out_of_range if reason == "out_of_range" else []
         return abstention_cause(self.searcher, result, assessment.rows, assessment.lost_topic)

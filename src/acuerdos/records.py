@@ -125,7 +125,7 @@ class Answer:
     results: list[Hit] = field(default_factory=list)
     message: str = ""  # a notice about the question itself (truncated, empty, ...)
     filters: dict[str, Any] = field(default_factory=dict)
-    reason: str = ""  # why it abstained, when known: "out_of_range", "no_number" or "no_results"
+    reason: str = ""  # why it abstained, when known: "out_of_range", "no_agreement", "no_number", … (the schema's list)
     periods: list[str] = field(default_factory=list)  # for "out_of_range": the years and sessions the corpus lacks
 
     def to_dict(self) -> dict[str, Any]:

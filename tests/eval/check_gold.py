@@ -35,7 +35,7 @@ KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi",
          "followup", "session", "unanswerable"}
 LANGS = {"es", "en"}
 SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen",
-          "nearmiss1", "nearmiss2", "paraphrase4", "variants", "final", "final2"}
+          "nearmiss1", "nearmiss2", "paraphrase4", "variants", "final", "final2", "final3"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")

@@ -153,6 +153,16 @@ def test_a_session_the_corpus_lacks_is_out_of_range(real_assistant):
     assert not real_assistant.ask("¿Qué se acordó en las 2 sesiones de 2017 sobre el 911?").abstained
 
 
+def test_an_agreement_number_beyond_a_sessions_last_is_not_answered(real_assistant):
+    lacking = real_assistant.ask("What was agreement number 14 of the XVI plenary assembly?")
+    assert lacking.abstained and lacking.reason == "no_agreement"
+    assert lacking.answer.startswith("Session XVI has 11 agreements: there is no agreement 14.")
+    assert real_assistant.ask("¿Cuál fue el acuerdo 19 de la XX Asamblea Plenaria?").answer.startswith(
+        "La sesión XX tiene 18 acuerdos: no hay un acuerdo 19.")
+    last = real_assistant.ask("¿Cuál fue el acuerdo 18 de la XX Asamblea Plenaria?")
+    assert not last.abstained and last.results[0].id == "cnssp-xx-18"
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

@@ -26,6 +26,7 @@ FRAMES = {
         "abstain": "Los documentos del corpus no responden a esta pregunta. Pasajes posiblemente relacionados:",
         "abstain_none": "Los documentos del corpus no responden a esta pregunta.",
         "out_of_range": "El corpus no tiene documentos de {periods}.",
+        "no_agreement": "La sesión {session} tiene {count} acuerdos: no hay un acuerdo {number}.",
         "session": "la sesión {}",
         "no_number": "Los pasajes más cercanos tratan el tema, pero ninguno da la cifra que se pregunta.",
         "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
@@ -50,6 +51,7 @@ FRAMES = {
         "abstain": "The documents in the corpus do not answer this question. Possibly related passages:",
         "abstain_none": "The documents in the corpus do not answer this question.",
         "out_of_range": "The corpus has no documents from {periods}.",
+        "no_agreement": "Session {session} has {count} agreements: there is no agreement {number}.",
         "session": "session {}",
         "no_number": "The nearest passages are about this subject, but none of them gives the figure asked for.",
         "no_results": "The nearest passages are about this subject, but none of them reports results: the "
@@ -136,6 +138,8 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
     if reason == "out_of_range":
         named = ", ".join(p if p.isdigit() else frames["session"].format(p) for p in periods)
         return frames[reason].format(periods=named) if named else ""
+    if reason == "no_agreement" and len(periods) == 3:
+        return frames[reason].format(session=periods[0], number=periods[1], count=periods[2])
     if reason == "lost_topic" and len(periods) == 2:
         sessions = periods[0] or ("el corpus" if language == "es" else "the corpus")
         where = frames["session"].format(sessions) if periods[0] else sessions

@@ -288,12 +288,13 @@ KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups 
 
 def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | None = None) -> bool:
     """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
-    session and number is that passage; a period the corpus does not cover, a figure or results no top
+    session and number is that passage; a period the corpus does not cover, an agreement number beyond a
+    session's last, a figure or results no top
     passage states, a follow-up's topic its session lacks, are not answered.
     Otherwise the best passage's probability decides."""
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
-    facts = evidence.out_of_range or lost or evidence.missing_answer
+    facts = evidence.out_of_range or evidence.missing_agreement or lost or evidence.missing_answer
     return bool(facts) or p_first < model.threshold
 
 
@@ -310,6 +311,9 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
     evidence = result.evidence
     if evidence.out_of_range:
         return "out_of_range", list(evidence.out_of_range)
+    if evidence.missing_agreement:
+        session, number, count = evidence.missing_agreement
+        return "no_agreement", [session, str(number), str(count)]
     if lost:
         return "lost_topic", lost
     if evidence.unknown_names:

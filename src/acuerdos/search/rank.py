@@ -96,6 +96,8 @@ class Evidence:
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
     held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
     exact: bool = False  # the top result is the agreement the question names by session and number
+    # a session and an agreement number it lacks ("el acuerdo 14 de la XVI", which has 11): (session, number, count)
+    missing_agreement: tuple[str, int, int] | tuple[()] = ()
 
 
 @dataclass
@@ -113,6 +115,7 @@ class _Ranking:
     levers: dict[str, np.ndarray] = field(default_factory=dict)  # each named signal over every passage
     lookups: np.ndarray | None = None  # what the question names exactly: hard, not weighted
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
+    missing_agreement: tuple[str, int, int] | tuple[()] = ()
 
 
 @dataclass
@@ -308,11 +311,12 @@ class Searcher:
         lookups = self._lookups(meta, named[-1].agreements, named_here, held, settings)
         fused += lookups
         exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
+        lacking = self._missing_agreement(meta, named[-1].agreements) if settings.exact_boost and not exact else ()
         timings["fusion"] = time.perf_counter() - started
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
-                        exact=exact, levers=levers, lookups=lookups)
+                        exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -340,6 +344,14 @@ class Searcher:
         if len(meta.sessions) != 1 or len(agreements) != 1:
             return set()
         return {int(i) for i in np.flatnonzero(self._named_mask(meta, agreements))}
+
+    def _missing_agreement(self, meta: QuestionMetadata, agreements: set[int]) -> tuple[str, int, int] | tuple[()]:
+        """A session of the corpus and an agreement number beyond its last: (session, number, its count)."""
+        if len(meta.sessions) != 1 or len(agreements) != 1:
+            return ()
+        (session,), (number,) = meta.sessions, agreements
+        numbers = [n for n in self.table.agreement.values_where(self.table.session.among({session})) if n]
+        return (session, number, max(numbers)) if numbers and number > max(numbers) else ()
 
     def listed_session(self, query: Query) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
@@ -427,7 +439,8 @@ class Searcher:
         out_of_range = self._out_of_range(query, texts) + ranking.missing_sessions
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
         exact = bool(scored) and scored[0].position in ranking.exact
-        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact)
+        return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
+                        ranking.missing_agreement)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
