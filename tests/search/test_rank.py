@@ -163,6 +163,27 @@ def test_an_agreement_number_beyond_a_sessions_last_is_not_answered(real_assista
     assert not last.abstained and last.results[0].id == "cnssp-xx-18"
 
 
+@pytest.mark.parametrize("text, named", [
+    ("Interior Secretary Miguel Ángel Osorio Chong said", True),
+    ("Monterrey Mayor Adrián de la Garza Santos attended", True),
+    ("la Coordinadora Nacional Antisecuestro presentó", False),
+    ("el Secretario de Seguridad Pública del estado de Quintana Roo propuso", False),
+    ("the Federal Institute of Telecommunications", False),
+])
+def test_a_person_is_named_by_a_first_name_not_by_a_role(text, named):
+    from acuerdos.search.rank import names_a_person
+
+    assert names_a_person(text) is named
+
+
+def test_a_name_no_passage_gives_is_not_answered(real_assistant):
+    lacking = real_assistant.ask("What's the name of the Quintana Roo security secretary who offered to host "
+                                 "the XXI plenary?")
+    assert lacking.abstained and lacking.reason == "no_person"
+    mayor = real_assistant.ask("What is the name of the Monterrey mayor who attended the 40th session?")
+    assert not mayor.abstained and "Adrián de la Garza Santos" in mayor.results[0].text
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

@@ -24,7 +24,7 @@ from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
 from acuerdos.lang import phrases
 from acuerdos.search.query import Query, subject_words
-from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, quantities
+from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, names_a_person, quantities
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 MAX_LINK_WORDS = 8  # the question's content words compared with each passage's
@@ -113,7 +113,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     rarity = _rarity(searcher, asked)
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
-    person, number = phrases.has("who", question), asks_quantity(question)
+    person, number = phrases.has("who", question) or phrases.has("name", question), asks_quantity(question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
     for rank, s in enumerate(scored, 1):
@@ -130,7 +130,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
             _share(earlier, words) if earlier else coverage,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(result.follow_up),
-            float(person), float(person and not names_someone(searcher.index.passages[s.position].text)),
+            float(person), float(person and not names_a_person(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
             math.log1p(len(asked)), *links.of(nearest),
         ])
@@ -203,15 +203,6 @@ def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
     """log(N / (1 + passages using the word)), read off the lexical index."""
     size = searcher.lexical.size
     return {w: math.log(size / (1 + searcher.lexical.document_frequency(w))) + 1.0 for w in words}
-
-
-_CAPITALIZED = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b")
-
-
-def names_someone(text: str) -> bool:
-    """Does the passage name a person: two capitalized words, neither of them an institution's word?"""
-    return any(not (phrases.is_word("institutional", first) or phrases.is_word("institutional", second))
-               for first, second in _CAPITALIZED.findall(text))
 
 
 def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[tuple, tuple, tuple, float]:

@@ -106,7 +106,7 @@ def intent_of(question: str, meta: QuestionMetadata, periods: tuple[str, ...], m
         return "small_talk"
     if asks_evolution(question):
         return "evolution"
-    if phrases.has("who", question):
+    if phrases.has("who", question) or phrases.has("name", question):
         return "who"
     if phrases.has("count", question) and not phrases.has("not_count", question):
         return "count"

@@ -13,6 +13,7 @@ from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
+from acuerdos.lang import phrases
 from acuerdos.search.filters import (
     ENGLISH_MONTHS,
     CorpusFacts,
@@ -517,7 +518,8 @@ def quantities(text: str, question: str = "") -> list[str]:
 
 
 def lacks_asked_answer(question: str, texts: list[str]) -> str:
-    """What the question asks for — "number" or "results" — when none of the texts states it, else "".
+    """What the question asks for — "number", "results", or "person" when it asks a name — when none of
+    the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting.
@@ -526,7 +528,17 @@ def lacks_asked_answer(question: str, texts: list[str]) -> str:
         return "number"
     if _RESULTS.search(question) and not any(_STATED_RESULT.search(t) for t in texts):
         return "results"
+    if phrases.has("name", question) and not any(names_a_person(t) for t in texts):
+        return "person"
     return ""
+
+
+_FIRST_NAME = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+")
+
+
+def names_a_person(text: str) -> bool:
+    """Does the text name a person, not a role: a first name, then a capitalized word ("Renato Sales")?"""
+    return any(phrases.is_word("given_names", first) for first in _FIRST_NAME.findall(text))
 
 
 
