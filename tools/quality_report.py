@@ -22,23 +22,9 @@ from acuerdos.search.answerability import FEATURES
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
 OUT = ROOT / "docs" / "quality.md"
-FINAL = ROOT / "docs" / "final-blind.json"
-FINAL_SET = EVAL / "final2.jsonl"
-SETS = {  # file stem: (how it was written, what it has been used for)
-    "dev": ("by the engineers, first sessions", "decisions since the start"),
-    "validation": ("blind, by a helper who read only the corpus", "decisions"),
-    "validation2": ("blind, the same way", "decisions (five looks as the unfitted set, then decisions)"),
-    "validation3": ("blind, the same way", "decisions (one look, then decisions)"),
-    "unseen": ("blind, the same way", "one look as the unfitted set; fitting since the answerability model"),
-    "validation4": ("blind, the same way (a sealed final set)", "one look with the first answerability model "
-                    "(hit@1 0.800, abstention 0.400), then decisions"),
-    "nearmiss1": ("blind: 130 near-miss unanswerable, 40 answerable", "fitting and decisions"),
-    "nearmiss2": ("blind, the same way, another helper", "fitting and decisions"),
-    "paraphrase4": ("blind: 70 paraphrase, 55 session, 25 follow-up, 20 unanswerable follow-ups",
-                    "fitting and decisions"),
-    "variants": ("generated: answerable questions with the focal concept swapped for one the corpus lacks, "
-                 "checked by tools/eval/absent.py", "fitting and decisions"),
-}
+SET_LIST = json.loads((EVAL / "sets.json").read_text(encoding="utf-8"))
+SETS = {name: (about["written"], about["used"]) for name, about in SET_LIST["training"].items()}
+ONE_LOOK = {name: ROOT / record for name, record in SET_LIST["one_look"].items()}
 MEASURES = ("hit@1", "hit@5", "mrr@10", "abstention", "false_abstention", "confidently_wrong",
             "top_label_unanswerable")
 
@@ -95,18 +81,18 @@ def ablation(records, fingerprint: str) -> str:
     return "\n".join(lines)
 
 
-def final_look(assistant) -> dict:
-    questions = evaluate.read_questions(FINAL_SET)
-    records = fitting.collect(assistant, questions, "final2")
+def final_look(assistant, name: str) -> dict:
+    questions = evaluate.read_questions(EVAL / f"{name}.jsonl")
+    records = fitting.collect(assistant, questions, name)
     judged = [fitting.judge_with(r, assistant.answer_model) for r in records]
     groups = {"overall": judged}
     for j in judged:
         groups.setdefault(f"kind={j.outcome.question['kind']}", []).append(j)
         groups.setdefault(f"lang={j.outcome.question['lang']}", []).append(j)
-    return {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+    return {"set": name, "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": {"threshold": assistant.answer_model.threshold, "top_label": assistant.answer_model.top_label,
                       "fitted_on": list(assistant.answer_model.fitted_on)},
-            "figures": {name: fitting.summary(group) for name, group in sorted(groups.items())}}
+            "figures": {group: fitting.summary(judged) for group, judged in sorted(groups.items())}}
 
 
 def render(records, assistant) -> str:
@@ -115,7 +101,9 @@ def render(records, assistant) -> str:
     base = baselines(assistant, records)
     worst = {m: fitting.worst_set(loso, m, lowest=m not in ("false_abstention", "confidently_wrong",
                                                             "top_label_unanswerable")) for m in MEASURES}
-    final = json.loads(FINAL.read_text(encoding="utf-8")) if FINAL.is_file() else None
+    finals = {name: json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+              for name, path in ONE_LOOK.items()}
+    final = next((finals[name] for name in reversed(finals) if finals[name]), None)
     threads = _threads()
     sets = "\n".join(f"| `{name}.jsonl` | {sum(r.set_name == name for r in records)} | {how} | {use} |"
                      for name, (how, use) in SETS.items())
@@ -170,9 +158,21 @@ def render(records, assistant) -> str:
         "",
         _targets(loso, worst, final),
         "",
-        "## The final blind set, one look",
+        "## The final blind sets, one look each",
         "",
-        _final_section(final),
+        "Each was written blind and sealed outside the repository until the work it judges was done, then "
+        "evaluated once with the model the product shipped at that moment (`python -m tools.quality_report "
+        "--final-look`). A set that has had its look may then join the training sets (see the table above).",
+        "",
+        *[_final_section(name, record) for name, record in finals.items()],
+        "",
+        "## The false-abstention budget",
+        "",
+        "The threshold is the probability under which the best passage abstains; it is chosen on the training "
+        "sets so that at most a given share of their answerable questions abstain. Compared leave one set out "
+        f"(the product uses {fitting.MAX_FALSE_ABSTENTION}):",
+        "",
+        budgets(records, fingerprint),
         "",
         "## Ablation: each answerability feature left out (refitted, leave one set out, overall)",
         "",
@@ -222,17 +222,34 @@ def _targets(loso, worst, final) -> str:
     return "\n".join(lines)
 
 
-def _final_section(final) -> str:
+def budgets(records, fingerprint: str) -> str:
+    chosen = fitting.MAX_FALSE_ABSTENTION
+    lines = ["| budget on the training sets | hit@1 | abstention | false abstention | confidently wrong |",
+             "|---:|---:|---:|---:|---:|"]
+    try:
+        for budget in (0.01, 0.015, 0.02, 0.025):
+            fitting.MAX_FALSE_ABSTENTION = budget
+            row = fitting.loso(records, fingerprint)["overall"]
+            lines.append(f"| {budget} | {row['hit@1']:.3f} | {row['abstention']:.3f} | "
+                         f"{row['false_abstention']:.3f} | {row['confidently_wrong']:.3f} |")
+    finally:
+        fitting.MAX_FALSE_ABSTENTION = chosen
+    return "\n".join(lines)
+
+
+def _final_section(name: str, final) -> str:
     if final is None:
-        return "Not looked at yet: `python -m tools.quality_report --final-look` (once, with the final system)."
+        return (f"**{name}**: not looked at yet: `python -m tools.quality_report --final-look` (once, with the "
+                "final system).\n")
     f = final["figures"]["overall"]
     met = {"hit@1": f["hit@1"] >= 0.90, "abstention": f["abstention"] >= 0.80,
            "false_abstention": f["false_abstention"] <= 0.03, "confidently_wrong": f["confidently_wrong"] <= 0.06}
-    return (f"`tests/eval/final2.jsonl`, written blind and sealed outside the repository until the work was done; "
-            f"evaluated once on {final['date']} (docs/final-blind.json). Targets: hit@1 ≥ 0.90 "
+    return (f"**{name}** (`tests/eval/{name}.jsonl`, {f['n']} questions), evaluated once on "
+            f"{final['date']} ({ONE_LOOK[name].relative_to(ROOT)}), the model fitted on "
+            f"{', '.join(final['model']['fitted_on'])}. Targets: hit@1 ≥ 0.90 "
             f"({'met' if met['hit@1'] else 'missed'}), abstention ≥ 0.80 ({'met' if met['abstention'] else 'missed'})"
             f", false abstention ≤ 0.03 ({'met' if met['false_abstention'] else 'missed'}), confidently wrong ≤ 0.06 "
-            f"({'met' if met['confidently_wrong'] else 'missed'}).\n\n" + table(final["figures"]))
+            f"({'met' if met['confidently_wrong'] else 'missed'}).\n\n" + table(final["figures"]) + "\n")
 
 
 def _levers(assistant) -> str:
@@ -264,10 +281,13 @@ def main() -> None:
     np.seterr(all="ignore")
     assistant = Assistant.load(progress=False)
     if args.final_look:
-        if FINAL.is_file():
-            sys.exit(f"{FINAL} exists: the final blind set has had its one look")
-        FINAL.write_text(json.dumps(final_look(assistant), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {FINAL}")
+        waiting = [name for name, path in ONE_LOOK.items() if not path.is_file()]
+        if not waiting:
+            sys.exit("every final blind set has had its one look: write a new one (tests/eval/sets.json)")
+        name = waiting[0]
+        look = final_look(assistant, name)
+        ONE_LOOK[name].write_text(json.dumps(look, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {ONE_LOOK[name]}: {name}, {look['figures']['overall']}")
         return
     OUT.write_text(render(collect(assistant), assistant), encoding="utf-8")
     print(f"wrote {OUT}")

@@ -184,6 +184,16 @@ def test_a_name_no_passage_gives_is_not_answered(real_assistant):
     assert not mayor.abstained and "Adrián de la Garza Santos" in mayor.results[0].text
 
 
+def test_a_date_no_passage_gives_is_not_answered(real_assistant):
+    lacking = real_assistant.ask("When will the biometric prisoner registers be up and running?")
+    assert lacking.abstained and lacking.reason == "no_date"
+    assert "none of them gives the date asked for" in lacking.answer
+    stated = real_assistant.ask("By what date was 911 supposed to be fully up and running nationwide?")
+    assert not stated.abstained and "2017" in stated.results[0].text
+    held = real_assistant.ask("¿Cuándo sesionó la XVII Asamblea Plenaria?")  # the citation gives the date
+    assert not held.abstained and held.results[0].session == "XVII"
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

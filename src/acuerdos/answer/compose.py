@@ -32,6 +32,7 @@ FRAMES = {
         "no_results": "Los pasajes más cercanos tratan el tema, pero ninguno informa de resultados: los acuerdos "
                       "dicen qué se acordó, no qué resultó de ello.",
         "no_person": "Los pasajes más cercanos tratan el tema, pero ninguno da el nombre que se pregunta.",
+        "no_date": "Los pasajes más cercanos tratan el tema, pero ninguno da la fecha que se pregunta.",
         "unknown_name": "El corpus no menciona {terms}.",
         "no_match": "Ningún pasaje trata de {terms}.",
         "lost_topic": "Los pasajes de {where} no tratan de «{topic}».",
@@ -57,6 +58,7 @@ FRAMES = {
         "no_results": "The nearest passages are about this subject, but none of them reports results: the "
                       "agreements say what was agreed, not what came of it.",
         "no_person": "The nearest passages are about this subject, but none of them gives the name asked for.",
+        "no_date": "The nearest passages are about this subject, but none of them gives the date asked for.",
         "unknown_name": "The corpus never mentions {terms}.",
         "no_match": "No passage deals with {terms}.",
         "lost_topic": "The passages of {where} say nothing about «{topic}».",

@@ -28,6 +28,15 @@ def has(name: str, text: str) -> bool:
     return bool(_pattern(name).search(fold(text)))
 
 
+def opens_with(name: str, text: str) -> bool:
+    """Does the text open with one of the cue phrases called `name`, perhaps after an "opening" word
+    ("¿Y cuándo…?", "And when…")?"""
+    words = fold(text).lstrip(" ¿¡\"'(").split()
+    if words and words[0] in _folded_words("opening"):
+        words = words[1:]
+    return bool(_pattern(name).match(" ".join(words)))
+
+
 def first(name: str, text: str) -> int:
     """Where the first cue phrase called `name` starts in the folded text, or -1."""
     match = _pattern(name).search(fold(text))

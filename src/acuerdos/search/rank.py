@@ -428,7 +428,7 @@ class Searcher:
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(ranking.named_here)
-        missing_answer = "" if of_a_session else lacks_asked_answer(
+        missing_answer = "" if of_a_session or query.held else lacks_asked_answer(
             question, [self.views[s.position] for s in scored[:3]])
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
@@ -518,8 +518,8 @@ def quantities(text: str, question: str = "") -> list[str]:
 
 
 def lacks_asked_answer(question: str, texts: list[str]) -> str:
-    """What the question asks for — "number", "results", or "person" when it asks a name — when none of
-    the texts states it, else "".
+    """What the question asks for — "number", "results", "person" when it asks a name, "date" when it
+    opens asking when — when none of the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting.
@@ -530,7 +530,17 @@ def lacks_asked_answer(question: str, texts: list[str]) -> str:
         return "results"
     if phrases.has("name", question) and not any(names_a_person(t) for t in texts):
         return "person"
+    if phrases.opens_with("date", question) and not any(states_a_date(t) for t in texts):
+        return "date"
     return ""
+
+
+_DATED = re.compile(rf"\b(?:{_MONTH_NAMES}|(?:19|20)\d\d)\b", re.I)
+
+
+def states_a_date(text: str) -> bool:
+    """A month, a year or a part of one ("el primer semestre")."""
+    return bool(_DATED.search(text)) or any(phrases.is_word("date_words", w) for w in re.findall(r"\w+", text))
 
 
 _FIRST_NAME = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+")

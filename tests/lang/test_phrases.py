@@ -1,0 +1,26 @@
+"""Cue phrases from lang/intents.json: where in a question they count."""
+from __future__ import annotations
+
+import pytest
+
+from acuerdos.lang import phrases
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("¿Cuándo se hará el homenaje?", True),
+    ("¿Y desde cuándo ocupa ese cargo?", True),
+    ("And when would the remaining states be covered?", True),
+    ("By what date must the registers be finished?", True),
+    ("¿En qué fecha se publicó la ley?", True),
+    ("How does Yucatán use biometric data when it issues driving licences?", False),  # a conjunction
+    ("Which unit head presented, when the protocol was handed over?", False),
+    ("¿Qué se acordó sobre el fentanilo?", False),
+])
+def test_a_date_is_asked_where_the_question_opens(question, asks):
+    assert phrases.opens_with("date", question) is asks
+
+
+def test_asking_a_name_is_its_own_cue_list():
+    assert phrases.has("name", "¿Cómo se llama el titular de la SEIDO?")
+    assert not phrases.has("who", "¿Cómo se llama el titular de la SEIDO?")
+    assert phrases.has("who", "¿Quién presentó el protocolo?")
