@@ -194,6 +194,13 @@ def test_a_date_no_passage_gives_is_not_answered(real_assistant):
     assert not held.abstained and held.results[0].session == "XVII"
 
 
+def test_where_a_session_met_is_the_passage_that_says_it_else_its_citation(real_assistant):
+    council = real_assistant.ask("Where was the 40th session of the National Public Security Council held?")
+    assert not council.abstained and "Treasury Hall of the National Palace" in council.results[0].text
+    plenary = real_assistant.ask("¿Dónde se realizó la XV Asamblea Plenaria de la CNSSP?")
+    assert plenary.results[0].id == "cnssp-xv-01" and "Mérida" in plenary.answer
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

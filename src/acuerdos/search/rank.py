@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from acuerdos.config import one_blas_thread
-from acuerdos.corpus.spanish import MONTHS, roman_to_int
+from acuerdos.corpus.spanish import MONTHS, fold, roman_to_int
 from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
@@ -206,6 +206,10 @@ class Searcher:
         self.facts = CorpusFacts.of(index.passages)
         self.table = PassageTable.of(index.passages)  # metadata as arrays: no pass over the passages per question
         self._dated_sessions = frozenset(self.table.session.values_where(self.table.dated_here))
+        # "In the Treasury Hall of the National Palace, …": a passage that says where its session met
+        self._names_its_place = np.fromiter((bool(p.city) and fold(p.city) in fold(view)
+                                             for p, view in zip(index.passages, self.views, strict=False)),
+                                            bool, len(index.passages))
         one_blas_thread()  # for the whole process: the query path's products are small
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
 
@@ -310,6 +314,8 @@ class Searcher:
         named_here = set(query.named_here)
         held = self._held(query, meta, settings)
         lookups = self._lookups(meta, named[-1].agreements, named_here, held, settings)
+        if query.held and meta.sessions and settings.exact_boost:  # a session its citation does not place
+            lookups += settings.exact_boost * (self.table.session.among(meta.sessions) & self._names_its_place)
         fused += lookups
         exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
         lacking = self._missing_agreement(meta, named[-1].agreements) if settings.exact_boost and not exact else ()
