@@ -201,6 +201,12 @@ def test_where_a_session_met_is_the_passage_that_says_it_else_its_citation(real_
     assert plenary.results[0].id == "cnssp-xv-01" and "Mérida" in plenary.answer
 
 
+def test_the_last_agreement_of_a_session_is_its_highest_number(real_assistant):
+    assert real_assistant.ask("¿Cuál fue el último acuerdo de la XIX Asamblea?").results[0].id == "cnssp-xix-20"
+    assert real_assistant.ask("What was the last agreement approved at the 40th National Public Security "
+                              "Council?").results[0].id == "cnsp40-acuerdo-17"
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

@@ -17,6 +17,7 @@ from acuerdos.corpus.spanish import fold, roman_to_int
 DATA = Path(__file__).with_name("numbers.json")
 MAX_BETWEEN = 4  # words such as "National Public Security" between a number and the noun it numbers
 SESSION_ORDINAL_FROM = 15  # a bare "the 17th" / "la decimonovena" is a session; "the fourth" is a point
+LAST = -1  # "el último acuerdo de la XIX": whichever number the session's last agreement has
 _TOKEN = re.compile(r"\d+[a-z°º]*|[a-z]+(?:-[a-z]+)*|#|/")
 
 
@@ -67,7 +68,7 @@ def mentions(text: str) -> list[Mention]:
     _spread_along_lists(words, numbers, kinds)
     found = []
     for number, (kind, first, last) in zip(numbers, kinds, strict=True):
-        if kind == "count":
+        if kind == "count" or number.value == LAST and kind != "agreement":
             continue
         one = number.last < len(words) and words[number.last] in _words("one")
         found.append(Mention(kind, number.value, toks[first].start(), toks[last - 1].end(), number.ordinal,
@@ -119,6 +120,8 @@ def _read(words: list[str], i: int) -> Number | None:
 
 def _read_words(words: list[str], i: int) -> Number | None:
     d = data()
+    if words[i] in _words("last_words"):
+        return Number(LAST, i, i + 1, True, False, True)
     parts = words[i].split("-")
     if len(parts) == 2 and parts[0] in d["cardinal_tens"]:
         unit = d["ordinal_units"].get(parts[1]) or d["cardinal_units"].get(parts[1])

@@ -14,6 +14,7 @@ from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_te
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
 from acuerdos.lang import phrases
+from acuerdos.lang.numbers import LAST
 from acuerdos.search.filters import (
     ENGLISH_MONTHS,
     CorpusFacts,
@@ -344,7 +345,11 @@ class Searcher:
         return boost
 
     def _named_mask(self, meta: QuestionMetadata, agreements: set[int]) -> np.ndarray:
-        return self.table.session.among(meta.sessions) & self.table.agreement.among(agreements)
+        in_session = self.table.session.among(meta.sessions)
+        if LAST in agreements:  # "el último acuerdo de la XIX"
+            numbers = [n for n in self.table.agreement.values_where(in_session) if n]
+            agreements = (agreements - {LAST}) | ({max(numbers)} if numbers else set())
+        return in_session & self.table.agreement.among(agreements)
 
     def _named_agreements(self, meta: QuestionMetadata, agreements: set[int]) -> set[int]:
         """The passage a question names by session and agreement number ("el acuerdo quinto de la XV")."""

@@ -1,0 +1,15 @@
+"""The number reader of lang/numbers.json: 'last' numbers an agreement, nothing else."""
+from __future__ import annotations
+
+from acuerdos.lang.numbers import LAST, mentions
+
+
+def test_the_last_agreement_is_named_by_a_word():
+    assert [(m.kind, m.value) for m in mentions("¿Cuál fue el último acuerdo de la XIX Asamblea?")] == [
+        ("agreement", LAST), ("session", 19)]
+    assert ("agreement", LAST) in [(m.kind, m.value) for m in mentions("the last agreement of the 40th session")]
+
+
+def test_last_names_no_session_and_no_point():
+    assert all(m.value != LAST for m in mentions("¿Qué se acordó en la última asamblea?"))
+    assert all(m.value != LAST for m in mentions("What was his last point?"))
