@@ -81,6 +81,7 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
     earlier = conversation(history)
     turns = [*earlier, question]
     named = [question_metadata(turn, [], facts) for turn in turns]
+    named[-1] = _numbered_like_before(question, named)
     asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
     if len(tokenize(" ".join(asked), drop_boilerplate=True)) < MIN_CONTENT_WORDS:
         asked = turns
@@ -96,6 +97,15 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
         another_step=asks_another_step(question), detail=asks_a_detail(question),
         periods=_periods(question),
     )
+
+
+def _numbered_like_before(question: str, named: list[QuestionMetadata]) -> QuestionMetadata:
+    """"¿Qué dice el acuerdo 16 de la XIX?" then "¿y el 17?": a bare number numbers what the turn before did."""
+    meta = named[-1]
+    if len(named) < 2 or meta.agreements or not named[-2].agreements:
+        return meta
+    bare = {m.value for m in numbers.mentions(question) if m.kind == "bare" and not m.roman}
+    return replace(meta, agreements=bare, points=meta.points | bare) if bare else meta
 
 
 def intent_of(question: str, meta: QuestionMetadata, periods: tuple[str, ...], meeting_named: bool = False) -> str:
