@@ -207,6 +207,15 @@ def test_the_last_agreement_of_a_session_is_its_highest_number(real_assistant):
                               "Council?").results[0].id == "cnsp40-acuerdo-17"
 
 
+def test_a_meeting_named_by_its_place_or_month_is_the_session_held_there(real_assistant):
+    place = real_assistant.ask("¿En qué fecha se reunieron los secretarios en Puerto Peñasco?")
+    assert place.answer.startswith("Las fuentes registran la sesión así: CNSSP, XVIII Asamblea Plenaria (Puerto")
+    month = real_assistant.ask("¿Dónde se llevó a cabo la reunión de la Conferencia de junio de 2018?")
+    assert month.results[0].id == "cnssp-xix-01"
+    spelled_out = real_assistant.ask("When did the XVIII Plenary Assembly of the security secretaries take place?")
+    assert spelled_out.results[0].id == "cnssp-xviii-01"
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

@@ -315,8 +315,8 @@ class Searcher:
         named_here = set(query.named_here)
         held = self._held(query, meta, settings)
         lookups = self._lookups(meta, named[-1].agreements, named_here, held, settings)
-        if query.held and meta.sessions and settings.exact_boost:  # a session its citation does not place
-            lookups += settings.exact_boost * (self.table.session.among(meta.sessions) & self._names_its_place)
+        if meeting := self._meeting_asked(query, meta, settings):  # a session its citation may not place
+            lookups += settings.exact_boost * (self.table.session.among(meeting) & self._names_its_place)
         fused += lookups
         exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
         lacking = self._missing_agreement(meta, named[-1].agreements) if settings.exact_boost and not exact else ()
@@ -390,9 +390,21 @@ class Searcher:
     def _held(self, query: Query, meta: QuestionMetadata, settings: Settings) -> list[str]:
         """The sessions the question asks when or where they were held, whose passages' citations say it
         (a session dated from another document, as the Council's 40th, does not count)."""
-        if not (meta.sessions and settings.exact_boost and query.held):
-            return []
-        return sorted(meta.sessions & self._dated_sessions)
+        return sorted(self._meeting_asked(query, meta, settings) & self._dated_sessions)
+
+    def _meeting_asked(self, query: Query, meta: QuestionMetadata, settings: Settings) -> set[str]:
+        """The sessions a when-or-where question is about: those it names, else the one session its place,
+        year and month all agree with ("¿En qué fecha se reunieron en Puerto Peñasco?")."""
+        if not (query.held and settings.exact_boost):
+            return set()
+        if meta.sessions:
+            return set(meta.sessions)
+        when_where = QuestionMetadata(years=meta.years, months=meta.months, places=meta.places)
+        if not when_where:
+            return set()
+        agrees = (when_where.shares(self.table) == 1.0) & self.table.session.where(bool)
+        sessions = set(self.table.session.values_where(agrees))
+        return sessions if len(sessions) == 1 else set()
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
