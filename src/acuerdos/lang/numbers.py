@@ -50,8 +50,10 @@ def data() -> dict:
 
 
 @cache
-def _words(name: str) -> frozenset[str]:
+def word_list(name: str) -> frozenset[str]:
+    """A word list of numbers.json ("next_words", "session_nouns", …)."""
     return frozenset(data()[name])
+
 
 
 def tokens(folded: str) -> list[re.Match]:
@@ -70,7 +72,7 @@ def mentions(text: str) -> list[Mention]:
     for number, (kind, first, last) in zip(numbers, kinds, strict=True):
         if kind == "count" or number.value == LAST and kind != "agreement":
             continue
-        one = number.last < len(words) and words[number.last] in _words("one")
+        one = number.last < len(words) and words[number.last] in word_list("one")
         found.append(Mention(kind, number.value, toks[first].start(), toks[last - 1].end(), number.ordinal,
                              number.roman, one))
     return found
@@ -120,7 +122,7 @@ def _read(words: list[str], i: int) -> Number | None:
 
 def _read_words(words: list[str], i: int) -> Number | None:
     d = data()
-    if words[i] in _words("last_words"):
+    if words[i] in word_list("last_words"):
         return Number(LAST, i, i + 1, True, False, True)
     parts = words[i].split("-")
     if len(parts) == 2 and parts[0] in d["cardinal_tens"]:
@@ -156,13 +158,13 @@ def _read_words(words: list[str], i: int) -> Number | None:
 
 
 def _noun_kind(word: str, number: Number) -> str:
-    if word in _words("session_nouns"):
+    if word in word_list("session_nouns"):
         return "session"
-    if word in _words("council_nouns") and (number.ordinal or number.roman):
+    if word in word_list("council_nouns") and (number.ordinal or number.roman):
         return "session"  # "the 40th National Public Security Council"
-    if word in _words("agreement_nouns"):
+    if word in word_list("agreement_nouns"):
         return "agreement"
-    if word in _words("point_nouns"):
+    if word in word_list("point_nouns"):
         return "point"
     return ""
 
@@ -194,7 +196,7 @@ def _noun_after(words: list[str], number: Number) -> tuple[str, int] | None:
     while j < len(words) and j - number.last <= MAX_BETWEEN:
         if kind := _noun_kind(words[j], number):
             return kind, j
-        if words[j] not in _words("between_number_and_noun"):
+        if words[j] not in word_list("between_number_and_noun"):
             return None
         j += 1
     return None
@@ -202,7 +204,7 @@ def _noun_after(words: list[str], number: Number) -> tuple[str, int] | None:
 
 def _noun_before(words: list[str], number: Number) -> tuple[str, int] | None:
     k = number.first - 1
-    while k >= 0 and words[k] in _words("before_number"):
+    while k >= 0 and words[k] in word_list("before_number"):
         k -= 1
     if k >= 0 and (kind := _noun_kind(words[k], Number(0, 0, 0, True, False, False))):
         return kind, k
@@ -219,7 +221,7 @@ def _is_date(words: list[str], number: Number) -> bool:
 
 def _spread_along_lists(words: list[str], numbers: list[Number], kinds: list[tuple[str, int, int]]) -> None:
     """"acuerdos 9 y 10", "the 19th and 20th plenaries": a number joined to an attached one numbers the same."""
-    joins = _words("list_joins")
+    joins = word_list("list_joins")
     for _ in range(2):
         for a in range(len(numbers) - 1):
             b = a + 1

@@ -81,7 +81,8 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
     earlier = conversation(history)
     turns = [*earlier, question]
     named = [question_metadata(turn, [], facts) for turn in turns]
-    named[-1] = _numbered_like_before(question, named)
+    for i in range(1, len(named)):
+        named[i] = _numbered_like_before(turns[i], named[:i + 1])
     asked = [meta.without(turn) for turn, meta in zip(turns, named, strict=True)]
     if len(tokenize(" ".join(asked), drop_boilerplate=True)) < MIN_CONTENT_WORDS:
         asked = turns
@@ -100,12 +101,20 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
 
 
 def _numbered_like_before(question: str, named: list[QuestionMetadata]) -> QuestionMetadata:
-    """"¿Qué dice el acuerdo 16 de la XIX?" then "¿y el 17?": a bare number numbers what the turn before did."""
+    """After "¿Qué dice el acuerdo 16 de la XIX?", "¿y el 17?" and "and the fourth one?" number agreements
+    too, and "¿Y el siguiente?" is agreement 17."""
     meta = named[-1]
-    if len(named) < 2 or meta.agreements or not named[-2].agreements:
+    before = next((turn for turn in reversed(named[:-1]) if turn.agreements), None)
+    if meta.agreements or before is None:
         return meta
     bare = {m.value for m in numbers.mentions(question) if m.kind == "bare" and not m.roman}
-    return replace(meta, agreements=bare, points=meta.points | bare) if bare else meta
+    if not bare and not meta.step and len(before.agreements) == 1 and numbers.LAST not in before.agreements:
+        words = set(re.findall(r"[a-z]+", fold(question)))
+        step = bool(words & numbers.word_list("next_words")) - bool(words & numbers.word_list("previous_words"))
+        bare = {next(iter(before.agreements)) + step} if step else set()
+    if not bare:
+        return meta
+    return replace(meta, agreements=bare, points=meta.points | bare, sessions=meta.sessions or set(before.sessions))
 
 
 def intent_of(question: str, meta: QuestionMetadata, periods: tuple[str, ...], meeting_named: bool = False) -> str:
