@@ -216,6 +216,12 @@ def test_a_meeting_named_by_its_place_or_month_is_the_session_held_there(real_as
     assert spelled_out.results[0].id == "cnssp-xviii-01"
 
 
+def test_where_the_session_just_found_met(real_assistant):
+    answer = real_assistant.ask("And where was that session held?",
+                                ["Which session created the cybersecurity committee?"])
+    assert answer.answer.startswith("The sources record the session as: CNSSP, XVIII Asamblea Plenaria")
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

@@ -300,6 +300,10 @@ class Searcher:
             levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
         another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
+        if query.held and len(turns) > 1 and not (meta.sessions or meta.places or meta.years or meta.months):
+            # "Which session created the cybersecurity committee?" then "And where was that session held?"
+            answered = passages[earlier_answer()].session
+            meta = replace(meta, sessions={answered} if answered else set())
         if meta:
             levers["metadata"] = meta.shares(self.table).astype(np.float32) * 10
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
