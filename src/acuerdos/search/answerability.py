@@ -24,7 +24,14 @@ from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
 from acuerdos.lang import phrases
 from acuerdos.search.query import Query, subject_words
-from acuerdos.search.rank import Searcher, SearchResult, asks_quantity, names_a_person, quantities
+from acuerdos.search.rank import (
+    Searcher,
+    SearchResult,
+    asks_quantity,
+    names_a_person,
+    quantities,
+    states_a_result,
+)
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 MAX_LINK_WORDS = 8  # the question's content words compared with each passage's
@@ -49,6 +56,8 @@ FEATURES = (
     "person_missing",  # ... and the passage names nobody
     "asks_number",
     "number_missing",  # a number of what is asked is not in the passage
+    "asks_outcome",  # "actually", "finalmente", "se cumplió": what came of it
+    "outcome_missing",  # ... and the passage reports no result
     "content_words",  # log(1 + number of content words asked)
     "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
     "mean_link",  # the mean of those similarities
@@ -114,6 +123,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
     person, number = phrases.has("who", question) or phrases.has("name", question), asks_quantity(question)
+    outcome = phrases.has("outcome", question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
     for rank, s in enumerate(scored, 1):
@@ -132,6 +142,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
             float(result.follow_up),
             float(person), float(person and not names_a_person(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
+            float(outcome), float(outcome and not states_a_result(view)),
             math.log1p(len(asked)), *links.of(nearest),
         ])
     return np.asarray(rows, dtype=np.float64)

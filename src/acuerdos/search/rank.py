@@ -502,7 +502,6 @@ class Searcher:
         return views.max(axis=0) if translations else views[0]
 
 
-_RESULTS = re.compile(r"\b(resultados?|(?<!as a )results?|outcomes?)\b", re.I)
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
 _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
@@ -553,13 +552,18 @@ def lacks_asked_answer(question: str, texts: list[str]) -> str:
     """
     if asks_quantity(question) and not any(quantities(t, question) for t in texts):
         return "number"
-    if _RESULTS.search(question) and not any(_STATED_RESULT.search(t) for t in texts):
+    asks_results = phrases.has("results", question) and not phrases.has("not_results", question)
+    if asks_results and not any(states_a_result(t) for t in texts):
         return "results"
     if phrases.has("name", question) and not any(names_a_person(t) for t in texts):
         return "person"
     if phrases.opens_with("date", question) and not any(states_a_date(t) for t in texts):
         return "date"
     return ""
+
+
+def states_a_result(text: str) -> bool:
+    return bool(_STATED_RESULT.search(text))
 
 
 _DATED = re.compile(rf"\b(?:{_MONTH_NAMES}|(?:19|20)\d\d)\b", re.I)
