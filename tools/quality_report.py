@@ -130,7 +130,8 @@ def render(records, assistant) -> str:
         "1. **Reading the question** (`search/query.py`): `understand` reads it once into a `Query`: language, "
         "the sessions, years, months, places, speakers and agreement numbers it names (`lang/numbers.json`), "
         "its intent and answer type (`lang/intents.json`), how it leans on the conversation. "
-        "`tests/search/query_table.jsonl` (363 questions, written from definitions) pins it.",
+        f"`tests/search/query_table.jsonl` ({_rows(ROOT / 'tests' / 'search' / 'query_table.jsonl')} questions, "
+        "written from definitions) pins it.",
         "2. **Ranking** (`search/rank.py`): dense (multilingual-e5-small over each passage and its Apertium "
         "translation) and BM25 (passage + translation), fused as z-scores, with metadata, follow-up, word-bridge "
         "and lookup levers; facts are hard: an agreement named by session and number, a session asked when or "
@@ -139,7 +140,8 @@ def render(records, assistant) -> str:
         f"{len(FEATURES)} named features; a logistic model fitted on the sets above (`acuerdos eval --fit`) gives "
         "the probability that the passage answers. The best passage below the threshold abstains, with the "
         "reason the evidence gives; the card labels come from the same probability. Threshold and top label are "
-        "chosen on the training sets (2% false abstention; 95% precision of the top label) and stored with the "
+        f"chosen on the training sets ({fitting.MAX_FALSE_ABSTENTION:.1%} false abstention; "
+        f"{fitting.TOP_LABEL_PRECISION:.0%} precision of the top label) and stored with the "
         f"model: abstain below {model.threshold}, 'answers your question' from {model.top_label}.",
         "",
         "## Leave one set out",
@@ -220,6 +222,10 @@ def _targets(loso, worst, final) -> str:
     lines = ["| measure (leave one set out) | measured | target | |", "|---|---|---|---|"]
     lines += [f"| {m} | {v} | {t} | {'met' if ok else '**missed**'} |" for m, v, t, ok in rows]
     return "\n".join(lines)
+
+
+def _rows(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def budgets(records, fingerprint: str) -> str:

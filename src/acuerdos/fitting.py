@@ -23,6 +23,7 @@ from acuerdos.search.answerability import (
     choose_threshold,
     choose_top_label,
     fit,
+    no_word_known,
 )
 from acuerdos.search.filters import Filters
 
@@ -92,7 +93,7 @@ def fit_model(records: Sequence[Record], fingerprint: str = "") -> AnswerModel:
                         fingerprint=fingerprint, fitted_on=tuple(sorted({r.set_name for r in records})))
     free = [r for r in records if r.texts and not r.listing and not r.evidence.held and not r.evidence.exact
             and not r.evidence.out_of_range and not r.evidence.missing_agreement and not r.lost_topic
-            and not r.evidence.missing_answer]
+            and not r.evidence.missing_answer and not no_word_known(r.evidence)]
     first = [float(draft.probabilities(r.rows[:1])[0]) for r in free]
     threshold = choose_threshold(first, [r.answerable for r in free], MAX_FALSE_ABSTENTION)
     cards = [(float(p), bool(g)) for r in records for p, g in zip(draft.probabilities(r.rows[:3]), r.gold()[:3],

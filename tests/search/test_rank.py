@@ -222,6 +222,12 @@ def test_where_the_session_just_found_met(real_assistant):
     assert answer.answer.startswith("The sources record the session as: CNSSP, XVIII Asamblea Plenaria")
 
 
+def test_a_question_none_of_whose_words_the_corpus_uses_is_not_answered(real_assistant):
+    recipe = real_assistant.ask("¿Cuál es la receta del mole?")
+    assert recipe.abstained and recipe.answer.startswith("Ningún pasaje trata de «receta» y «mole».")
+    assert not real_assistant.ask("¿Qué se acordó sobre el fentanilo?").abstained
+
+
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     from acuerdos.search.rank import quantities
 

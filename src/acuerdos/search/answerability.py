@@ -297,7 +297,13 @@ def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | Non
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
     facts = evidence.out_of_range or evidence.missing_agreement or lost or evidence.missing_answer
-    return bool(facts) or p_first < model.threshold
+    return bool(facts) or no_word_known(evidence) or p_first < model.threshold
+
+
+def no_word_known(evidence) -> bool:
+    """None of the question's content words occurs in any passage or translation ("¿Cuál es la receta de
+    los chiles en nogada?")."""
+    return evidence.unknown_share >= 1.0
 
 
 def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:
