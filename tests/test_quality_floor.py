@@ -45,11 +45,8 @@ def test_kind_floor(figures, kind):
 
 @pytest.mark.parametrize("group", ["overall", *(f"kind={kind}" for kind in ANSWERABLE_KINDS)])
 def test_beats_both_baselines(figures, group):
-    """MRR at least that of BM25 alone and of dense alone, and above the better of them overall. (A kind
-    may tie: dev's paraphrases tie dense at 0.859 since "¿Existe alguna condecoración …?", none of whose
-    words the corpus uses, abstains; the baselines never abstain.)"""
+    """Better MRR than BM25 alone and dense alone; where a baseline is already perfect, equal to it."""
     ours = figures["acuerdos"][group]["mrr@10"]
     for baseline in ("bm25", "dense"):
         theirs = figures[baseline][group]["mrr@10"]
-        assert ours >= theirs, (group, baseline, ours, theirs)
-        assert group != "overall" or ours > theirs, (group, baseline, ours, theirs)
+        assert ours > theirs or ours == theirs == 1.0, (group, baseline, ours, theirs)

@@ -301,9 +301,9 @@ def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | Non
 
 
 def no_word_known(evidence) -> bool:
-    """None of the question's content words occurs in any passage or translation ("¿Cuál es la receta de
-    los chiles en nogada?")."""
-    return evidence.unknown_share >= 1.0
+    """None of the question's content words occurs in any passage or translation, nor is near a word that
+    does ("¿Cuál es la receta de los chiles en nogada?"; but "fentanyl" is near "fentanilo")."""
+    return evidence.unknown_share >= 1.0 and not evidence.bridged
 
 
 def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:

@@ -100,6 +100,7 @@ class Evidence:
     exact: bool = False  # the top result is the agreement the question names by session and number
     # a session and an agreement number it lacks ("el acuerdo 14 de la XVI", which has 11): (session, number, count)
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
+    bridged: bool = False  # a word the corpus never uses is near one it does ("fentanyl": "fentanilo")
 
 
 @dataclass
@@ -118,6 +119,7 @@ class _Ranking:
     lookups: np.ndarray | None = None  # what the question names exactly: hard, not weighted
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
+    bridged: bool = False
 
 
 @dataclass
@@ -328,7 +330,8 @@ class Searcher:
         # "¿Y la asamblea anterior?" before the corpus's first one names a session it lacks
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
-                        exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking)
+                        exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking,
+                        bridged=bool(bridges or earlier_bridges))
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -459,7 +462,8 @@ class Searcher:
             question, [self.views[s.position] for s in scored[:3]])
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
-        words = tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
+        words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
+                 if w not in LISTING_WORDS]  # "What was agreed about drones?" is about drones
         unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:
@@ -468,7 +472,7 @@ class Searcher:
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
         exact = bool(scored) and scored[0].position in ranking.exact
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement)
+                        ranking.missing_agreement, ranking.bridged)
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
