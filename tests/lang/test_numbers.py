@@ -13,3 +13,12 @@ def test_the_last_agreement_is_named_by_a_word():
 def test_last_names_no_session_and_no_point():
     assert all(m.value != LAST for m in mentions("¿Qué se acordó en la última asamblea?"))
     assert all(m.value != LAST for m in mentions("What was his last point?"))
+
+
+def test_amounts_written_in_words_are_numbers():
+    from acuerdos.lang.numbers import cardinals
+
+    assert [value for value, _, _ in cardinals("the president announced five measures")] == [5]
+    assert [value for value, _, _ in cardinals("cuarenta y uno estados y dos mil policías")] == [41, 2000]
+    assert [value for value, _, _ in cardinals("a three-member panel")] == [3]
+    assert cardinals("the fifth agreement of the XVIII, one of them") == []  # ordinals, roman, "one"

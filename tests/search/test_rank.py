@@ -237,6 +237,9 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
 
     text = "First: the emergency number 911 will operate as of October 3 in 16 states, by June 1 2017."
     assert quantities(text, "How many states did the 911 line reach first?") == ["16"]
+    assert quantities("the president announced five measures", "How many measures did he announce?") == ["5"]
+    assert quantities("a three-member panel", "How many members are on the panel?") == ["3"]
+    assert quantities("a three-member panel", "How many calls?") == []
     assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]

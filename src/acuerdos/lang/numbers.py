@@ -78,6 +78,27 @@ def mentions(text: str) -> list[Mention]:
     return found
 
 
+def cardinals(text: str) -> list[tuple[int, int, int]]:
+    """Numbers the text writes in words, as amounts: "five measures", "cuarenta y uno", "a three-member
+    panel", "dos mil": (value, start, end) in the folded text. Digits are left to the caller."""
+    folded = fold(text)
+    toks = tokens(folded)
+    words = [t.group(0) for t in toks]
+    found = []
+    for number in _numbers(words):
+        if not number.word or number.ordinal:
+            continue
+        value, last = number.value, number.last
+        if last < len(words) and words[last] in data()["cardinal_scales"]:  # "dos mil"
+            value, last = value * data()["cardinal_scales"][words[last]], last + 1
+        start, end = toks[number.first].start(), toks[last - 1].end()
+        head, _, rest = words[number.first].partition("-")
+        if rest and _read_words([rest], 0) is None:  # "three-member": what it counts is in the word
+            end = start + len(head)
+        found.append((value, start, end))
+    return found
+
+
 def ordinal_value(text: str) -> int | None:
     """The ordinal a few words write: "Second" 2, "Cuadragésima Tercera" 43, "decimoquinta" 15; else None."""
     words = [t.group(0) for t in tokens(fold(text))]
@@ -129,6 +150,8 @@ def _read_words(words: list[str], i: int) -> Number | None:
         unit = d["ordinal_units"].get(parts[1]) or d["cardinal_units"].get(parts[1])
         if unit:
             return Number(d["cardinal_tens"][parts[0]] + unit, i, i + 1, parts[1] in d["ordinal_units"], False, True)
+    if len(parts) == 2 and parts[0] in d["cardinal_units"] and parts[0] not in d["one"]:  # "three-member"
+        return Number(d["cardinal_units"][parts[0]], i, i + 1, False, False, True)
     word = words[i]
     following = words[i + 1] if i + 1 < len(words) else ""
     for table, ordinal in (("ordinal_teens", True), ("cardinal_teens", False)):

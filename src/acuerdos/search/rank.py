@@ -13,7 +13,7 @@ from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
-from acuerdos.lang import phrases
+from acuerdos.lang import numbers, phrases
 from acuerdos.lang.numbers import LAST
 from acuerdos.search.filters import (
     ENGLISH_MONTHS,
@@ -539,10 +539,21 @@ def quantities(text: str, question: str = "") -> list[str]:
         number = match.group(1)
         if number in asked or re.fullmatch(r"(19|20)\d\d", number):
             continue
-        if unit and not unit & _words_after(text[match.end():]):
+        if unit and not _counts(unit, _words_after(text[match.end():])):
             continue
         found.append(number)
+    folded = fold(text)  # "five measures", "a three-member panel": the same test on numbers in words
+    for value, _, end in numbers.cardinals(text):
+        if str(value) not in asked and not (unit and not _counts(unit, _words_after(folded[end:]))):
+            found.append(str(value))
     return found
+
+
+def _counts(unit: set[str], words: set[str]) -> bool:
+    """Do the words after a number name what is counted? Stems of one word can differ by number
+    ("members" 'member', "member" 'memb'): one a prefix of the other counts."""
+    return any(u == w or min(len(u), len(w)) >= 4 and (u.startswith(w) or w.startswith(u))
+               for u in unit for w in words)
 
 
 
