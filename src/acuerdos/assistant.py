@@ -35,6 +35,7 @@ from acuerdos.search.answerability import (
     candidate_features,
     fitted_model,
     lost_topic,
+    no_word_known,
     relevance_label,
 )
 from acuerdos.search.filters import Filters, parse_filters
@@ -65,7 +66,7 @@ class Calibration:
     min_dense: float = 0.805  # abstain below this cosine ...
     min_lexical: float = 99.0  # ... unless the best BM25 score reaches this
     name_dense: float = 0.86  # a question naming something the corpus never mentions needs this cosine
-    answer_dense: float = 0.94  # a question asking for a number or results no top passage states needs this
+    answer_dense: float = 0.94  # a question asking what no top passage states (a number, a name…) needs this
     max_unknown_share: float = 0.75  # more of its words than this unused by the corpus is naming something unknown
     answer_margin: float = 0.6  # further passages join the answer when this close to the first (fused score)
 
@@ -76,7 +77,8 @@ class Calibration:
         strange = evidence.unknown_names or evidence.unknown_share > self.max_unknown_share
         unknown = bool(strange) and evidence.dense < self.name_dense
         unanswered = bool(evidence.missing_answer) and evidence.dense < self.answer_dense
-        return weak or unknown or unanswered or bool(evidence.out_of_range or evidence.missing_agreement)
+        facts = evidence.out_of_range or evidence.missing_agreement or no_word_known(evidence)
+        return weak or unknown or unanswered or bool(facts)
 
     def reason(self, evidence: Evidence) -> str:
         """Why it abstains, when the evidence says more than "too far": the frame the answer opens with."""

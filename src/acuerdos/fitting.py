@@ -81,7 +81,8 @@ def decide(record: Record, model: AnswerModel) -> tuple[list[str], bool, np.ndar
     return record.texts, abstained, p
 
 
-def fit_model(records: Sequence[Record], fingerprint: str = "") -> AnswerModel:
+def fit_model(records: Sequence[Record], fingerprint: str = "",
+              max_false_abstention: float = MAX_FALSE_ABSTENTION) -> AnswerModel:
     rows, labels = [], []
     for r in records:
         if len(r.rows):
@@ -95,7 +96,7 @@ def fit_model(records: Sequence[Record], fingerprint: str = "") -> AnswerModel:
             and not r.evidence.out_of_range and not r.evidence.missing_agreement and not r.lost_topic
             and not r.evidence.missing_answer and not no_word_known(r.evidence)]
     first = [float(draft.probabilities(r.rows[:1])[0]) for r in free]
-    threshold = choose_threshold(first, [r.answerable for r in free], MAX_FALSE_ABSTENTION)
+    threshold = choose_threshold(first, [r.answerable for r in free], max_false_abstention)
     cards = [(float(p), bool(g)) for r in records for p, g in zip(draft.probabilities(r.rows[:3]), r.gold()[:3],
                                                                   strict=True)]
     top_label = max(threshold, choose_top_label([p for p, _ in cards], [g for _, g in cards], TOP_LABEL_PRECISION))
@@ -132,14 +133,15 @@ def _share(flags: Sequence[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
 
-def loso(records: Sequence[Record], fingerprint: str = "") -> dict[str, dict[str, Any]]:
+def loso(records: Sequence[Record], fingerprint: str = "",
+         max_false_abstention: float = MAX_FALSE_ABSTENTION) -> dict[str, dict[str, Any]]:
     """Every set scored by a model fitted on all the others; then the groups over all of them."""
     by_set: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_set[r.set_name].append(r)
     judged: dict[str, list[Judged]] = {}
     for name, held_out in by_set.items():
-        model = fit_model([r for r in records if r.set_name != name], fingerprint)
+        model = fit_model([r for r in records if r.set_name != name], fingerprint, max_false_abstention)
         judged[name] = [judge_with(r, model) for r in held_out]
     everything = [j for group in judged.values() for j in group]
     table = {"overall": summary(everything)}

@@ -126,7 +126,7 @@ class Answer:
     message: str = ""  # a notice about the question itself (truncated, empty, ...)
     filters: dict[str, Any] = field(default_factory=dict)
     reason: str = ""  # why it abstained, when known: "out_of_range", "no_agreement", "no_number", … (the schema's list)
-    periods: list[str] = field(default_factory=list)  # for "out_of_range": the years and sessions the corpus lacks
+    periods: list[str] = field(default_factory=list)  # the reason's terms: missing years and sessions, names, …
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON shape of an answer: ask --json and --jsonl, the /ask API and the chat's export

@@ -1,4 +1,4 @@
-"""The number reader of lang/numbers.json: 'last' numbers an agreement, nothing else."""
+"""The number reader of lang/numbers.json: 'last' numbers an agreement and nothing else; amounts in words."""
 from __future__ import annotations
 
 from acuerdos.lang.numbers import LAST, mentions
@@ -22,3 +22,10 @@ def test_amounts_written_in_words_are_numbers():
     assert [value for value, _, _ in cardinals("cuarenta y uno estados y dos mil policías")] == [41, 2000]
     assert [value for value, _, _ in cardinals("a three-member panel")] == [3]
     assert cardinals("the fifth agreement of the XVIII, one of them") == []  # ordinals, roman, "one"
+
+
+def test_a_hyphenated_amount_names_no_session_and_last_is_no_ordinal_value():
+    from acuerdos.lang.numbers import ordinal_value
+
+    assert mentions("What was agreed at the two-day plenary in Puerto Peñasco?") == []
+    assert ordinal_value("Última") is None and ordinal_value("Segundo") == 2

@@ -24,3 +24,11 @@ def test_asking_a_name_is_its_own_cue_list():
     assert phrases.has("name", "¿Cómo se llama el titular de la SEIDO?")
     assert not phrases.has("who", "¿Cómo se llama el titular de la SEIDO?")
     assert phrases.has("who", "¿Quién presentó el protocolo?")
+
+
+def test_on_behalf_of_is_not_asking_a_name():
+    from acuerdos.search.query import asks_name
+
+    assert asks_name("What's the name of the Quintana Roo security secretary?")
+    assert not asks_name("¿Qué se acordó a nombre de la Comisión Nacional de Seguridad?")
+    assert not asks_name("What did he say on behalf of the Council, in the name of the states?")

@@ -165,6 +165,8 @@ def test_an_agreement_number_beyond_a_sessions_last_is_not_answered(real_assista
 
 @pytest.mark.parametrize("text, named", [
     ("Interior Secretary Miguel Ángel Osorio Chong said", True),
+    ("President Enrique Peña Nieto said", True),  # a title first: "Enrique" is still read
+    ("Comisionado Renato Sales Heredia", True),
     ("Monterrey Mayor Adrián de la Garza Santos attended", True),
     ("la Coordinadora Nacional Antisecuestro presentó", False),
     ("el Secretario de Seguridad Pública del estado de Quintana Roo propuso", False),
@@ -240,6 +242,7 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     assert quantities("the president announced five measures", "How many measures did he announce?") == ["5"]
     assert quantities("a three-member panel", "How many members are on the panel?") == ["3"]
     assert quantities("a three-member panel", "How many calls?") == []
+    assert quantities("las cinco medidas", "¿Cuántas de las cinco medidas se aplicaron?") == []  # its own number
     assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]

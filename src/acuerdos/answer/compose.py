@@ -157,7 +157,7 @@ def compose(hits: list[Hit], language: str, abstained: bool, answer_count: int, 
     """The answer text: a frame, then quoted sentences with markers that match the hit ranks.
 
     With `timeline` (a thread's name, quoted from the corpus), every hit is quoted in date order. An
-    abstention says why when it can (`reason`: "out_of_range" for `periods`, "no_number", "no_results").
+    abstention says why when it can (`reason`, one of docs/answer.schema.json's, with its terms in `periods`).
     With `held` (the question asks when or where the first hit's session was held), its citation answers.
     With `listing` (a session whose agreements are asked for), each hit's title, or its supporting sentence.
     """

@@ -91,11 +91,11 @@ def cardinals(text: str) -> list[tuple[int, int, int]]:
         value, last = number.value, number.last
         if last < len(words) and words[last] in data()["cardinal_scales"]:  # "dos mil"
             value, last = value * data()["cardinal_scales"][words[last]], last + 1
-        start, end = toks[number.first].start(), toks[last - 1].end()
-        head, _, rest = words[number.first].partition("-")
-        if rest and _read_words([rest], 0) is None:  # "three-member": what it counts is in the word
-            end = start + len(head)
-        found.append((value, start, end))
+        found.append((value, toks[number.first].start(), toks[last - 1].end()))
+    for i, word in enumerate(words):  # "a three-member panel": what it counts is in the word
+        head, _, rest = word.partition("-")
+        if rest and head in data()["cardinal_units"] and head not in data()["one"] and _read_words([rest], 0) is None:
+            found.append((data()["cardinal_units"][head], toks[i].start(), toks[i].start() + len(head)))
     return found
 
 
@@ -103,7 +103,7 @@ def ordinal_value(text: str) -> int | None:
     """The ordinal a few words write: "Second" 2, "Cuadragésima Tercera" 43, "decimoquinta" 15; else None."""
     words = [t.group(0) for t in tokens(fold(text))]
     number = _read_words(words, 0) if words else None
-    if number is None or not number.ordinal:
+    if number is None or not number.ordinal or number.value == LAST:
         return None
     rest = words[number.last:]
     if rest and len(rest) == 1 and rest[0] in data()["ordinal_units"] and number.value % 10 == 0:
@@ -150,8 +150,6 @@ def _read_words(words: list[str], i: int) -> Number | None:
         unit = d["ordinal_units"].get(parts[1]) or d["cardinal_units"].get(parts[1])
         if unit:
             return Number(d["cardinal_tens"][parts[0]] + unit, i, i + 1, parts[1] in d["ordinal_units"], False, True)
-    if len(parts) == 2 and parts[0] in d["cardinal_units"] and parts[0] not in d["one"]:  # "three-member"
-        return Number(d["cardinal_units"][parts[0]], i, i + 1, False, False, True)
     word = words[i]
     following = words[i + 1] if i + 1 < len(words) else ""
     for table, ordinal in (("ordinal_teens", True), ("cardinal_teens", False)):

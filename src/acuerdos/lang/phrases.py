@@ -55,5 +55,5 @@ def _folded_words(name: str) -> frozenset[str]:
 
 
 def is_word(name: str, word: str) -> bool:
-    """Is the word (any case or accents) in the word list called `name` ("institutional", …)?"""
+    """Is the word (any case or accents) in the word list called `name` ("given_names", …)?"""
     return fold(word) in _folded_words(name)

@@ -23,7 +23,7 @@ import numpy as np
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
 from acuerdos.lang import phrases
-from acuerdos.search.query import Query, subject_words
+from acuerdos.search.query import Query, asks_person, subject_words
 from acuerdos.search.rank import (
     Searcher,
     SearchResult,
@@ -122,7 +122,7 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     rarity = _rarity(searcher, asked)
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
-    person, number = phrases.has("who", question) or phrases.has("name", question), asks_quantity(question)
+    person, number = asks_person(question), asks_quantity(question)
     outcome = phrases.has("outcome", question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
@@ -291,8 +291,8 @@ KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups 
 def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | None = None) -> bool:
     """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
     session and number is that passage; a period the corpus does not cover, an agreement number beyond a
-    session's last, a figure or results no top
-    passage states, a follow-up's topic its session lacks, are not answered.
+    session's last, a figure, results, a name or a date no top passage states, a follow-up's topic its
+    session lacks, a question none of whose words the corpus uses or comes near, are not answered.
     Otherwise the best passage's probability decides."""
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False

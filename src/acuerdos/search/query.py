@@ -105,13 +105,14 @@ def _numbered_like_before(question: str, named: list[QuestionMetadata]) -> Quest
     too, and "¿Y el siguiente?" is agreement 17."""
     meta = named[-1]
     before = next((turn for turn in reversed(named[:-1]) if turn.agreements), None)
-    if meta.agreements or before is None:
-        return meta
+    if meta.agreements or before is None or subject_words(question, meta) - _STEP_WORDS:
+        return meta  # it says more than a number: "¿Qué se acordó sobre el 911?" names no agreement
     bare = {m.value for m in numbers.mentions(question) if m.kind == "bare" and not m.roman}
     if not bare and not meta.step and len(before.agreements) == 1 and numbers.LAST not in before.agreements:
         words = set(re.findall(r"[a-z]+", fold(question)))
         step = bool(words & numbers.word_list("next_words")) - bool(words & numbers.word_list("previous_words"))
         bare = {next(iter(before.agreements)) + step} if step else set()
+    bare = {number for number in bare if number >= 1}
     if not bare:
         return meta
     return replace(meta, agreements=bare, points=meta.points | bare, sessions=meta.sessions or set(before.sessions))
@@ -125,7 +126,7 @@ def intent_of(question: str, meta: QuestionMetadata, periods: tuple[str, ...], m
         return "small_talk"
     if asks_evolution(question):
         return "evolution"
-    if phrases.has("who", question) or phrases.has("name", question):
+    if asks_person(question):
         return "who"
     if phrases.has("count", question) and not phrases.has("not_count", question):
         return "count"
@@ -149,6 +150,8 @@ def subject_words(question: str, meta: QuestionMetadata) -> set[str]:
     return {w for w in words - places - _NUMBER_WORDS if not _NUMBERISH.fullmatch(w)}
 
 
+_STEP_WORDS = frozenset(tokenize(" ".join(
+    word for table in ("next_words", "previous_words", "one", "agreement_nouns") for word in numbers.data()[table])))
 _NUMBERISH = re.compile(r"\d{1,2}[a-z°º]*|[ivxl]{2,7}(?:th)?")
 _NUMBER_WORDS = frozenset(tokenize(" ".join(
     word for table in ("ordinal_units", "ordinal_tens", "ordinal_teens", "cardinal_units", "cardinal_tens",
@@ -232,6 +235,16 @@ def counted(question: str) -> set[str]:
     match = _COUNTED.search(question)
     stems = set(tokenize(match.group(1))) if match else set()
     return stems.union(*(names for names in _SAME_COUNT if names & stems))
+
+
+def asks_name(question: str) -> bool:
+    """"¿Cómo se llama…?", "What's the name of the…", not "a nombre de la Comisión"."""
+    return phrases.has("name", question) and not phrases.has("not_name", question)
+
+
+def asks_person(question: str) -> bool:
+    """Who, or a person's name."""
+    return phrases.has("who", question) or asks_name(question)
 
 
 def asks_quantity(question: str) -> bool:

@@ -27,6 +27,7 @@ from acuerdos.search.query import (
     LISTING_WORDS,
     Query,
     asks_for_agreements,
+    asks_name,
     asks_quantity,
     asks_what_was_agreed,
     counted,
@@ -93,7 +94,7 @@ class Evidence:
     dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
-    missing_answer: str = ""  # "number" or "results": asked for, and no top passage states one
+    missing_answer: str = ""  # "number", "results", "person" or "date": asked for, no top passage states it
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
     held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
@@ -210,8 +211,8 @@ class Searcher:
         self.table = PassageTable.of(index.passages)  # metadata as arrays: no pass over the passages per question
         self._dated_sessions = frozenset(self.table.session.values_where(self.table.dated_here))
         # "In the Treasury Hall of the National Palace, …": a passage that says where its session met
-        self._names_its_place = np.fromiter((bool(p.city) and fold(p.city) in fold(view)
-                                             for p, view in zip(index.passages, self.views, strict=False)),
+        self._names_its_place = np.fromiter((_names_place(p, view) for p, view in zip(index.passages, self.views,
+                                                                                      strict=False)),
                                             bool, len(index.passages))
         one_blas_thread()  # for the whole process: the query path's products are small
         self.covered_periods = {str(p.year) for p in index.passages if p.year} | set(self.facts.sessions)
@@ -319,10 +320,11 @@ class Searcher:
         for name, column in levers.items():
             fused += weights[name] * column
         named_here = set(query.named_here)
-        held = self._held(query, meta, settings)
+        meeting = self._meeting_asked(query, meta, settings)
+        held = sorted(meeting & self._dated_sessions)  # their citations say when and where
         lookups = self._lookups(meta, named[-1].agreements, named_here, held, settings)
-        if meeting := self._meeting_asked(query, meta, settings):  # a session its citation may not place
-            lookups += settings.exact_boost * (self.table.session.among(meeting) & self._names_its_place)
+        if undated := meeting - self._dated_sessions:  # the Council's 40th: the passage that names the place
+            lookups += settings.exact_boost * (self.table.session.among(undated) & self._names_its_place)
         fused += lookups
         exact = self._named_agreements(meta, named[-1].agreements) if settings.exact_boost else set()
         lacking = self._missing_agreement(meta, named[-1].agreements) if settings.exact_boost and not exact else ()
@@ -387,17 +389,10 @@ class Searcher:
     def _only_session(self, question: str, meta: QuestionMetadata) -> str:
         if not (meta.sessions or meta.places):
             return ""
-        # The one session that agrees with all the question names: "la XVIII", "en Mérida", "en Querétaro en 2016"
-        agrees = (meta.shares(self.table) == 1.0) & self.table.session.where(bool)
-        sessions = set(self.table.session.values_where(agrees))
+        sessions = self._agreeing_sessions(meta)  # the one session that agrees with all the question names
         rest = set(tokenize(meta.without(question), drop_boilerplate=True)) - LISTING_WORDS
         rest -= {session.lower() for session in meta.sessions}
         return next(iter(sessions)) if len(sessions) == 1 and not rest else ""
-
-    def _held(self, query: Query, meta: QuestionMetadata, settings: Settings) -> list[str]:
-        """The sessions the question asks when or where they were held, whose passages' citations say it
-        (a session dated from another document, as the Council's 40th, does not count)."""
-        return sorted(self._meeting_asked(query, meta, settings) & self._dated_sessions)
 
     def _meeting_asked(self, query: Query, meta: QuestionMetadata, settings: Settings) -> set[str]:
         """The sessions a when-or-where question is about: those it names, else the one session its place,
@@ -406,12 +401,15 @@ class Searcher:
             return set()
         if meta.sessions:
             return set(meta.sessions)
-        when_where = QuestionMetadata(years=meta.years, months=meta.months, places=meta.places)
-        if not when_where:
-            return set()
-        agrees = (when_where.shares(self.table) == 1.0) & self.table.session.where(bool)
-        sessions = set(self.table.session.values_where(agrees))
+        sessions = self._agreeing_sessions(QuestionMetadata(years=meta.years, months=meta.months, places=meta.places))
         return sessions if len(sessions) == 1 else set()
+
+    def _agreeing_sessions(self, meta: QuestionMetadata) -> set[str]:
+        """The sessions whose passages agree with all that `meta` names: "la XVIII", "en Mérida", "en 2016"."""
+        if not meta:
+            return set()
+        agrees = (meta.shares(self.table) == 1.0) & self.table.session.where(bool)
+        return set(self.table.session.values_where(agrees))
 
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
@@ -458,8 +456,8 @@ class Searcher:
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(ranking.named_here)
-        missing_answer = "" if of_a_session or query.held else lacks_asked_answer(
-            question, [self.views[s.position] for s in scored[:3]])
+        missing_answer = "" if query.held else lacks_asked_answer(
+            question, [self.views[s.position] for s in scored[:3]], of_a_session)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
@@ -531,7 +529,7 @@ def quantities(text: str, question: str = "") -> list[str]:
     """Numbers a passage states that could answer "how many": not years, dates, codes ("19/XI/16") or
     numbers the question itself names ("the 911 line"); when the question says what it counts, only
     numbers of that ("16 states" does not answer "How many calls…?")."""
-    asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question)))
+    asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question))) | {str(v) for v, _, _ in numbers.cardinals(question)}
     text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
     unit = counted(question)
     found = []
@@ -558,19 +556,20 @@ def _counts(unit: set[str], words: set[str]) -> bool:
 
 
 
-def lacks_asked_answer(question: str, texts: list[str]) -> str:
+def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = False) -> str:
     """What the question asks for — "number", "results", "person" when it asks a name, "date" when it
     opens asking when — when none of the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
-    not answered by the agreement to hold the meeting.
+    not answered by the agreement to hold the meeting. A session's agreements are its results and can be
+    counted (`of_a_session`: "What were the outcomes of the 40th session?").
     """
-    if asks_quantity(question) and not any(quantities(t, question) for t in texts):
+    if not of_a_session and asks_quantity(question) and not any(quantities(t, question) for t in texts):
         return "number"
     asks_results = phrases.has("results", question) and not phrases.has("not_results", question)
-    if asks_results and not any(states_a_result(t) for t in texts):
+    if not of_a_session and asks_results and not any(states_a_result(t) for t in texts):
         return "results"
-    if phrases.has("name", question) and not any(names_a_person(t) for t in texts):
+    if asks_name(question) and not any(names_a_person(t) for t in texts):
         return "person"
     if phrases.opens_with("date", question) and not any(states_a_date(t) for t in texts):
         return "date"
@@ -581,7 +580,7 @@ def states_a_result(text: str) -> bool:
     return bool(_STATED_RESULT.search(text))
 
 
-_DATED = re.compile(rf"\b(?:{_MONTH_NAMES}|(?:19|20)\d\d)\b", re.I)
+_DATED = re.compile(rf"\b(?:{'|'.join([*MONTHS, *ENGLISH_MONTHS])}|(?:19|20)\d\d)\b|{_DATE_NUMBER.pattern}", re.I)
 
 
 def states_a_date(text: str) -> bool:
@@ -589,7 +588,12 @@ def states_a_date(text: str) -> bool:
     return bool(_DATED.search(text)) or any(phrases.is_word("date_words", w) for w in re.findall(r"\w+", text))
 
 
-_FIRST_NAME = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\s+(?:de\s+la\s+|de\s+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+")
+_FIRST_NAME = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)(?=\s+(?:de\s+(?:la\s+)?)?[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)")
+
+
+def _names_place(passage, view: str) -> bool:
+    """Does the passage's text (or translation) name where its session met?"""
+    return bool(passage.city) and bool(re.search(rf"\b{re.escape(fold(passage.city))}\b", fold(view)))
 
 
 def names_a_person(text: str) -> bool:
