@@ -202,12 +202,8 @@ def test_labels_and_more_on_this_topic(open_page, live_server, screen):
     assert labels and set(labels) <= allowed, labels
     topic = answer.locator("details.acu-topic")
     if topic.count():
-        summary = topic.locator(":scope > summary").inner_text()
+        summary = open_topic(topic)
         assert " more agreement" in summary or " more passage" in summary
-        assert " on this topic: " in summary
-        assert not topic.locator(".acu-card").first.is_visible()
-        topic.locator(":scope > summary").click()  # one click lists them
-        topic.locator(".acu-card").first.wait_for(state="visible", timeout=5_000)
         count = int(summary.split()[0])
         assert topic.locator(":scope > .acu-card").count() == count
     # an answer that abstains never says a card answers
@@ -226,11 +222,18 @@ def test_more_agreements_on_the_topic_are_counted(open_page, live_server, screen
     answer = last_answer(page)
     topic = answer.locator("details.acu-topic")
     assert topic.count() == 1, answer.inner_text()
+    open_topic(topic)
+    assert_local_only(page, live_server)
+
+
+def open_topic(topic) -> str:
+    """Open a "more on this topic" list, closed at first, with one click: its summary line."""
     summary = topic.locator(":scope > summary").inner_text()
     assert " on this topic: " in summary
+    assert not topic.locator(".acu-card").first.is_visible()
     topic.locator(":scope > summary").click()
     topic.locator(".acu-card").first.wait_for(state="visible", timeout=5_000)
-    assert_local_only(page, live_server)
+    return summary
 
 
 # --------------------------------------------------------------------------- 5. messages

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from acuerdos.corpus.spanish import fold, roman_to_int
@@ -81,6 +81,11 @@ def mentions(text: str) -> list[Mention]:
 def cardinals(text: str) -> list[tuple[int, int, int]]:
     """Numbers the text writes in words, as amounts: "five measures", "cuarenta y uno", "a three-member
     panel", "dos mil": (value, start, end) in the folded text. Digits are left to the caller."""
+    return list(_cardinals(text))
+
+
+@lru_cache(maxsize=4096)  # the same passage views and question are read for every candidate
+def _cardinals(text: str) -> tuple[tuple[int, int, int], ...]:
     folded = fold(text)
     toks = tokens(folded)
     words = [t.group(0) for t in toks]
@@ -96,7 +101,7 @@ def cardinals(text: str) -> list[tuple[int, int, int]]:
         head, _, rest = word.partition("-")
         if rest and head in data()["cardinal_units"] and head not in data()["one"] and _read_words([rest], 0) is None:
             found.append((data()["cardinal_units"][head], toks[i].start(), toks[i].start() + len(head)))
-    return found
+    return tuple(found)
 
 
 def ordinal_value(text: str) -> int | None:
