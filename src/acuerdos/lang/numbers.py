@@ -55,7 +55,6 @@ def word_list(name: str) -> frozenset[str]:
     return frozenset(data()[name])
 
 
-
 def tokens(folded: str) -> list[re.Match]:
     return list(_TOKEN.finditer(folded))
 

@@ -15,6 +15,7 @@ from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import encode_words, unknown_words
 from acuerdos.lang import numbers, phrases
 from acuerdos.lang.numbers import LAST
+from acuerdos.records import Passage
 from acuerdos.search.filters import (
     ENGLISH_MONTHS,
     CorpusFacts,
@@ -210,6 +211,10 @@ class Searcher:
         self.facts = CorpusFacts.of(index.passages)
         self.table = PassageTable.of(index.passages)  # metadata as arrays: no pass over the passages per question
         self._dated_sessions = frozenset(self.table.session.values_where(self.table.dated_here))
+        self._last_agreement: dict[str, int] = {}  # each session's highest agreement number
+        for p in index.passages:
+            if p.agreement:
+                self._last_agreement[p.session] = max(p.agreement, self._last_agreement.get(p.session, 0))
         # "In the Treasury Hall of the National Palace, …": a passage that says where its session met
         self._names_its_place = np.fromiter((_names_place(p, view) for p, view in zip(index.passages, self.views,
                                                                                       strict=False)),
@@ -354,11 +359,10 @@ class Searcher:
         return boost
 
     def _named_mask(self, meta: QuestionMetadata, agreements: set[int]) -> np.ndarray:
-        in_session = self.table.session.among(meta.sessions)
         if LAST in agreements:  # "el último acuerdo de la XIX"
-            numbers = [n for n in self.table.agreement.values_where(in_session) if n]
-            agreements = (agreements - {LAST}) | ({max(numbers)} if numbers else set())
-        return in_session & self.table.agreement.among(agreements)
+            lasts = {self._last_agreement[s] for s in meta.sessions if s in self._last_agreement}
+            agreements = (agreements - {LAST}) | lasts
+        return self.table.session.among(meta.sessions) & self.table.agreement.among(agreements)
 
     def _named_agreements(self, meta: QuestionMetadata, agreements: set[int]) -> set[int]:
         """The passage a question names by session and agreement number ("el acuerdo quinto de la XV")."""
@@ -371,8 +375,8 @@ class Searcher:
         if len(meta.sessions) != 1 or len(agreements) != 1:
             return ()
         (session,), (number,) = meta.sessions, agreements
-        numbers = [n for n in self.table.agreement.values_where(self.table.session.among({session})) if n]
-        return (session, number, max(numbers)) if numbers and number > max(numbers) else ()
+        last = self._last_agreement.get(session, 0)
+        return (session, number, last) if last and number > last else ()
 
     def listed_session(self, query: Query) -> str:
         """The session whose agreements the question asks for, and nothing more ("¿Qué acuerdos se tomaron
@@ -585,13 +589,13 @@ _DATED = re.compile(rf"\b(?:{'|'.join([*MONTHS, *ENGLISH_MONTHS])}|(?:19|20)\d\d
 
 def states_a_date(text: str) -> bool:
     """A month, a year or a part of one ("el primer semestre")."""
-    return bool(_DATED.search(text)) or any(phrases.is_word("date_words", w) for w in re.findall(r"\w+", text))
+    return bool(_DATED.search(text)) or phrases.has("date_words", text)
 
 
 _FIRST_NAME = re.compile(r"\b([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)(?=\s+(?:de\s+(?:la\s+)?)?[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)")
 
 
-def _names_place(passage, view: str) -> bool:
+def _names_place(passage: Passage, view: str) -> bool:
     """Does the passage's text (or translation) name where its session met?"""
     return bool(passage.city) and bool(re.search(rf"\b{re.escape(fold(passage.city))}\b", fold(view)))
 
