@@ -196,6 +196,17 @@ def test_a_date_no_passage_gives_is_not_answered(real_assistant):
     assert not held.abstained and held.results[0].session == "XVII"
 
 
+def test_a_place_no_passage_gives_is_not_answered_but_a_sessions_own_act_has_its_citations(real_assistant):
+    lacking = real_assistant.ask("Where will the Second National Meeting of C4/C5 take place?")
+    assert lacking.abstained and lacking.reason == "no_place"
+    assert "none of them names the place asked for" in lacking.answer
+    approved = real_assistant.ask("In which city did the secretaries approve a standardized biometric and "
+                                  "ballistic registration process?")  # the citation names the city
+    assert not approved.abstained
+    bylaws = real_assistant.ask("When did the conference approve its own bylaws?")  # and the date
+    assert bylaws.reason != "no_date"
+
+
 def test_where_a_session_met_is_the_passage_that_says_it_else_its_citation(real_assistant):
     council = real_assistant.ask("Where was the 40th session of the National Public Security Council held?")
     assert not council.abstained and "Treasury Hall of the National Palace" in council.results[0].text
@@ -268,8 +279,12 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("What happened as a result of the reform?", ["The reform was approved."], False),  # not asking for results
     ("¿Desde hace cuánto tiempo es una prioridad?", ["desde el inicio de la administración"], False),  # a duration
     ("How many agreements were approved on the 911 line?", ["They agree to the 911 line."], False),  # listed
+    ("¿Dónde se va a celebrar la reunión de C4/C5?", ["acuerdan realizar la Segunda Reunión de C4/C5"], True),
+    ("Which state's secretary presented it?", ["el Secretario del estado de Quintana Roo presentó"], False),
+    ("And where would the money for it come from?", ["a fund will be created"], False),  # not a place
+    ("In which city will the meeting be held?", ["the meeting will be held in Mexico City"], False),
 ])
-def test_a_question_asking_for_a_number_or_results_needs_a_text_stating_one(question, texts, lacking):
+def test_a_question_asking_for_a_number_results_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.rank import lacks_asked_answer
 
     assert bool(lacks_asked_answer(question, texts)) is lacking

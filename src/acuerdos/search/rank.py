@@ -461,7 +461,7 @@ class Searcher:
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(ranking.named_here)
         missing_answer = "" if query.held else lacks_asked_answer(
-            question, [self.views[s.position] for s in scored[:3]], of_a_session)
+            question, [self._stated(s.position, question) for s in scored[:3]], of_a_session)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
@@ -475,6 +475,14 @@ class Searcher:
         exact = bool(scored) and scored[0].position in ranking.exact
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
                         ranking.missing_agreement, ranking.bridged)
+
+    def _stated(self, position: int, question: str) -> str:
+        """What the passage states: its text and translation, and, asked about the session's own act ("When
+        did the conference approve its bylaws?", "In which city did they agree…"), its citation's date and place."""
+        if not phrases.has("agreeing_acts", question):
+            return self.views[position]
+        passage = self.index.passages[position]
+        return f"{self.views[position]}\n{passage.citation} {passage.place}"
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
@@ -562,7 +570,7 @@ def _counts(unit: set[str], words: set[str]) -> bool:
 
 def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = False) -> str:
     """What the question asks for — "number", "results", "person" when it asks a name, "date" when it
-    opens asking when — when none of the texts states it, else "".
+    opens asking when, "place" when it opens asking where — when none of the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting. A session's agreements are its results and can be
@@ -577,6 +585,9 @@ def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = Fal
         return "person"
     if phrases.opens_with("date", question) and not any(states_a_date(t) for t in texts):
         return "date"
+    asks_place = phrases.opens_with("place", question) and not phrases.has("not_place", question)
+    if asks_place and not any(phrases.has("place_names", t) for t in texts):
+        return "place"
     return ""
 
 
