@@ -95,7 +95,7 @@ class Evidence:
     dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
-    missing_answer: str = ""  # "number", "results", "person" or "date": asked for, no top passage states it
+    missing_answer: str = ""  # "number", "results", "person", "date" or "place": asked for, the first passage lacks it
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
     held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
@@ -461,7 +461,7 @@ class Searcher:
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(ranking.named_here)
         missing_answer = "" if query.held else lacks_asked_answer(
-            question, [self._stated(s.position, question) for s in scored[:3]], of_a_session)
+            question, [self._stated(s.position, question) for s in scored[:1]], of_a_session)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
