@@ -283,8 +283,11 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("Which state's secretary presented it?", ["el Secretario del estado de Quintana Roo presentó"], False),
     ("And where would the money for it come from?", ["a fund will be created"], False),  # not a place
     ("In which city will the meeting be held?", ["the meeting will be held in Mexico City"], False),
+    ("Who was the Attorney General at the time?", ["the Attorney General's Office was instructed"], True),
+    ("¿Quién encabeza el comité?", ["se crea el Comité de Ciberseguridad"], True),
+    ("Who was the mayor of Monterrey?", ["Monterrey Mayor Adrián de la Garza Santos attended"], False),
 ])
-def test_a_question_asking_for_a_number_results_or_a_place_needs_a_text_stating_one(question, texts, lacking):
+def test_a_question_asking_for_a_number_results_a_name_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.rank import lacks_asked_answer
 
     assert bool(lacks_asked_answer(question, texts)) is lacking
