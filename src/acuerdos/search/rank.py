@@ -570,7 +570,8 @@ def _counts(unit: set[str], words: set[str]) -> bool:
 
 def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = False) -> str:
     """What the question asks for — "number", "results", "person" when it asks a name, "date" when it
-    opens asking when, "place" when it opens asking where — when none of the texts states it, else "".
+    opens asking when, "place" when it opens asking where, a "comparison" or an "opinion" — when none of
+    the texts states it, else "".
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting. A session's agreements are its results and can be
@@ -588,7 +589,13 @@ def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = Fal
     asks_place = phrases.opens_with("place", question) and not phrases.has("not_place", question)
     if asks_place and not any(phrases.has("place_names", t) for t in texts):
         return "place"
+    for kind in STATED_BY_WORDS:
+        if phrases.has(kind, question) and not any(phrases.has(f"{kind}_stated", t) for t in texts):
+            return kind
     return ""
+
+
+STATED_BY_WORDS = ("comparison", "opinion")  # asked for, and stated, in words of intents.json
 
 
 def states_a_result(text: str) -> bool:
