@@ -291,6 +291,8 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("¿Qué opinaron los diputados del protocolo?", ["se aprueba el protocolo"], True),
     ("What did the secretaries think of the law?", ["they set out their stance on the law"], False),
     ("¿Cómo llegan sus solicitudes de opinión?", ["a través de los coordinadores regionales"], False),
+    ("What is the salary of a federal police officer?", ["a standardized model for cyber police units"], True),
+    ("¿Cuál es la tasa de homicidios?", ["42% of intentional homicides are committed in 2% of municipalities"], False),
 ])
 def test_a_question_asking_for_a_number_results_a_name_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.rank import lacks_asked_answer

@@ -213,9 +213,6 @@ def asks_evolution(question: str) -> bool:
 
 
 # "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
-_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?(?! tiempo)|how (many|much)|monto|porcentaje|percentage|what share)\b", re.I)
-
-
 # "How many agreements…?" is answered by the agreements themselves, listed
 _CORPUS_COUNT = re.compile(
     r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
@@ -248,7 +245,8 @@ def asks_person(question: str) -> bool:
 
 
 def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY.search(question)) and not _CORPUS_COUNT.search(question)
+    asks = phrases.has("count", question) or phrases.has("amount", question)
+    return asks and not phrases.has("not_count", question) and not _CORPUS_COUNT.search(question)
 
 
 _FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
