@@ -194,6 +194,9 @@ def test_a_date_no_passage_gives_is_not_answered(real_assistant):
     assert not stated.abstained and "2017" in stated.results[0].text
     held = real_assistant.ask("¿Cuándo sesionó la XVII Asamblea Plenaria?")  # the citation gives the date
     assert not held.abstained and held.results[0].session == "XVII"
+    # a session the corpus only announces has no citation: the passage that names it gives no date
+    announced = real_assistant.ask("¿En qué fecha se realizó la XXI Asamblea Plenaria?")
+    assert announced.abstained and announced.reason == "no_date"
 
 
 def test_a_place_no_passage_gives_is_not_answered_but_a_sessions_own_act_has_its_citations(real_assistant):

@@ -460,7 +460,9 @@ class Searcher:
         texts = [self.index.passages[s.position].text for s in scored[:3]]
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
         of_a_session = bool(ranking.named_here)
-        missing_answer = "" if query.held else lacks_asked_answer(
+        # when or where a session met is its citation's; a session the corpus lacks ("la XXI") has none
+        its_citation = query.held and not query.out_of_range(self.covered_periods)
+        missing_answer = "" if its_citation else lacks_asked_answer(
             question, [self._stated(s.position, question) for s in scored[:1]], of_a_session)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
