@@ -259,7 +259,8 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     assert quantities("las cinco medidas", "¿Cuántas de las cinco medidas se aplicaron?") == []  # its own number
     assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
-    assert quantities("42% of homicides in 2% of the municipalities", "how many") == ["42", "2"]
+    assert quantities("42% of homicides in 2% of the municipalities", "how many") == []  # shares, not counts
+    assert quantities("42% of homicides in 2% of the municipalities", "what share") == ["42", "2"]
     assert quantities("las llamadas falsas al 9-1-1", "¿Cuántas llamadas recibió el 911?") == []
 
 
@@ -271,6 +272,9 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     assert quantities(text, "¿En cuántas entidades empezó el 911?") == ["16"]  # the states' other name
     assert quantities("se asignaron 50 municipios prioritarios", "¿Cuántos municipios?") == ["50"]
     assert quantities("in 16 states and 3,000 officers", "How many police officers?") == ["3,000"]
+    share = "42% of intentional homicides are committed in just 2% of municipalities"
+    assert quantities(share, "How many intentional homicides were recorded?") == []  # a share is not a count
+    assert quantities(share, "What percentage of homicides happen there?") == ["42", "2"]
 
 
 @pytest.mark.parametrize("question, texts, lacking", [

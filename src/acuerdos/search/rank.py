@@ -520,6 +520,7 @@ class Searcher:
 
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
+_PERCENT = re.compile(r"\s?(?:%|por ciento|percent)", re.I)
 _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
 
@@ -546,10 +547,13 @@ def quantities(text: str, question: str = "") -> list[str]:
     asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question))) | {str(v) for v, _, _ in numbers.cardinals(question)}
     text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
     unit = counted(question)
+    shares = phrases.has("share", question)  # "42%" answers what share, not how many
     found = []
     for match in _NUMBER.finditer(text):
         number = match.group(1)
         if number in asked or re.fullmatch(r"(19|20)\d\d", number):
+            continue
+        if not shares and _PERCENT.match(text, match.end()):
             continue
         if unit and not _counts(unit, _words_after(text[match.end():])):
             continue
