@@ -300,6 +300,13 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("¿Cómo llegan sus solicitudes de opinión?", ["a través de los coordinadores regionales"], False),
     ("What is the salary of a federal police officer?", ["a standardized model for cyber police units"], True),
     ("¿Cuál es la tasa de homicidios?", ["42% of intentional homicides are committed in 2% of municipalities"], False),
+    # ordinary questions the cue words must not read as asking a figure, a place or an opinion
+    ("¿Qué se acordó en cuanto a la dignificación policial?", ["se aprueba la dignificación policial"], False),
+    ("¿En qué estado se encuentra el protocolo?", ["se aprueba el protocolo"], False),
+    ("What state is the 911 project in?", ["the 911 project was approved"], False),
+    ("¿Qué se acordó sobre la infraestructura crítica?", ["protección de infraestructura crítica"], False),
+    ("What was agreed on cost-sharing?", ["the states agree to share costs"], False),
+    ("What did they say about it?", ["a comparison of no later than June"], False),
 ])
 def test_a_question_asking_for_a_number_results_a_name_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.rank import lacks_asked_answer
