@@ -234,13 +234,30 @@ class Assistant:
         return (agreements, session) if agreements else ([], "")
 
     def _thread_summary(self, passage_id: str) -> ThreadSummary | None:
-        from acuerdos.index.threads import thread_of
-
-        thread = thread_of(passage_id, self.threads)
-        if thread is None:
+        """The passage's thread with every member's text and translation: the same for every question, so
+        each thread's is built once (records are frozen; `to_dict` copies)."""
+        number = self._thread_numbers.get(passage_id)
+        if number is None:
             return None
-        members = sorted(thread.members, key=lambda m: (m.date, m.position))
-        return ThreadSummary(thread.id, thread.name, tuple(self._member_summary(m) for m in members))
+        if number not in self._thread_summaries:
+            thread = self.threads[number]
+            members = sorted(thread.members, key=lambda m: (m.date, m.position))
+            self._thread_summaries[number] = ThreadSummary(thread.id, thread.name,
+                                                           tuple(self._member_summary(m) for m in members))
+        return self._thread_summaries[number]
+
+    @cached_property
+    def _thread_numbers(self) -> dict[str, int]:
+        """Each passage's thread (the first holding it, as `threads.thread_of`), by its place in `threads`."""
+        numbers: dict[str, int] = {}
+        for number, thread in enumerate(self.threads):
+            for member in thread.members:
+                numbers.setdefault(member.id, number)
+        return numbers
+
+    @cached_property
+    def _thread_summaries(self) -> dict[int, ThreadSummary]:
+        return {}
 
     def _member_summary(self, member: ThreadMember) -> ThreadMemberSummary:
         passage = self._passages.get(member.id)

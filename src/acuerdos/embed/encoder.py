@@ -100,6 +100,24 @@ class SentenceTransformerEncoder:
         return self._cached(words, WORD_KEY,
                             lambda missing: self.model.encode_queries(missing, batched=self.backend == "onnx"))
 
+    def prefetch(self, queries: Sequence[str] = (), words: Sequence[str] = ()) -> None:
+        """Embed the short texts an ask will need, those not cached yet, in one model run: the later
+        encode_queries and encode_words calls then find them in the cache, each under its own key.
+
+        Only fp32 ONNX batches them (its batched vectors equal single ones to ~1e-8): int8 quantizes
+        activations per run, so a vector would depend on its batch, and torch is the naive reference, left
+        as it was. Meant for single words and names: a question padded beside them costs more than its own
+        run (docs/performance.md), so questions keep theirs.
+        """
+        if self.backend != "onnx":
+            return
+        with self._lock:
+            missing = [(kind, text) for kind, texts in (("", queries), (WORD_KEY, words))
+                       for text in dict.fromkeys(texts) if kind + text not in self._cache]
+        if missing:
+            vectors = self.model.encode_queries([text for _, text in missing], batched=True)
+            self._store({kind + text: vector for (kind, text), vector in zip(missing, vectors, strict=True)})
+
     def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dimension), np.float32)
@@ -112,12 +130,14 @@ class SentenceTransformerEncoder:
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             found.update(zip(missing, compute(missing), strict=True))
-            with self._lock:
-                for text in missing:
-                    self._cache[kind + text] = found[text]
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            self._store({kind + text: found[text] for text in missing})
         return np.stack([found[t] for t in texts])
+
+    def _store(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._cache.update(vectors)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(list(texts), self._passage_prompt, progress=progress)

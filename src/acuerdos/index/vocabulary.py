@@ -19,6 +19,7 @@ MIN_WORD_LENGTH = 4
 MIN_UNKNOWN_LENGTH = 7
 MIN_SIMILARITY = 0.88  # chosen on the tune split (docs/quality.md): 0.82 to 0.88 measured the same, 0.90 worse
 PER_WORD = 2  # corpus words searched for each unknown word
+MAX_LINK_WORDS = 8  # the question's content words the answerability features compare with each passage's
 
 
 def content_words(text: str) -> list[str]:
@@ -42,6 +43,15 @@ class Vocabulary:
     @cached_property
     def position(self) -> dict[str, int]:
         return {word: i for i, word in enumerate(self.words)}
+
+    def linked(self, asked: str) -> tuple[list[str], list[str], list[str]]:
+        """The words of `asked` the answerability features compare with each passage's (WordLinks): those
+        the vocabulary holds, those it lacks that are long enough to embed, and the shorter ones it lacks."""
+        words = list(dict.fromkeys(content_words(asked)))[:MAX_LINK_WORDS]
+        known = [w for w in words if w in self.position]
+        unknown = [w for w in words if w not in self.position and len(w) >= MIN_UNKNOWN_LENGTH]
+        unlinked = [w for w in words if w not in self.position and len(w) < MIN_UNKNOWN_LENGTH]
+        return known, unknown, unlinked
 
     def bridges(self, unknown_vectors: np.ndarray) -> list[str]:
         """Stems of the corpus words nearest to each unknown word, when near enough.

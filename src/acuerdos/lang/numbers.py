@@ -61,6 +61,11 @@ def tokens(folded: str) -> list[re.Match]:
 
 def mentions(text: str) -> list[Mention]:
     """Every number of the text, each with the noun it numbers. The text is folded here."""
+    return list(_mentions(text))
+
+
+@lru_cache(maxsize=4096)  # a question is read for its sessions, its metadata and its periods: parsed once
+def _mentions(text: str) -> tuple[Mention, ...]:
     folded = fold(text)
     toks = tokens(folded)
     words = [t.group(0) for t in toks]
@@ -74,7 +79,7 @@ def mentions(text: str) -> list[Mention]:
         one = number.last < len(words) and words[number.last] in word_list("one")
         found.append(Mention(kind, number.value, toks[first].start(), toks[last - 1].end(), number.ordinal,
                              number.roman, one))
-    return found
+    return tuple(found)
 
 
 def cardinals(text: str) -> list[tuple[int, int, int]]:

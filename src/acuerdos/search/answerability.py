@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from acuerdos.index.lexical import tokenize
-from acuerdos.index.vocabulary import MIN_SIMILARITY, MIN_UNKNOWN_LENGTH, content_words, encode_words
+from acuerdos.index.vocabulary import MIN_SIMILARITY, encode_words
 from acuerdos.lang import phrases
 from acuerdos.search.query import Query, asks_person, subject_words
 from acuerdos.search.rank import (
@@ -34,7 +34,6 @@ from acuerdos.search.rank import (
 )
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
-MAX_LINK_WORDS = 8  # the question's content words compared with each passage's
 
 FEATURES = (
     "cosine",  # the candidate's cosine to the question (in its conversation)
@@ -159,14 +158,11 @@ class WordLinks:
 
     def __init__(self, searcher: Searcher, asked: str, positions: list[int]):
         vocabulary = searcher.index.vocabulary
-        position = vocabulary.position if vocabulary.words else {}
+        position = vocabulary.position
         self.view_words = searcher.view_words
-        words = list(dict.fromkeys(content_words(asked)))[:MAX_LINK_WORDS]
-        known = [w for w in words if w in position]
-        # words the corpus never uses: those the word bridges embed too (the model caches them) are
-        # compared; shorter ones link to nothing
-        unknown = [w for w in words if w not in position and len(w) >= MIN_UNKNOWN_LENGTH]
-        unlinked = [w for w in words if w not in position and len(w) < MIN_UNKNOWN_LENGTH]
+        # words the corpus never uses are compared (the search embedded them with its word bridges, in
+        # one model run: Searcher._prefetch); shorter ones link to nothing
+        known, unknown, unlinked = vocabulary.linked(asked)
         self.stems = [tokenize(w) for w in known + unknown + unlinked]  # in the rows' order
         # only the candidates' words are compared: not the whole vocabulary
         self.column = {w: i for i, w in enumerate(sorted({w for p in positions for w in self.view_words.words(p)

@@ -89,14 +89,15 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
     alone = named[-1].without(question)
     if len(tokenize(alone, drop_boilerplate=True)) < MIN_CONTENT_WORDS:
         alone = question
-    intent = _intent(question, named, earlier, facts)
+    periods = _periods(question)
+    intent = _intent(question, named, earlier, periods)
     return Query(
         text=question, language=detect_language(question), conversation=tuple(earlier), turns=tuple(named),
         asked=tuple(asked), asked_alone=alone, intent=intent,
         follow_up=follow_up_of(question, named[-1]) if earlier else "", keyword=is_keyword_query(question),
         named_here=frozenset(named_sessions(question) & facts.sessions),
         another_step=asks_another_step(question), detail=asks_a_detail(question),
-        periods=_periods(question),
+        periods=periods,
     )
 
 
@@ -163,14 +164,14 @@ def asks_for_agreements(question: str) -> bool:
     return asks_what_was_agreed(question) or bool(_LIST.search(question))
 
 
-def _intent(question: str, named: list[QuestionMetadata], earlier: list[str], facts: CorpusFacts) -> str:
+def _intent(question: str, named: list[QuestionMetadata], earlier: list[str], periods: tuple[str, ...]) -> str:
     """A follow-up that only moves where to look ("¿Y en la XIX?") asks what the conversation asked."""
     if earlier and asks_another_step(question):
         return "lookup"  # "And at the plenary before that?": another passage on the conversation's subject
     meeting_named = any(meta.sessions or meta.places or meta.years for meta in named[:-1]) or _SESSION_NOUN.search(
         fold(question))
-    own = intent_of(question, named[-1], _periods(question), bool(meeting_named) and is_follow_up(question))
-    moves = bool(named[-1].sessions or named[-1].years or named[-1].places or _periods(question))
+    own = intent_of(question, named[-1], periods, bool(meeting_named) and is_follow_up(question))
+    moves = bool(named[-1].sessions or named[-1].years or named[-1].places or periods)
     if earlier and own in ("lookup", "list_session") and moves and not subject_words(question, named[-1]):
         return intent_of(earlier[0], named[0], _periods(earlier[0]))
     return own

@@ -243,8 +243,12 @@ class Searcher:
         return SearchResult(scored, self._evidence(query, ranking, scored, settings), ranking.timings,
                             asked[-1], " ".join(asked[:-1]), ranking.follow_up, ranking, allowed)
 
-    def rank(self, query: Query, settings: Settings | None = None) -> _Ranking:
-        """Every passage's fused score for the question (in its conversation), before filters and evidence."""
+    def rank(self, query: Query, settings: Settings | None = None, evidence: bool = True) -> _Ranking:
+        """Every passage's fused score for the question (in its conversation), before filters and evidence.
+
+        `evidence`: the evidence and the answerability features will read this ranking, so the words and
+        names they embed join the word bridges' model run.
+        """
         settings = settings or self.settings
         passages = self.index.passages
         question = query.text
@@ -278,6 +282,7 @@ class Searcher:
         else:
             second = None
 
+        self._prefetch(query, asked, settings, evidence)
         bridges, earlier_bridges = (self._bridges(asked[-1], " ".join(asked[:-1]))
                                     if settings.lexical and settings.word_bridges else ([], []))
         started = time.perf_counter()
@@ -418,7 +423,7 @@ class Searcher:
     def _earlier_answer(self, earlier: list[str], settings: Settings) -> int:
         """The passage that best answers the turns before the follow-up, asked together."""
         query = self.understand(" ".join(earlier))
-        return int(np.argmax(self.rank(query, replace(settings, history=False)).fused))
+        return int(np.argmax(self.rank(query, replace(settings, history=False), evidence=False).fused))
 
     def _nth_of_the_list(self, earlier_answer: int, numbers: set[int]) -> np.ndarray:
         """Point `n` of the list the conversation found ("What was the fourth one?" after "What measures did
@@ -428,6 +433,23 @@ class Searcher:
         wanted = point_list(self.index.passages[earlier_answer])
         stated = table.point_list.where(lambda named: named == wanted) & table.point.among(numbers)
         return np.where(stated, np.where(table.opens_point, 1.0, CONTINUATION), 0.0).astype(np.float32)
+
+    def _prefetch(self, query: Query, asked: list[str], settings: Settings, evidence: bool) -> None:
+        """Every short text the ask embeds, in one model run: the unknown words of the word bridges (the
+        question's and its earlier turns'), of the answerability features (WordLinks, on what is asked) and
+        the unknown names the evidence places (_is_about). Their own calls then find them in the cache."""
+        prefetch = getattr(self.encoder, "prefetch", None)
+        vocabulary = self.index.vocabulary
+        if prefetch is None or not vocabulary.words:
+            return
+        words = []
+        if settings.lexical and settings.word_bridges:
+            words += unknown_words(asked[-1], self.known_words) + unknown_words(" ".join(asked[:-1]), self.known_words)
+        names = []
+        if evidence:
+            words += vocabulary.linked(asked[-1])[1]
+            names = unknown_names(query.text, self.known_words) if settings.dense else []
+        prefetch(names, words)
 
     def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
         """The word bridges of the question, and of the turns before it: one model run for both."""
