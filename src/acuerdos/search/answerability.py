@@ -23,11 +23,10 @@ import numpy as np
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, encode_words
 from acuerdos.lang import phrases
-from acuerdos.search.query import Query, asks_person, subject_words
+from acuerdos.search.query import Query, asks_person, asks_quantity, subject_words
 from acuerdos.search.rank import (
     Searcher,
     SearchResult,
-    asks_quantity,
     names_a_person,
     quantities,
     states_a_result,
@@ -49,7 +48,7 @@ FEATURES = (
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
     "unknown_name",  # the question names something the corpus never mentions
     "unknown_share",  # share of its content words no passage uses
-    "missing_answer",  # it asks for a number, results, a name, a date or a place the first passage lacks
+    "missing_answer",  # the first passage lacks what the question asks for (Query.asks)
     "follow_up",
     "asks_person",  # who / quién / cómo se llama
     "person_missing",  # ... and the passage names nobody
@@ -287,7 +286,7 @@ KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups 
 def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | None = None) -> bool:
     """Facts first: a session's own date and place answer "when/where was it held", an agreement named by
     session and number is that passage; a period the corpus does not cover, an agreement number beyond a
-    session's last, a figure, results, a name, a date or a place the first passage lacks, a follow-up's topic its
+    session's last, what the question asks for (Query.asks) and the first passage lacks, a follow-up's topic its
     session lacks, a question none of whose words the corpus uses or comes near, are not answered.
     Otherwise the best passage's probability decides."""
     if (evidence.held or evidence.exact) and not evidence.out_of_range:

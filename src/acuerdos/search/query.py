@@ -41,6 +41,8 @@ class Query:
     another_step: bool  # it asks what came before or after ("¿Y se aprobó finalmente?")
     detail: bool  # it asks a detail of what was found ("¿Y en qué sesión?")
     periods: tuple[str, ...]  # the years and sessions it names (covered by the corpus or not)
+    asks: frozenset[str] = frozenset()  # what the passage must state to answer it (ASKED_ANSWERS)
+    own_act: bool = False  # it asks about a session's own act ("When did they approve…?"): its citation counts
 
     @property
     def held(self) -> bool:
@@ -97,7 +99,7 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
         follow_up=follow_up_of(question, named[-1]) if earlier else "", keyword=is_keyword_query(question),
         named_here=frozenset(named_sessions(question) & facts.sessions),
         another_step=asks_another_step(question), detail=asks_a_detail(question),
-        periods=periods,
+        periods=periods, asks=asked_answers(question), own_act=about_own_act(question),
     )
 
 
@@ -213,7 +215,6 @@ def asks_evolution(question: str) -> bool:
     return opening >= 0 and phrases.first("evolution_verbs", fold(question)[opening:]) >= 0
 
 
-# "¿Desde hace cuánto tiempo…?" asks for a duration, which a date or a year ("since 2012") can answer
 # "How many agreements…?" is answered by the agreements themselves, listed
 _CORPUS_COUNT = re.compile(
     r"\b(cu[aá]nt[oa]s|how many)\s+(acuerdos|agreements|sesiones|sessions|asambleas|assemblies)\b", re.I)
@@ -236,13 +237,43 @@ def counted(question: str) -> set[str]:
 
 
 def asks_name(question: str) -> bool:
-    """"¿Cómo se llama…?", "What's the name of the…", not "a nombre de la Comisión"."""
-    return phrases.has("name", question) and not phrases.has("not_name", question)
+    """"¿Cómo se llama…?", "What's the name of the…", "Who was the Attorney General…?" (a role), not "a nombre
+    de la Comisión" nor "Who is the body in charge…?"."""
+    named = phrases.has("name", question) or phrases.has("who_the", question) and phrases.has("roles", question)
+    return named and not phrases.has("not_name", question)
 
 
 def asks_person(question: str) -> bool:
     """Who, or a person's name."""
     return phrases.has("who", question) or asks_name(question)
+
+
+ASKED_ANSWERS = ("number", "results", "person", "date", "place", "comparison", "opinion")
+STATED_BY_WORDS = ("comparison", "opinion")  # asked for, and stated, in words of intents.json
+
+
+def asked_answers(question: str) -> frozenset[str]:
+    """What a passage must state to answer the question (ASKED_ANSWERS): a figure, results, a person's name,
+    a date or a place ("date" and "place" only where the question opens asking them), a comparison, an
+    opinion."""
+    asks = {kind for kind in STATED_BY_WORDS if phrases.has(kind, question)}
+    if asks_quantity(question):
+        asks.add("number")
+    if phrases.has("results", question) and not phrases.has("not_results", question):
+        asks.add("results")
+    if asks_name(question):
+        asks.add("person")
+    if phrases.opens_with("date", question):
+        asks.add("date")
+    if phrases.opens_with("place", question) and not phrases.has("not_place", question):
+        asks.add("place")
+    return frozenset(asks)
+
+
+def about_own_act(question: str) -> bool:
+    """"When did the conference approve its bylaws?": the session's own act, dated and placed by its
+    citation; not "When will the registers be created?"."""
+    return phrases.has("agreeing_acts", question) and not phrases.has("future", question)
 
 
 def asks_quantity(question: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from acuerdos.config import one_blas_thread
-from acuerdos.corpus.spanish import MONTHS, fold, roman_to_int
+from acuerdos.corpus.spanish import MONTHS, STATES, fold, roman_to_int
 from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
@@ -25,11 +25,10 @@ from acuerdos.search.filters import (
     point_list,
 )
 from acuerdos.search.query import (
+    ASKED_ANSWERS,
     LISTING_WORDS,
     Query,
     asks_for_agreements,
-    asks_name,
-    asks_quantity,
     asks_what_was_agreed,
     counted,
     is_follow_up,
@@ -95,7 +94,7 @@ class Evidence:
     dense: float  # best cosine among the top results (or of the conversation, for a follow-up)
     lexical: float  # best BM25 score among the top results
     unknown_names: list[str]  # names and years in the question that the corpus never mentions
-    missing_answer: str = ""  # "number", "results", "person", "date" or "place": asked for, the first passage lacks it
+    missing_answer: str = ""  # what the question asks for (Query.asks) and the first passage lacks: "number", "place"…
     out_of_range: list[str] = field(default_factory=list)  # years or sessions the corpus does not cover
     unknown_share: float = 0.0  # share of the question's content words that no passage uses, in either language
     held: list[str] = field(default_factory=list)  # the session asked when or where held, when it is the top result
@@ -484,8 +483,10 @@ class Searcher:
         of_a_session = bool(ranking.named_here)
         # when or where a session met is its citation's; a session the corpus lacks ("la XXI") has none
         its_citation = query.held and not query.out_of_range(self.covered_periods)
-        missing_answer = "" if its_citation else lacks_asked_answer(
-            question, [self._stated(s.position, question) for s in scored[:1]], of_a_session)
+        first = self.index.passages[scored[0].position] if scored else None
+        citation = [f"{first.citation} {first.place}"] if first and query.own_act else []
+        missing_answer = "" if its_citation or not first else lacks_asked_answer(
+            query.asks, question, [self.views[scored[0].position]], citation, of_a_session)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
@@ -499,14 +500,6 @@ class Searcher:
         exact = bool(scored) and scored[0].position in ranking.exact
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
                         ranking.missing_agreement, ranking.bridged)
-
-    def _stated(self, position: int, question: str) -> str:
-        """What the passage states: its text and translation, and, asked about the session's own act ("When
-        did the conference approve its bylaws?", "In which city did they agree…"), its citation's date and place."""
-        if not phrases.has("agreeing_acts", question):
-            return self.views[position]
-        passage = self.index.passages[position]
-        return f"{self.views[position]}\n{passage.citation} {passage.place}"
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
@@ -542,7 +535,7 @@ class Searcher:
 
 _STATED_RESULT = re.compile(r"\b(resultad|result|outcome|logr|achiev|avance|progress)", re.I)
 _NUMBER = re.compile(r"(?<![\w/])(\d+(?:[.,]\d+)*)(?![\w/])")
-_PERCENT = re.compile(r"\s?(?:%|por ciento|percent)", re.I)
+_PERCENT = re.compile(r"\s?(?:%|por ?ciento|per ?cent)", re.I)
 _MONTH_NAMES = "|".join([*MONTHS, *ENGLISH_MONTHS, "may"])  # "may" is not read as a month in questions
 _DATE_NUMBER = re.compile(rf"(?:{_MONTH_NAMES})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:de\s+)?(?:{_MONTH_NAMES})", re.I)
 
@@ -569,22 +562,16 @@ def quantities(text: str, question: str = "") -> list[str]:
     asked = set(_NUMBER.findall(DIGIT_HYPHEN.sub("", question))) | {str(v) for v, _, _ in numbers.cardinals(question)}
     text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
     unit = counted(question)
-    shares = phrases.has("share", question)  # "42%" answers what share, not how many
-    found = []
-    for match in _NUMBER.finditer(text):
-        number = match.group(1)
-        if number in asked or re.fullmatch(r"(19|20)\d\d", number):
-            continue
-        if not shares and _PERCENT.match(text, match.end()):
-            continue
-        if unit and not _counts(unit, _words_after(text[match.end():])):
-            continue
-        found.append(number)
+    shares = phrases.has("share", question)  # "42%" answers what share or how much it rose, not how many
+
+    def answers(number: str, rest: str) -> bool:
+        return (number not in asked and (shares or not _PERCENT.match(rest))
+                and not (unit and not _counts(unit, _words_after(rest))))
+
+    found = [m.group(1) for m in _NUMBER.finditer(text)
+             if not re.fullmatch(r"(19|20)\d\d", m.group(1)) and answers(m.group(1), text[m.end():])]
     folded = fold(text)  # "five measures", "a three-member panel": the same test on numbers in words
-    for value, _, end in numbers.cardinals(text):
-        if str(value) not in asked and not (unit and not _counts(unit, _words_after(folded[end:]))):
-            found.append(str(value))
-    return found
+    return found + [str(value) for value, _, end in numbers.cardinals(text) if answers(str(value), folded[end:])]
 
 
 def _counts(unit: set[str], words: set[str]) -> bool:
@@ -596,34 +583,42 @@ def _counts(unit: set[str], words: set[str]) -> bool:
 
 
 
-def lacks_asked_answer(question: str, texts: list[str], of_a_session: bool = False) -> str:
-    """What the question asks for — "number", "results", "person" when it asks a name, "date" when it
-    opens asking when, "place" when it opens asking where, a "comparison" or an "opinion" — when none of
-    the texts states it, else "".
+def lacks_asked_answer(asks: frozenset[str], question: str, texts: list[str], citations: list[str] = (),
+                       of_a_session: bool = False) -> str:
+    """The first of what the question asks for (Query.asks: "number", "results", "person", "date", "place",
+    "comparison", "opinion") that none of the texts states, else "". The citations (of a session's own
+    act) state a date and a place, nothing else.
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
     not answered by the agreement to hold the meeting. A session's agreements are its results and can be
     counted (`of_a_session`: "What were the outcomes of the 40th session?").
     """
-    if not of_a_session and asks_quantity(question) and not any(quantities(t, question) for t in texts):
-        return "number"
-    asks_results = phrases.has("results", question) and not phrases.has("not_results", question)
-    if not of_a_session and asks_results and not any(states_a_result(t) for t in texts):
-        return "results"
-    if asks_name(question) and not any(names_a_person(t) for t in texts):
-        return "person"
-    if phrases.opens_with("date", question) and not any(states_a_date(t) for t in texts):
-        return "date"
-    asks_place = phrases.opens_with("place", question) and not phrases.has("not_place", question)
-    if asks_place and not any(phrases.has("place_names", t) for t in texts):
-        return "place"
-    for kind in STATED_BY_WORDS:
-        if phrases.has(kind, question) and not any(phrases.has(f"{kind}_stated", t) for t in texts):
+    for kind in ASKED_ANSWERS:
+        if kind in asks and not _states(kind, texts, question, of_a_session, citations):
             return kind
     return ""
 
 
-STATED_BY_WORDS = ("comparison", "opinion")  # asked for, and stated, in words of intents.json
+def _states(kind: str, texts: list[str], question: str, of_a_session: bool, citations: list[str]) -> bool:
+    if kind == "number":
+        return of_a_session or any(quantities(t, question) for t in texts)
+    if kind == "results":
+        return of_a_session or any(states_a_result(t) for t in texts)
+    if kind == "person":
+        return any(names_a_person(t) for t in texts)
+    if kind == "date":
+        return any(states_a_date(t) for t in [*texts, *citations])
+    if kind == "place":
+        return any(names_a_place(t) for t in [*texts, *citations])
+    return any(phrases.has(f"{kind}_stated", t) for t in texts)  # STATED_BY_WORDS
+
+
+def names_a_place(text: str) -> bool:
+    """A state of Mexico, or a city, venue or country of lang/intents.json, or "nationwide"."""
+    return bool(_STATE.search(fold(text))) or phrases.has("place_names", text)
+
+
+_STATE = re.compile(r"\b(?:" + "|".join(re.escape(fold(state)) for state in STATES) + r")\b")
 
 
 def states_a_result(text: str) -> bool:
