@@ -327,6 +327,9 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("¿Qué se acordó sobre la infraestructura crítica?", ["protección de infraestructura crítica"], False),
     ("What was agreed on cost-sharing?", ["the states agree to share costs"], False),
     ("What did they say about it?", ["a comparison of no later than June"], False),
+    ("Compare what the XIX and the XX agreed on it.", ["se aprueba el modelo"], False),  # both passages, asked for
+    ("What is the budget for the biometric registry?", ["the registry will be designed"], True),
+    ("What was agreed on budget items?", ["they agree to move funds between items"], False),
 ])
 def test_a_question_asking_for_a_number_results_a_name_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.query import asked_answers
@@ -363,6 +366,9 @@ def test_a_sessions_own_act_is_dated_and_placed_by_its_citation_alone(question, 
     ("Who is the body in charge of the National Registry of Detainees?", False),  # no role: maybe an institution
     ("¿Quién es el responsable de coordinar el 911?", False),
     ("Who were the participants of the XX plenary?", False),
+    ("Who was governor of Coahuila when the XX plenary met?", True),
+    ("¿Quién fue elegido como la persona que encabezaría el comité?", True),
+    ("Which governors elect were there, by name?", True),
 ])
 def test_who_asks_a_persons_name_when_it_asks_who_held_a_role(question, named):
     from acuerdos.search.query import asks_name
