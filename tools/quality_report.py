@@ -18,7 +18,8 @@ import numpy as np
 
 from acuerdos import evaluate, fitting
 from acuerdos.assistant import Assistant
-from acuerdos.search.answerability import FEATURES
+from acuerdos.search.answerability import FEATURES, no_word_known
+from acuerdos.search.query import ASKED_ANSWERS
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
@@ -47,6 +48,54 @@ def without_feature(records: list[fitting.Record], column: int) -> list[fitting.
             rows[:, column] = 0.0
         out.append(replace(r, rows=rows))
     return out
+
+
+FACTS = ("out_of_range", "no_agreement", "lost_topic", "no_word_known", *(f"no_{kind}" for kind in ASKED_ANSWERS))
+
+
+def fires(record: fitting.Record, fact: str) -> bool:
+    """Did this hard fact hold for the question (whether or not an earlier one decided it)?"""
+    e = record.evidence
+    return {"out_of_range": bool(e.out_of_range), "no_agreement": bool(e.missing_agreement),
+            "lost_topic": bool(record.lost_topic), "no_word_known": no_word_known(e)}.get(
+        fact, fact == f"no_{e.missing_answer}")
+
+
+def without_fact(records: list[fitting.Record], fact: str) -> list[fitting.Record]:
+    """The records as if the fact were never checked (the threshold is refitted without it too); for what the
+    question asks and the first passage lacks, the missing_answer feature is left out with it."""
+    out = []
+    for r in records:
+        if not fires(r, fact):
+            out.append(r)
+        elif fact == "lost_topic":
+            out.append(replace(r, lost_topic=[]))
+        elif fact.startswith("no_") and fact != "no_agreement" and fact != "no_word_known":
+            rows = r.rows.copy()  # the missing_answer feature says the same: it goes too
+            if len(rows):
+                rows[:, FEATURES.index("missing_answer")] = 0.0
+            out.append(replace(r, rows=rows, evidence=replace(r.evidence, missing_answer="")))
+        else:
+            e = r.evidence
+            out.append(replace(r, evidence=replace(e, **{
+                "out_of_range": {"out_of_range": []}, "no_agreement": {"missing_agreement": ()},
+                "no_word_known": {"bridged": True}}[fact])))
+    return out
+
+
+def fact_ablation(records, fingerprint: str) -> str:
+    full = fitting.loso(records, fingerprint)["overall"]
+    lines = ["| fact left out | holds on unanswerable | on answerable | hit@1 | abstention | false abstention "
+             "| confidently wrong |", "|---|---:|---:|---:|---:|---:|---:|",
+             f"| (none) | | | {full['hit@1']:.3f} | {full['abstention']:.3f} | {full['false_abstention']:.3f} "
+             f"| {full['confidently_wrong']:.3f} |"]
+    for fact in FACTS:
+        held = [r for r in records if fires(r, fact)]
+        row = fitting.loso(without_fact(records, fact), fingerprint)["overall"]
+        lines.append(f"| {fact} | {sum(not r.answerable for r in held)} | {sum(r.answerable for r in held)} "
+                     f"| {row['hit@1']:.3f} | {row['abstention']:.3f} | {row['false_abstention']:.3f} "
+                     f"| {row['confidently_wrong']:.3f} |")
+    return "\n".join(lines)
 
 
 def table(rows: dict[str, dict], measures=MEASURES) -> str:
@@ -179,6 +228,15 @@ def render(records, assistant) -> str:
         "## Ablation: each answerability feature left out (refitted, leave one set out, overall)",
         "",
         ablation(records, fingerprint),
+        "",
+        "## Ablation: each hard fact left out (leave one set out, overall)",
+        "",
+        "Facts abstain whatever the probability (`answerability.abstains`): a period the corpus lacks, an agreement "
+        "number past a session's last, a follow-up's topic its session lacks, no word the corpus uses, and what the "
+        "question asks for (`Query.asks`) that the first passage does not state. Each row checks the sets without "
+        "one of them; the counts say on how many training questions it holds.",
+        "",
+        fact_ablation(records, fingerprint),
         "",
         "The ranking levers are ablated on any set by `acuerdos eval FILE --ablation`.",
         "",
