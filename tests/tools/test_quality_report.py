@@ -3,11 +3,11 @@ that says the same. Tiny records, no model."""
 from __future__ import annotations
 
 import numpy as np
+from tools.quality_report import FACTS, fires, without_fact
 
 from acuerdos.fitting import Record
 from acuerdos.search.answerability import FEATURES
 from acuerdos.search.rank import Evidence
-from tools.quality_report import FACTS, fires, without_fact
 
 
 def record(**evidence) -> Record:
