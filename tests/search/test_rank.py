@@ -330,6 +330,7 @@ def test_a_count_of_something_else_does_not_answer_how_many():
     ("Compare what the XIX and the XX agreed on it.", ["se aprueba el modelo"], False),  # both passages, asked for
     ("What is the budget for the biometric registry?", ["the registry will be designed"], True),
     ("What was agreed on budget items?", ["they agree to move funds between items"], False),
+    ("What is the peso to dollar exchange rate?", ["toman nota del caso de éxito"], True),  # the example
 ])
 def test_a_question_asking_for_a_number_results_a_name_or_a_place_needs_a_text_stating_one(question, texts, lacking):
     from acuerdos.search.query import asked_answers
