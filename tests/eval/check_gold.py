@@ -34,7 +34,7 @@ DEFAULT_REPORT = "/work/shared/seeds/004_6cd00f52166bc29b.txt"
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi",
          "followup", "session", "unanswerable"}
 LANGS = {"es", "en"}
-SPLITS = {"tune", "holdout", "final4", "final5", "nearmiss3", "validation", "validation2", "validation3", "unseen",
+SPLITS = {"tune", "holdout", "final4", "final5", "final6", "nearmiss3", "validation", "validation2", "validation3", "unseen",
           "nearmiss1", "nearmiss2", "paraphrase4", "variants", "final", "final2", "final3"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
