@@ -89,8 +89,8 @@ def fit_model(records: Sequence[Record], fingerprint: str = "",
             rows.append(r.rows[:TRAIN_DEPTH])
             labels.append(r.gold()[:TRAIN_DEPTH])
     x, y = np.vstack(rows), np.concatenate(labels)
-    mean, scale, coef, intercept = fit(x, y)
-    draft = AnswerModel(FEATURES, mean, scale, coef, intercept, threshold=0.0, top_label=1.0,
+    baseline, trees = fit(x, y)
+    draft = AnswerModel(FEATURES, baseline, trees, threshold=0.0, top_label=1.0,
                         fingerprint=fingerprint, fitted_on=tuple(sorted({r.set_name for r in records})))
     free = [r for r in records if r.texts and not r.listing and not r.evidence.held and not r.evidence.exact
             and not r.evidence.out_of_range and not r.evidence.missing_agreement and not r.lost_topic
@@ -100,7 +100,7 @@ def fit_model(records: Sequence[Record], fingerprint: str = "",
     cards = [(float(p), bool(g)) for r in records for p, g in zip(draft.probabilities(r.rows[:3]), r.gold()[:3],
                                                                   strict=True)]
     top_label = max(threshold, choose_top_label([p for p, _ in cards], [g for _, g in cards], TOP_LABEL_PRECISION))
-    return AnswerModel(FEATURES, mean, scale, coef, intercept, round(threshold, 4), round(top_label, 4),
+    return AnswerModel(FEATURES, baseline, trees, round(threshold, 4), round(top_label, 4),
                        fingerprint, draft.fitted_on)
 
 

@@ -2,8 +2,8 @@
 
 Each candidate passage is described by named features (its cosine, its BM25, how much of what the question
 asks it covers, whether it states the kind of answer asked for, and the question's own evidence: names and
-words the corpus never uses, a number or results asked for and not stated). A logistic model, fitted by
-`acuerdos eval --fit` on labelled question sets, turns them into a probability. The model, its abstention
+words the corpus never uses, a number or results asked for and not stated). Shallow gradient-boosted trees,
+fitted by `acuerdos eval --fit` on labelled question sets, turn them into a probability. The model, its abstention
 threshold and its top-label threshold live in `answerability.json` beside this module, stamped with the
 embedding model's fingerprint; nothing here is set by hand.
 """
@@ -64,13 +64,12 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """A fitted logistic model over FEATURES, with the thresholds chosen on the sets it was fitted on."""
+    """Shallow gradient-boosted trees over FEATURES (fitted by scikit-learn, kept as plain node lists), with the
+    thresholds chosen on the sets it was fitted on."""
 
     features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
+    baseline: float  # the log-odds every tree adds to
+    trees: tuple[dict, ...]  # per tree, node lists: feature (-1 at a leaf), threshold, left, right, value
     threshold: float  # the best passage below this: abstain
     top_label: float  # a card at or above this "answers your question"
     fingerprint: str = ""  # the embedding model the features were computed with
@@ -80,8 +79,8 @@ class AnswerModel:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:
             return np.zeros(0)
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        log_odds = self.baseline + sum(_leaf_values(tree, rows) for tree in self.trees)
+        return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=np.float64)))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,8 +100,10 @@ class AnswerModel:
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def save(self, path: Path = MODEL_FILE) -> None:
-        """Atomically: a half-written model never replaces a good one."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        """Atomically: a half-written model never replaces a good one. One line per tree."""
+        data = self.to_dict()
+        trees = ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in data.pop("trees"))
+        text = json.dumps(data, ensure_ascii=False, indent=1)[:-2] + f',\n "trees": [\n{trees}\n ]\n}}\n'
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".answerability-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
@@ -211,16 +212,40 @@ def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
     return {w: math.log(size / (1 + searcher.lexical.document_frequency(w))) + 1.0 for w in words}
 
 
-def fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[tuple, tuple, tuple, float]:
-    """Logistic regression on standardized features: (mean, scale, coef, intercept)."""
-    from sklearn.linear_model import LogisticRegression
+def fit(rows: np.ndarray, labels: np.ndarray) -> tuple[float, tuple[dict, ...]]:
+    """Gradient-boosted trees of depth 2 (scikit-learn's histogram boosting): (baseline, trees).
 
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit((rows - mean) / scale, labels, sample_weight=weights)
-    return tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), float(model.intercept_[0])
+    Leave one set out over the 14 training sets (2026-12-05), abstention / false abstention / confidently
+    wrong: the logistic model it replaced 0.603 / 0.024 / 0.247; depth 2 0.627 / 0.026 / 0.236 (0.620 / 0.022 /
+    0.240 at a 1% budget); depth 3 0.632 / 0.030 / 0.232."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(max_depth=TREE_DEPTH, learning_rate=0.05, max_iter=300,
+                                           min_samples_leaf=80, l2_regularization=1.0, early_stopping=False)
+    model.fit(rows, labels)
+    trees = tuple(_tree(predictors[0].nodes) for predictors in model._predictors)
+    return float(np.ravel(model._baseline_prediction)[0]), trees
+
+
+TREE_DEPTH = 2
+
+
+def _tree(nodes) -> dict:
+    return {"feature": [-1 if leaf else int(f) for f, leaf in zip(nodes["feature_idx"], nodes["is_leaf"], strict=True)],
+            "threshold": [float(t) for t in nodes["num_threshold"]], "left": [int(n) for n in nodes["left"]],
+            "right": [int(n) for n in nodes["right"]], "value": [float(v) for v in nodes["value"]]}
+
+
+def _leaf_values(tree: dict, rows: np.ndarray) -> np.ndarray:
+    """Each row walked down the tree: left where its feature is at most the node's threshold."""
+    feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"])
+    left, right, value = np.asarray(tree["left"]), np.asarray(tree["right"]), np.asarray(tree["value"])
+    node = np.zeros(len(rows), dtype=int)
+    while (inner := feature[node] >= 0).any():
+        at = node[inner]
+        goes_left = rows[inner, feature[at]] <= threshold[at]
+        node[inner] = np.where(goes_left, left[at], right[at])
+    return value[node]
 
 
 def choose_threshold(best: Sequence[float], answerable: Sequence[bool], max_false: float = 0.02) -> float:
