@@ -186,9 +186,10 @@ def render(records, assistant) -> str:
         "and lookup levers; facts are hard: an agreement named by session and number, a session asked when or "
         "where it met.",
         "3. **Answerability** (`search/answerability.py`): each of the top candidates gets "
-        f"{len(FEATURES)} named features; gradient-boosted trees of depth 2 fitted on the sets above (`acuerdos eval --fit`) gives "
-        "the probability that the passage answers. The best passage below the threshold abstains, with the "
-        "reason the evidence gives; the card labels come from the same probability. Threshold and top label are "
+        f"{len(FEATURES)} named features; gradient-boosted trees of depth 2, fitted on the sets above (`acuerdos "
+        "eval --fit`), give the probability that the passage answers. The best passage below the threshold "
+        "abstains, with the reason the evidence gives; the card labels come from the same probability. "
+        "Threshold and top label are "
         f"chosen on the training sets ({fitting.MAX_FALSE_ABSTENTION:.1%} false abstention; "
         f"{fitting.TOP_LABEL_PRECISION:.0%} precision of the top label) and stored with the "
         f"model: abstain below {model.threshold}, 'answers your question' from {model.top_label}.",

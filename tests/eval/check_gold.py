@@ -34,8 +34,8 @@ DEFAULT_REPORT = "/work/shared/seeds/004_6cd00f52166bc29b.txt"
 KINDS = {"paraphrase", "crosslingual", "keyword", "fact", "multi",
          "followup", "session", "unanswerable"}
 LANGS = {"es", "en"}
-SPLITS = {"tune", "holdout", "final4", "final5", "final6", "nearmiss3", "validation", "validation2", "validation3", "unseen",
-          "nearmiss1", "nearmiss2", "paraphrase4", "variants", "final", "final2", "final3"}
+SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen", "nearmiss1", "nearmiss2",
+          "nearmiss3", "paraphrase4", "variants", "final", "final2", "final3", "final4", "final5", "final6"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")
