@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -77,10 +78,29 @@ class AnswerModel:
     measured: dict = field(default_factory=dict)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Every row walked down every tree at once: left where its feature is at most the node's threshold."""
         if len(rows) == 0:
             return np.zeros(0)
-        log_odds = self.baseline + sum(_leaf_values(tree, rows) for tree in self.trees)
-        return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=np.float64)))
+        feature, threshold, left, right, value = self._forest
+        trees, columns = np.arange(len(feature))[:, None], np.arange(len(rows))[None, :]
+        node = np.zeros((len(feature), len(rows)), dtype=int)
+        while (inner := feature[trees, node] >= 0).any():
+            at = feature[trees, node]
+            goes_left = rows[columns, np.maximum(at, 0)] <= threshold[trees, node]
+            node = np.where(inner, np.where(goes_left, left[trees, node], right[trees, node]), node)
+        log_odds = self.baseline + value[trees, node].sum(axis=0)
+        return 1.0 / (1.0 + np.exp(-log_odds))
+
+    @cached_property
+    def _forest(self) -> tuple[np.ndarray, ...]:
+        """The trees' node lists as arrays, one row per tree (padded with leaves)."""
+        width = max((len(tree["feature"]) for tree in self.trees), default=1)
+
+        def padded(key: str, fill: float) -> np.ndarray:
+            return np.array([list(tree[key]) + [fill] * (width - len(tree[key])) for tree in self.trees] or [[fill]])
+
+        return (padded("feature", -1).astype(int), padded("threshold", 0.0), padded("left", 0).astype(int),
+                padded("right", 0).astype(int), padded("value", 0.0))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -234,18 +254,6 @@ def _tree(nodes) -> dict:
     return {"feature": [-1 if leaf else int(f) for f, leaf in zip(nodes["feature_idx"], nodes["is_leaf"], strict=True)],
             "threshold": [float(t) for t in nodes["num_threshold"]], "left": [int(n) for n in nodes["left"]],
             "right": [int(n) for n in nodes["right"]], "value": [float(v) for v in nodes["value"]]}
-
-
-def _leaf_values(tree: dict, rows: np.ndarray) -> np.ndarray:
-    """Each row walked down the tree: left where its feature is at most the node's threshold."""
-    feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"])
-    left, right, value = np.asarray(tree["left"]), np.asarray(tree["right"]), np.asarray(tree["value"])
-    node = np.zeros(len(rows), dtype=int)
-    while (inner := feature[node] >= 0).any():
-        at = node[inner]
-        goes_left = rows[inner, feature[at]] <= threshold[at]
-        node[inner] = np.where(goes_left, left[at], right[at])
-    return value[node]
 
 
 def choose_threshold(best: Sequence[float], answerable: Sequence[bool], max_false: float = 0.02) -> float:
