@@ -145,7 +145,8 @@ class Assistant:
         if chat_language := small_talk_language(cleaned):
             return Answer(question, "", True, chat_language, [], notice_text(["small_talk"], chat_language),
                           parsed_filters.to_dict())
-        assessment = self.assess(self.searcher.understand(cleaned, history), k, parsed_filters, settings)
+        query = self.searcher.understand(cleaned, history)
+        assessment = self.assess(query, k, parsed_filters, settings)
         result, listing = assessment.result, assessment.listing
         p_answer = self._probabilities(assessment.rows)
         abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.lost_topic)
@@ -155,7 +156,7 @@ class Assistant:
         elif assessment.timeline and not abstained:
             scored, timeline = assessment.alternative, assessment.timeline
         if scored is not result.scored:
-            p_answer = self._probabilities(candidate_features(self.searcher, cleaned, replace(result, scored=scored)))
+            p_answer = self._probabilities(candidate_features(self.searcher, query, replace(result, scored=scored)))
         cited = len(scored) if timeline or listing else self._answer_count(scored, p_answer)
         hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
@@ -179,7 +180,7 @@ class Assistant:
         # A timeline's evidence reads its first three passages, whatever k; its members come from scored_at.
         result = self.searcher.search(query, k=max(k, 3) if evolution else k, filters=filters, settings=settings)
         result = replace(result, scored=result.scored[:k])
-        rows = candidate_features(self.searcher, query.text, result)
+        rows = candidate_features(self.searcher, query, result)
         lost = lost_topic(self.searcher, query, result)
         if lost:
             return Assessment(result, rows, lost_topic=lost)

@@ -24,7 +24,7 @@ import numpy as np
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, encode_words
 from acuerdos.lang import phrases
-from acuerdos.search.query import Query, asks_person, asks_quantity, subject_words
+from acuerdos.search.query import Query, asks_person, subject_words
 from acuerdos.search.rank import (
     Searcher,
     SearchResult,
@@ -130,7 +130,7 @@ class AnswerModel:
         os.replace(temporary, path)
 
 
-def candidate_features(searcher: Searcher, question: str, result: SearchResult) -> np.ndarray:
+def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -> np.ndarray:
     """One row of FEATURES per scored candidate, in the result's order."""
     scored = result.scored
     if not scored:
@@ -141,7 +141,8 @@ def candidate_features(searcher: Searcher, question: str, result: SearchResult) 
     rarity = _rarity(searcher, asked)
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
-    person, number = asks_person(question), asks_quantity(question)
+    question = query.text
+    person, number = asks_person(question), "number" in query.asks  # read once, in understand
     outcome = phrases.has("outcome", question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
