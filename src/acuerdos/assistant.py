@@ -26,7 +26,7 @@ from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, Question
 from acuerdos.index.lexical import Glossary
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import ThreadMember, read_glossary
-from acuerdos.lang.detect import detect_language, small_talk_language
+from acuerdos.lang.detect import small_talk_language
 from acuerdos.records import Answer, Hit, Passage, ThreadMemberSummary, ThreadSummary
 from acuerdos.search.answerability import (
     AnswerModel,
@@ -39,7 +39,7 @@ from acuerdos.search.answerability import (
     relevance_label,
 )
 from acuerdos.search.filters import Filters, parse_filters
-from acuerdos.search.query import Query, asks_evolution
+from acuerdos.search.query import Query
 from acuerdos.search.rank import Evidence, Scored, Searcher, SearchResult, Settings
 
 log = logging.getLogger(__name__)
@@ -135,17 +135,16 @@ class Assistant:
         parsed_filters = parse_filters(filters, self.searcher.table)
         cleaned, notices = clean_question(question)
         history = [clean_question(h)[0] for h in (history or []) if isinstance(h, str) and h.strip()][-3:]
-        language = detect_language(cleaned) if cleaned else "es"
-        if language == "other":
-            notices.append("language")
-        frame_language = "en" if language == "other" else language
         if not cleaned:
-            return Answer(question, "", True, frame_language, [],
-                          notice_text(["empty", *notices], frame_language), parsed_filters.to_dict())
+            return Answer(question, "", True, "es", [], notice_text(["empty", *notices], "es"),
+                          parsed_filters.to_dict())
         if chat_language := small_talk_language(cleaned):
             return Answer(question, "", True, chat_language, [], notice_text(["small_talk"], chat_language),
                           parsed_filters.to_dict())
         query = self.searcher.understand(cleaned, history)
+        if query.language == "other":
+            notices.append("language")
+        frame_language = "en" if query.language == "other" else query.language
         assessment = self.assess(query, k, parsed_filters, settings)
         result, listing = assessment.result, assessment.listing
         p_answer = self._probabilities(assessment.rows)
@@ -158,7 +157,7 @@ class Assistant:
         if scored is not result.scored:
             p_answer = self._probabilities(candidate_features(self.searcher, query, replace(result, scored=scored)))
         cited = len(scored) if timeline or listing else self._answer_count(scored, p_answer)
-        hits = [self._hit(rank, s, cleaned, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
+        hits = [self._hit(rank, s, query, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
         reason, periods = self._reason(assessment) if abstained else ("", [])
         return Answer(
@@ -176,7 +175,7 @@ class Assistant:
 
     def assess(self, query: Query, k: int, filters: Filters, settings: Settings | None = None) -> Assessment:
         """The search and its evidence, before any decision: what `ask` decides on, and `eval --fit` fits on."""
-        evolution = asks_evolution(query.text)
+        evolution = query.intent == "evolution"
         # A timeline's evidence reads its first three passages, whatever k; its members come from scored_at.
         result = self.searcher.search(query, k=max(k, 3) if evolution else k, filters=filters, settings=settings)
         result = replace(result, scored=result.scored[:k])
@@ -299,10 +298,10 @@ class Assistant:
             return "high"
         return "medium" if scored.dense >= self.calibration.min_dense + 0.03 else "low"
 
-    def _hit(self, rank: int, scored: Scored, question: str, relevance: str,
+    def _hit(self, rank: int, scored: Scored, query: Query, relevance: str,
              p_answer: np.ndarray | None = None) -> Hit:
         passage = self.index.passages[scored.position]
-        highlight = supporting_sentence(passage.text, question)
+        highlight = supporting_sentence(passage.text, query.text, "number" in query.asks)
         return Hit(
             rank=rank,
             id=passage.id,

@@ -43,10 +43,10 @@ def test_sentences_and_support_are_verbatim():
 def test_how_many_is_supported_by_the_sentence_stating_the_number():
     text = ("First: the emergency number 911 will gradually begin to operate as of October 3. "
             "It will initially begin to operate in 16 states: Baja California, Chiapas and others.")
-    assert supporting_sentence(text, "¿En cuántos estados empezó a operar el número de emergencia 911?") == (
+    assert supporting_sentence(text, "¿En cuántos estados empezó a operar el número de emergencia 911?", True) == (
         "It will initially begin to operate in 16 states: Baja California, Chiapas and others.")
     # no sentence states how many calls: the best-matching one still supports the passage
-    assert supporting_sentence(text, "How many calls did the emergency number 911 receive?").startswith("First:")
+    assert supporting_sentence(text, "How many calls did the emergency number 911 receive?", True).startswith("First:")
 
 
 def _hit(rank: int, highlight: str) -> Hit:

@@ -10,7 +10,6 @@ import unicodedata
 
 from acuerdos.index.lexical import tokenize
 from acuerdos.records import Hit
-from acuerdos.search.query import asks_quantity
 from acuerdos.search.rank import quantities
 
 MAX_QUESTION_CHARS = 2000
@@ -114,13 +113,13 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def supporting_sentence(text: str, question: str) -> str:
-    """The sentence of the passage that shares the most words with the question (verbatim); for "how
-    many", the one stating the number, when one does."""
+def supporting_sentence(text: str, question: str, asks_number: bool = False) -> str:
+    """The sentence of the passage that shares the most words with the question (verbatim); for a question
+    asking a figure (Query.asks), the one stating the number, when one does."""
     sentences = split_sentences(text)
     if len(sentences) <= 1:
         return text
-    if asks_quantity(question):
+    if asks_number:
         sentences = [s for s in sentences if quantities(s, question)] or sentences
     wanted = set(tokenize(question, drop_boilerplate=True))
     if not wanted:
