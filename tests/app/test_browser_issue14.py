@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 PHONE_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-phone.png"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-CYBER_EN = "What did the secretaries agree about cybersecurity?"
+CYBER_EN = "Did the state security secretaries create a committee on cybersecurity?"
 COUNCIL_EN = "Which agreement of the Council approved the Single Police Certificate?"
 
 

@@ -28,11 +28,13 @@ def passage_document(passage: Passage) -> str:
 
 
 WORD_KEY = "\x00word\x00"  # word vectors share the query cache under their own keys
-BACKENDS = ("torch", "onnx", "onnx-int8")
-# fp32 ONNX: torch's very vectors (cosine 1.00000) at about half the time, and no torch import (cold start
-# 1.5 s). int8 is about twice faster again, but flips a near-tie or two of the dev set: its pass of the
-# quality guard is marginal (docs/performance.md).
-DEFAULT_BACKEND = "onnx"
+BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-mixed")
+# fp32 ONNX gives torch's very vectors (cosine 1.00000) at about half the time, without importing torch (cold
+# start 1.5 s); int8 runs about twice faster again. "onnx-mixed" embeds passages in fp32 (the index is onnx's)
+# and questions (and the vocabulary's words, compared with theirs) in int8: leave one set out over the labelled
+# sets it ranks and abstains as fp32 does, within a question or two (docs/performance.md), in half the query time.
+DEFAULT_BACKEND = "onnx-mixed"
+MIXED = {"onnx-mixed": ("onnx", "onnx-int8")}  # backend: (the passages' export, the questions' export)
 
 
 def backend_for(name: str, backend: str | None = None) -> str:
@@ -59,8 +61,9 @@ def backend_for(name: str, backend: str | None = None) -> str:
 class SentenceTransformerEncoder:
     """Any sentence-transformers model; the default is the offline multilingual-e5-small.
 
-    `backend` (or ACUERDOS_BACKEND): "torch" runs sentence-transformers; "onnx" (fp32) and "onnx-int8" run
-    the model's ONNX export on onnxruntime, without importing torch. Each backend has its own fingerprint.
+    `backend` (or ACUERDOS_BACKEND): "torch" runs sentence-transformers; "onnx" (fp32), "onnx-int8" and
+    "onnx-mixed" (fp32 passages, int8 questions) run the model's ONNX exports on onnxruntime, without importing
+    torch. Each backend has its own fingerprint; onnx-mixed's names both exports.
     """
 
     def __init__(self, name: str | None = None, cache_size: int = 4096, backend: str | None = None):
@@ -76,14 +79,19 @@ class SentenceTransformerEncoder:
             self.dimension = int(self.model.get_embedding_dimension())
             prompts = getattr(self.model, "prompts", {}) or {}
         else:
+            from acuerdos.embed.model import model_fingerprint
             from acuerdos.embed.onnx import OnnxEncoder
 
-            self.model = OnnxEncoder(self.name, self.backend)
-            self.fingerprint = self.model.fingerprint
+            self._passage_backend, queries = MIXED.get(self.backend, (self.backend, self.backend))
+            self.model = OnnxEncoder(self.name, queries)
+            # onnx-mixed's index holds fp32 passages and int8 words (the vocabulary is embedded as questions are)
+            self.fingerprint = "+".join(dict.fromkeys([model_fingerprint(self.name, self._passage_backend),
+                                                       self.model.fingerprint]))
             self.dimension = self.model.dimension
             prompts = {"query": "query", "passage": "passage"}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
+        self._passage_model = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
@@ -118,6 +126,18 @@ class SentenceTransformerEncoder:
             vectors = self.model.encode_queries([text for _, text in missing], batched=True)
             self._store({kind + text: vector for (kind, text), vector in zip(missing, vectors, strict=True)})
 
+    @property
+    def passage_model(self):
+        """The ONNX export that embeds passages: the questions' one, unless the backend mixes two (loaded on
+        first use: only an index build needs it)."""
+        if self.backend not in MIXED:
+            return self.model
+        if self._passage_model is None:
+            from acuerdos.embed.onnx import OnnxEncoder
+
+            self._passage_model = OnnxEncoder(self.name, self._passage_backend)
+        return self._passage_model
+
     def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dimension), np.float32)
@@ -146,7 +166,7 @@ class SentenceTransformerEncoder:
         if self.backend != "torch":
             if prompt_name == "query":
                 return self.model.encode_queries(texts)
-            return self.model.encode_passages(texts, progress=progress)
+            return self.passage_model.encode_passages(texts, progress=progress)
         vectors = self.model.encode(
             texts, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True,
             batch_size=32, show_progress_bar=progress,

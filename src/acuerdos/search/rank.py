@@ -479,14 +479,8 @@ class Searcher:
             dense = max((s.dense for s in scored[:3]), default=0.0)
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
-        # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
-        of_a_session = bool(ranking.named_here)
-        # when or where a session met is its citation's; a session the corpus lacks ("la XXI") has none
-        its_citation = query.held and not query.out_of_range(self.covered_periods)
-        first = self.index.passages[scored[0].position] if scored else None
-        citation = [f"{first.citation} {first.place}"] if first and query.own_act else []
-        missing_answer = "" if its_citation or not first else lacks_asked_answer(
-            query.asks, question, [self.views[scored[0].position]], citation, of_a_session)
+        missing_answer = "" if self._its_citation(query) or not scored else self._lacks(
+            query, ranking, scored[0].position)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
@@ -500,6 +494,17 @@ class Searcher:
         exact = bool(scored) and scored[0].position in ranking.exact
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
                         ranking.missing_agreement, ranking.bridged)
+
+    def _its_citation(self, query: Query) -> bool:
+        """When or where a session met is its citation's; a session the corpus lacks ("la XXI") has none."""
+        return query.held and not query.out_of_range(self.covered_periods)
+
+    def _lacks(self, query: Query, ranking: _Ranking, position: int) -> str:
+        """What the question asks for (Query.asks) that this passage does not state, else ""."""
+        passage = self.index.passages[position]
+        citation = [f"{passage.citation} {passage.place}"] if query.own_act else []
+        # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
+        return lacks_asked_answer(query.asks, query.text, [self.views[position]], citation, bool(ranking.named_here))
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
