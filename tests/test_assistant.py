@@ -37,6 +37,15 @@ def test_off_topic_question_abstains_and_still_shows_related(real_assistant):
     assert answer.results and all(hit.relevance != "high" for hit in answer.results)
 
 
+def test_an_abstention_never_says_no_passage_deals_with_a_word_other_passages_use(real_assistant):
+    """"cybersecurity" is no corpus word, but "ciberseguridad" is near it: only the nearest passage lacks it."""
+    answer = real_assistant.ask("What did the secretaries agree about cybersecurity?")
+    assert answer.abstained and answer.reason == "not_in_nearest"
+    assert answer.answer.startswith("The nearest passage does not mention «cybersecurity».")
+    recipe = real_assistant.ask("What is the recipe for chiles en nogada?")
+    assert recipe.reason == "no_match" and "recipe" not in " ".join(h.text for h in recipe.results).lower()
+
+
 def test_follow_up_is_resolved_from_history(real_assistant):
     alone = real_assistant.ask("¿Y en la XIX?")
     followed = real_assistant.ask("¿Y en la XIX?",

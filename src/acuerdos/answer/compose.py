@@ -37,6 +37,7 @@ FRAMES = {
         "no_opinion": "El pasaje más cercano trata el tema, pero no recoge opiniones ni críticas.",
         "unknown_name": "El corpus no menciona {terms}.",
         "no_match": "Ningún pasaje trata de {terms}.",
+        "not_in_nearest": "El pasaje más cercano no menciona {terms}.",
         "lost_topic": "Los pasajes de {where} no tratan de «{topic}».",
         "weak": "Los pasajes más cercanos no bastan para responder con seguridad.",
         "empty": "La pregunta está vacía. Escribe una pregunta sobre los acuerdos.",
@@ -66,6 +67,7 @@ FRAMES = {
         "no_opinion": "The nearest passage is about this subject, but it reports no opinion or criticism.",
         "unknown_name": "The corpus never mentions {terms}.",
         "no_match": "No passage deals with {terms}.",
+        "not_in_nearest": "The nearest passage does not mention {terms}.",
         "lost_topic": "The passages of {where} say nothing about «{topic}».",
         "weak": "The nearest passages are not close enough to answer with confidence.",
         "empty": "The question is empty. Type a question about the agreements.",
@@ -151,7 +153,7 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
         sessions = periods[0] or ("el corpus" if language == "es" else "the corpus")
         where = frames["session"].format(sessions) if periods[0] else sessions
         return frames[reason].format(where=where, topic=periods[1])
-    if reason in ("unknown_name", "no_match"):
+    if reason in ("unknown_name", "no_match", "not_in_nearest"):
         terms = (" y " if language == "es" else " and ").join(f"«{term}»" for term in periods)
         return frames[reason].format(terms=terms) if terms else frames["weak"]
     return frames.get(reason, "")

@@ -366,7 +366,11 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
         return "weak", []  # never echo what looks like markup or code
     missing = _uncovered_words(result.asked, searcher.views[result.scored[0].position]) if result.scored else []
     missing = [w for w in missing if not set(tokenize(w)) & (phrases.stems("listing") | phrases.stems("held"))]
-    return ("no_match", missing[:3]) if missing else ("weak", [])
+    if not missing:
+        return "weak", []
+    # "No passage deals with «X»" must hold of the whole corpus: no passage uses X nor a word near it
+    elsewhere = evidence.bridged or any(set(tokenize(w)) & searcher.known_words for w in missing)
+    return ("not_in_nearest" if elsewhere else "no_match"), missing[:3]
 
 
 _WORD = re.compile(r"[\wáéíóúñü]+", re.I)
