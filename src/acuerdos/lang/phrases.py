@@ -37,6 +37,11 @@ def opens_with(name: str, text: str) -> bool:
     return bool(_pattern(name).match(" ".join(words)))
 
 
+def starts_with(name: str, text: str) -> bool:
+    """Does the text itself open with one of the cue phrases called `name` ("¿Y en la XIX?", "What about…")?"""
+    return bool(_pattern(name).match(fold(text).lstrip(" ¿¡\"'(")))
+
+
 def first(name: str, text: str) -> int:
     """Where the first cue phrase called `name` starts in the folded text, or -1."""
     match = _pattern(name).search(fold(text))

@@ -281,7 +281,6 @@ def asks_quantity(question: str) -> bool:
     return asks and not phrases.has("not_count", question) and not _CORPUS_COUNT.search(question)
 
 
-_FOLLOW_UP_START = re.compile(r"^[¿¡\s]*(y|e|and|also|what about|how about|and what|ademas|además)\b", re.I)
 
 
 _ANAPHORA = re.compile(
@@ -361,7 +360,7 @@ def is_follow_up(question: str) -> bool:
     A self-contained question is searched on its own, whatever was asked before.
     """
     short_question = len(question.split()) <= 4 and question.rstrip().endswith("?")
-    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question) or short_question)
+    return bool(phrases.starts_with("follow_up_start", question) or _ANAPHORA.search(question) or short_question)
 
 
 def conversation(history: list[str] | None) -> list[str]:
