@@ -38,10 +38,11 @@ def test_off_topic_question_abstains_and_still_shows_related(real_assistant):
 
 
 def test_an_abstention_never_says_no_passage_deals_with_a_word_other_passages_use(real_assistant):
-    """"cybersecurity" is no corpus word, but "ciberseguridad" is near it: only the nearest passage lacks it."""
-    answer = real_assistant.ask("What did the secretaries agree about cybersecurity?")
+    """"huachicol" is no corpus word, but the corpus deals with fuel theft ("robo de hidrocarburos"), and words
+    near it: only the nearest passage is said to lack it."""
+    answer = real_assistant.ask("¿Qué se acordó sobre el huachicol?")
     assert answer.abstained and answer.reason == "not_in_nearest"
-    assert answer.answer.startswith("The nearest passage does not mention «cybersecurity».")
+    assert answer.answer.startswith("El pasaje más cercano no menciona «huachicol».")
     recipe = real_assistant.ask("What is the recipe for chiles en nogada?")
     assert recipe.reason == "no_match" and "recipe" not in " ".join(h.text for h in recipe.results).lower()
 
