@@ -31,13 +31,13 @@ def test_english_question_finds_the_spanish_agreement(real_assistant):
 def test_off_topic_question_abstains_and_still_shows_related(real_assistant):
     answer = real_assistant.ask("What is the recipe for chiles en nogada?")
     assert answer.abstained and answer.reason == "no_match"
-    # it says why first: the words of the question that no passage deals with
-    assert answer.answer.startswith("No passage deals with «recipe»")
+    # it says why first: the words of the question that no passage (nor its translation) uses
+    assert answer.answer.startswith("No passage uses «recipe»")
     assert "The documents in the corpus do not answer this question" in answer.answer
     assert answer.results and all(hit.relevance != "high" for hit in answer.results)
 
 
-def test_an_abstention_never_says_no_passage_deals_with_a_word_other_passages_use(real_assistant):
+def test_an_abstention_says_only_the_nearest_passage_lacks_a_word_near_corpus_words(real_assistant):
     """"huachicol" is no corpus word, but the corpus deals with fuel theft ("robo de hidrocarburos"), and words
     near it: only the nearest passage is said to lack it."""
     answer = real_assistant.ask("¿Qué se acordó sobre el huachicol?")

@@ -168,7 +168,7 @@ def run_bench(sections: tuple[str, ...], sizes: tuple[int, ...], quick: bool = F
               progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """Run the chosen sections; returns one JSON-able dict (meta + one key per section)."""
     from acuerdos import config
-    from acuerdos.embed.encoder import BACKENDS, DEFAULT_BACKEND, backend_for
+    from acuerdos.embed.encoder import BACKENDS, backend_for, default_backend
 
     started = time.perf_counter()
     ours_backend = backend_for(config.model_name())
@@ -199,7 +199,7 @@ def run_bench(sections: tuple[str, ...], sizes: tuple[int, ...], quick: bool = F
                 results["scale"] = _with_load(lambda: bench.scale_section(sizes))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["meta"]["default_backend"] = DEFAULT_BACKEND
+    results["meta"]["default_backend"] = default_backend()
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)
     results["targets"] = check_targets(results)
     return results

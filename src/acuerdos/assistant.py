@@ -175,7 +175,7 @@ class Assistant:
 
     def assess(self, query: Query, k: int, filters: Filters, settings: Settings | None = None) -> Assessment:
         """The search and its evidence, before any decision: what `ask` decides on, and `eval --fit` fits on."""
-        evolution = query.intent == "evolution"
+        evolution = query.evolution
         # A timeline's evidence reads its first three passages, whatever k; its members come from scored_at.
         result = self.searcher.search(query, k=max(k, 3) if evolution else k, filters=filters, settings=settings)
         result = replace(result, scored=result.scored[:k])

@@ -30,7 +30,7 @@ SETTINGS = (
     Setting("ACUERDOS_INDEX_DIR", "embeddings/ (checkout) or ~/.local/share/acuerdos/embeddings", "the index"),
     Setting("ACUERDOS_DATA_DIR", "data/ (checkout) or ~/.local/share/acuerdos/data",
             "feedback (feedback.jsonl)"),
-    Setting("ACUERDOS_BACKEND", "onnx-mixed",
+    Setting("ACUERDOS_BACKEND", "onnx-mixed (onnx without VNNI)",
             "encoder runtime: onnx-mixed (fp32 passages, int8 questions), onnx (fp32), onnx-int8, torch"),
     Setting("ACUERDOS_THREADS", "2 (or fewer cores)", "onnxruntime threads per query (else OMP_NUM_THREADS)"),
     Setting("ACUERDOS_TORCH_THREADS", "2", "CPU threads for the torch backend (else OMP_NUM_THREADS)"),

@@ -39,3 +39,52 @@ def test_a_saved_model_loads_the_same_and_a_stale_one_is_refused(data, tmp_path)
     stale = model.to_dict() | {"features": ["cosine"]}
     with pytest.raises(ValueError, match="acuerdos eval --fit"):
         AnswerModel.from_dict(stale)
+
+
+def _cause(question: str, nearest: str, known: set[str], bridged: bool = False):
+    from types import SimpleNamespace
+
+    from acuerdos.index.lexical import tokenize
+    from acuerdos.search.answerability import FEATURES, abstention_cause
+
+    evidence = SimpleNamespace(out_of_range=[], missing_agreement=(), unknown_names=[], missing_answer="",
+                               bridged=bridged)
+    searcher = SimpleNamespace(views=[nearest], known_words=frozenset(w for k in known for w in tokenize(k)))
+    result = SimpleNamespace(evidence=evidence, asked=question, scored=[SimpleNamespace(position=0)])
+    return abstention_cause(searcher, result, np.zeros((1, len(FEATURES))))
+
+
+def test_no_passage_uses_a_word_only_when_the_corpus_never_uses_it_nor_a_word_near_it():
+    nearest = "Los miembros aprueban el modelo de policía cibernética."
+    assert _cause("¿Qué se acordó sobre los caballos?", nearest, {"policía", "modelo"}) == ("no_match", ["caballos"])
+    # another passage uses the word: only the nearest lacks it
+    assert _cause("¿Qué se acordó sobre los caballos?", nearest, {"caballos"}) == ("not_in_nearest", ["caballos"])
+    # a word bridged to a near corpus word ("cybersecurity", "ciberseguridad")
+    assert _cause("What about cybersecurity?", nearest, set(), bridged=True) == ("not_in_nearest", ["cybersecurity"])
+
+
+def test_the_fitted_model_is_found_by_its_embedding_fingerprint(tmp_path):
+    from acuerdos.search.answerability import FEATURES, AnswerModel, fitted_model
+
+    def model(fingerprint: str) -> AnswerModel:
+        return AnswerModel(FEATURES, 0.0, (), 0.5, 0.9, fingerprint=fingerprint, fitted_on=("dev",))
+
+    default = tmp_path / "answerability.json"
+    model("mixed").save(default)
+    model("fp32").save(tmp_path / "answerability-onnx.json")
+    assert fitted_model("mixed", default)[0].fingerprint == "mixed"
+    assert fitted_model("fp32", default)[0].fingerprint == "fp32"  # the other backend's, beside it
+    found, note = fitted_model("int8", default)
+    assert found is None and "mixed" in note and "eval --fit" in note
+
+
+def test_the_default_backend_is_mixed_only_where_the_int8_export_is_the_shipped_one(monkeypatch):
+    from acuerdos.embed import encoder, model
+    from acuerdos.search.answerability import MODEL_FILE, model_file
+
+    monkeypatch.delenv("ACUERDOS_BACKEND", raising=False)
+    monkeypatch.setattr(model, "cpu_has_vnni", lambda: True)
+    assert encoder.backend_for(model.DEFAULT_MODEL) == "onnx-mixed" and model_file("onnx-mixed") == MODEL_FILE
+    monkeypatch.setattr(model, "cpu_has_vnni", lambda: False)
+    assert encoder.backend_for(model.DEFAULT_MODEL) == "onnx"
+    assert model_file("onnx") == MODEL_FILE.with_name("answerability-onnx.json")

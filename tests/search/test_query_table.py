@@ -61,3 +61,12 @@ def test_question_is_read_as_expected(row, facts, covered):
     got = reading(understand(row["question"], row.get("history"), facts), covered)
     expected = row["expect"]
     assert {key: got[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("question, history, evolution", [
+    ("¿Y cómo evolucionó después?", ["¿Qué se acordó sobre el 911?"], True),  # its intent is a lookup
+    ("¿Y en la XIX?", ["¿Cómo evolucionó la regulación de la seguridad privada?"], False),  # its intent is evolution
+    ("How did the private security regulation evolve?", [], True),
+])
+def test_a_timeline_is_asked_by_the_question_itself_not_its_conversation(facts, question, history, evolution):
+    assert understand(question, history, facts).evolution is evolution

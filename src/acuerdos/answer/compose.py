@@ -36,7 +36,7 @@ FRAMES = {
         "no_comparison": "El pasaje más cercano trata el tema, pero no hace la comparación que se pregunta.",
         "no_opinion": "El pasaje más cercano trata el tema, pero no recoge opiniones ni críticas.",
         "unknown_name": "El corpus no menciona {terms}.",
-        "no_match": "Ningún pasaje trata de {terms}.",
+        "no_match": "Ningún pasaje usa {terms}.",
         "not_in_nearest": "El pasaje más cercano no menciona {terms}.",
         "lost_topic": "Los pasajes de {where} no tratan de «{topic}».",
         "weak": "Los pasajes más cercanos no bastan para responder con seguridad.",
@@ -66,7 +66,7 @@ FRAMES = {
         "no_comparison": "The nearest passage is about this subject, but it makes no comparison.",
         "no_opinion": "The nearest passage is about this subject, but it reports no opinion or criticism.",
         "unknown_name": "The corpus never mentions {terms}.",
-        "no_match": "No passage deals with {terms}.",
+        "no_match": "No passage uses {terms}.",
         "not_in_nearest": "The nearest passage does not mention {terms}.",
         "lost_topic": "The passages of {where} say nothing about «{topic}».",
         "weak": "The nearest passages are not close enough to answer with confidence.",
@@ -154,7 +154,7 @@ def abstention_reason(reason: str, periods: list[str], language: str) -> str:
         where = frames["session"].format(sessions) if periods[0] else sessions
         return frames[reason].format(where=where, topic=periods[1])
     if reason in ("unknown_name", "no_match", "not_in_nearest"):
-        terms = (" y " if language == "es" else " and ").join(f"«{term}»" for term in periods)
+        terms = (" ni " if language == "es" else " or ").join(f"«{term}»" for term in periods)  # none of them
         return frames[reason].format(terms=terms) if terms else frames["weak"]
     return frames.get(reason, "")
 

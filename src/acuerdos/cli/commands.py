@@ -265,15 +265,16 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
 
 def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bool) -> None:
     from acuerdos import evaluate, fitting
-    from acuerdos.search.answerability import MODEL_FILE as model_file
+    from acuerdos.search.answerability import model_file
 
     fingerprint = assistant.index.manifest.get("model_fingerprint", "")
     records = [r for file in files for r in fitting.collect(assistant, evaluate.read_questions(file), file.stem)]
     if not loso:
         model = fitting.fit_model(records, fingerprint)
-        model.save()
+        path = model_file(getattr(assistant.searcher.encoder, "backend", "onnx-mixed"))
+        model.save(path)
         click.echo(f"fitted on {len(records)} questions ({', '.join(model.fitted_on)}): abstain below "
-                   f"{model.threshold}, top label from {model.top_label}; wrote {model_file}")
+                   f"{model.threshold}, top label from {model.top_label}; wrote {path}")
         return
     results = {"acuerdos (leave one set out)": fitting.loso(records, fingerprint)}
     for name, settings in evaluate.baselines().items():

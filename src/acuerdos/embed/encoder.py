@@ -33,8 +33,16 @@ BACKENDS = ("torch", "onnx", "onnx-int8", "onnx-mixed")
 # start 1.5 s); int8 runs about twice faster again. "onnx-mixed" embeds passages in fp32 (the index is onnx's)
 # and questions (and the vocabulary's words, compared with theirs) in int8: leave one set out over the labelled
 # sets it ranks and abstains as fp32 does, within a question or two (docs/performance.md), in half the query time.
-DEFAULT_BACKEND = "onnx-mixed"
+DEFAULT_BACKEND = "onnx-mixed"  # where the CPU has VNNI: see default_backend
 MIXED = {"onnx-mixed": ("onnx", "onnx-int8")}  # backend: (the passages' export, the questions' export)
+
+
+def default_backend() -> str:
+    """onnx-mixed where the CPU has VNNI; else fp32 onnx. The int8 export differs without VNNI (7-bit weights),
+    and so would its vectors and fingerprint: the shipped answerability models are fitted for these two."""
+    from acuerdos.embed.model import cpu_has_vnni
+
+    return DEFAULT_BACKEND if cpu_has_vnni() else "onnx"
 
 
 def backend_for(name: str, backend: str | None = None) -> str:
@@ -55,7 +63,7 @@ def backend_for(name: str, backend: str | None = None) -> str:
             raise ModelError(f"the {chosen} backend exists only for {DEFAULT_MODEL}, not {name!r}",
                              hint="ACUERDOS_BACKEND=torch")
         return "torch"
-    return chosen or DEFAULT_BACKEND
+    return chosen or default_backend()
 
 
 class SentenceTransformerEncoder:

@@ -424,7 +424,7 @@ ONNX_DIR = "onnx"
 ONNX_STAMP = "acuerdos-onnx.json"
 
 
-def _cpu_has_vnni() -> bool:
+def cpu_has_vnni() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -440,7 +440,7 @@ def onnx_file(backend: str) -> str:
     if backend == "onnx":
         return "model.onnx"
     if backend == "onnx-int8":
-        return "model_qint8_avx512_vnni.onnx" if _cpu_has_vnni() else "model_qint8_avx2.onnx"
+        return "model_qint8_avx512_vnni.onnx" if cpu_has_vnni() else "model_qint8_avx2.onnx"
     raise ModelError(f"unknown ONNX backend {backend!r} (choices: {', '.join(BACKENDS[1:])})")
 
 
@@ -545,7 +545,7 @@ def _export_onnx(model_dir: Path, out: Path, base_fingerprint: str) -> None:
             fp32, int8 = out / "fp32_single_file.onnx", out / "int8_single_file.onnx"
             fused.save_model_to_file(str(fp32))
             raw.unlink()
-            vnni = _cpu_has_vnni()
+            vnni = cpu_has_vnni()
             outliers = _outlier_matmuls(fp32, model_dir / "tokenizer.json")
             quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8,
                              per_channel=True, reduce_range=not vnni,

@@ -33,7 +33,7 @@ from acuerdos.search.rank import (
     states_a_result,
 )
 
-MODEL_FILE = Path(__file__).with_name("answerability.json")
+MODEL_FILE = Path(__file__).with_name("answerability.json")  # fitted for onnx-mixed; other backends' beside it
 
 FEATURES = (
     "cosine",  # the candidate's cosine to the question (in its conversation)
@@ -277,8 +277,25 @@ def choose_top_label(p: Sequence[float], correct: Sequence[bool], precision: flo
     return float(chosen)
 
 
+def model_file(backend: str) -> Path:
+    """Where the model fitted with an embedding backend is written: answerability.json for onnx-mixed, else
+    answerability-<backend>.json."""
+    return MODEL_FILE if backend == "onnx-mixed" else MODEL_FILE.with_name(f"{MODEL_FILE.stem}-{backend}.json")
+
+
 def fitted_model(fingerprint: str, path: Path = MODEL_FILE) -> tuple[AnswerModel | None, str]:
-    """The fitted model, if it was fitted with this embedding model; else None and a note saying why."""
+    """The fitted model stamped with this embedding model: `path`, or another backend's beside it; else None
+    and a note saying why."""
+    model, note = _fitted_from(fingerprint, path)
+    if model is None and note and fingerprint:
+        for other in sorted(path.parent.glob(f"{path.stem}-*.json")):
+            found, _ = _fitted_from(fingerprint, other)
+            if found is not None:
+                return found, ""
+    return model, note
+
+
+def _fitted_from(fingerprint: str, path: Path) -> tuple[AnswerModel | None, str]:
     try:
         model = AnswerModel.load(path)
     except (ValueError, TypeError, json.JSONDecodeError) as error:
@@ -368,7 +385,8 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
     missing = [w for w in missing if not set(tokenize(w)) & (phrases.stems("listing") | phrases.stems("held"))]
     if not missing:
         return "weak", []
-    # "No passage deals with «X»" must hold of the whole corpus: no passage uses X nor a word near it
+    # "No passage uses «X»" must hold of the whole corpus and its translations; a word bridged to a near corpus
+    # word ("cybersecurity", "ciberseguridad") or used by another passage is only missing from the nearest one
     elsewhere = evidence.bridged or any(set(tokenize(w)) & searcher.known_words for w in missing)
     return ("not_in_nearest" if elsewhere else "no_match"), missing[:3]
 

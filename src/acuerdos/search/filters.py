@@ -11,7 +11,7 @@ import numpy as np
 
 from acuerdos.corpus.spanish import MONTHS, fold, int_to_roman, roman_to_int
 from acuerdos.errors import QuestionError
-from acuerdos.lang.numbers import SESSION_ORDINAL_FROM, Mention, mentions, ordinal_value, word_list
+from acuerdos.lang.numbers import SESSION_ORDINAL_FROM, Mention, mentions, ordinal_value
 from acuerdos.lang.numbers import data as numbers_data
 from acuerdos.records import Passage
 
@@ -318,11 +318,11 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
 
 _SESSION_WORDS = (r"(?:asambleas?|plenarias?|plenary|assembly|sessions?|sesion(?:es)?|meetings?|reunion"
                   r"|ordinarias?|ordinary)")
-_NEXT = "|".join(sorted(word_list("next_words")))  # "la siguiente asamblea", "the previous plenary"
-_PREVIOUS = "|".join(sorted(word_list("previous_words")))
-_RELATIVE_SESSION = re.compile(
-    rf"\b(?:(?P<next>{_NEXT})\s+{_SESSION_WORDS}|{_SESSION_WORDS}\s+(?:(?P<next2>{_NEXT})|{_PREVIOUS})"
-    rf"|(?:{_PREVIOUS})\s+{_SESSION_WORDS})\b")
+_RELATIVE = {key: "|".join(words) for key, words in numbers_data()["relative_session"].items()}
+_RELATIVE_SESSION = re.compile(  # "la siguiente asamblea", "the previous plenary", "la sesión anterior"
+    rf"\b(?:(?P<next>{_RELATIVE['next_before']})\s+{_SESSION_WORDS}"
+    rf"|{_SESSION_WORDS}\s+(?:(?P<next2>{_RELATIVE['next_after']})|{_RELATIVE['previous_after']})"
+    rf"|(?:{_RELATIVE['previous_before']})\s+{_SESSION_WORDS})\b")
 _SESSION_SPAN = re.compile(
     rf"\b(?:(?:[ivxl]+|\d{{1,2}}(?:st|nd|rd|th|a|o)?|{'|'.join(_SESSION_ORDINALS)})\s+(?:\w+\s+)?)?"
     rf"{_SESSION_WORDS}(?:\s+{_SESSION_WORDS})*(?:\s+(?:de\s+)?(?:[ivxl]+|\d{{1,2}})\b)?(?!\w)")

@@ -43,6 +43,7 @@ class Query:
     periods: tuple[str, ...]  # the years and sessions it names (covered by the corpus or not)
     asks: frozenset[str] = frozenset()  # what the passage must state to answer it (ASKED_ANSWERS)
     own_act: bool = False  # it asks about a session's own act ("When did they approve…?"): its citation counts
+    evolution: bool = False  # it asks how a subject developed ("¿Cómo evolucionó…?"), whatever the conversation asked
 
     @property
     def held(self) -> bool:
@@ -100,6 +101,7 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
         named_here=frozenset(named_sessions(question) & facts.sessions),
         another_step=asks_another_step(question), detail=asks_a_detail(question),
         periods=periods, asks=asked_answers(question), own_act=about_own_act(question),
+        evolution=asks_evolution(question),
     )
 
 
