@@ -19,7 +19,7 @@ import numpy as np
 from acuerdos import evaluate, fitting
 from acuerdos.assistant import Assistant
 from acuerdos.search.answerability import FEATURES, no_word_known
-from acuerdos.search.query import ASKED_ANSWERS
+from acuerdos.search.query import HARD_ANSWERS
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
@@ -50,7 +50,7 @@ def without_feature(records: list[fitting.Record], column: int) -> list[fitting.
     return out
 
 
-FACTS = ("out_of_range", "no_agreement", "lost_topic", "no_word_known", *(f"no_{kind}" for kind in ASKED_ANSWERS))
+FACTS = ("out_of_range", "no_agreement", "lost_topic", "no_word_known", *(f"no_{kind}" for kind in HARD_ANSWERS))
 
 
 def fires(record: fitting.Record, fact: str) -> bool:

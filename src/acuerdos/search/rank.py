@@ -26,6 +26,7 @@ from acuerdos.search.filters import (
 )
 from acuerdos.search.query import (
     ASKED_ANSWERS,
+    HARD_ANSWERS,
     LISTING_WORDS,
     Query,
     asks_for_agreements,
@@ -504,7 +505,8 @@ class Searcher:
         passage = self.index.passages[position]
         citation = [f"{passage.citation} {passage.place}"] if query.own_act else []
         # A session's agreements are its results, and can be counted: "What were the outcomes of the 40th session?"
-        return lacks_asked_answer(query.asks, query.text, [self.views[position]], citation, bool(ranking.named_here))
+        return lacks_asked_answer(query.asks & frozenset(HARD_ANSWERS), query.text, [self.views[position]], citation,
+                                  bool(ranking.named_here))
 
     def _is_about(self, name: str, position: int, settings: Settings) -> bool:
         """Is the passage among the closest to a name the corpus never spells ("Spanish": "Gobierno de España")?"""
