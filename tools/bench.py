@@ -1291,8 +1291,9 @@ def _render_quality(quality: dict[str, Any], _results: dict[str, Any]) -> str:
     rows = []
     cosines = quality.get("cosine_to_torch", {})
     metrics = quality.get("metrics", {})
-    order = ("torch", "onnx", "onnx-int8", "onnx-mixed")
-    for backend in sorted(set(metrics) | set(cosines), key=lambda b: order.index(b) if b in order else 9):
+    from acuerdos.embed.encoder import BACKENDS
+
+    for backend in sorted(set(metrics) | set(cosines), key=lambda b: BACKENDS.index(b) if b in BACKENDS else 9):
         m = metrics.get(backend, {})
         cosine = cosines.get(backend)
         passes = quality.get("guard", {}).get("passes", {}).get(backend)

@@ -265,13 +265,14 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
 
 def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bool) -> None:
     from acuerdos import evaluate, fitting
+    from acuerdos.embed.encoder import DEFAULT_BACKEND
     from acuerdos.search.answerability import model_file
 
     fingerprint = assistant.index.manifest.get("model_fingerprint", "")
     records = [r for file in files for r in fitting.collect(assistant, evaluate.read_questions(file), file.stem)]
     if not loso:
         model = fitting.fit_model(records, fingerprint)
-        path = model_file(getattr(assistant.searcher.encoder, "backend", "onnx-mixed"))
+        path = model_file(getattr(assistant.searcher.encoder, "backend", DEFAULT_BACKEND))
         model.save(path)
         click.echo(f"fitted on {len(records)} questions ({', '.join(model.fitted_on)}): abstain below "
                    f"{model.threshold}, top label from {model.top_label}; wrote {path}")

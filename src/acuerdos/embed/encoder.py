@@ -92,9 +92,9 @@ class SentenceTransformerEncoder:
 
             self._passage_backend, queries = MIXED.get(self.backend, (self.backend, self.backend))
             self.model = OnnxEncoder(self.name, queries)
-            # onnx-mixed's index holds fp32 passages and int8 words (the vocabulary is embedded as questions are)
-            self.fingerprint = "+".join(dict.fromkeys([model_fingerprint(self.name, self._passage_backend),
-                                                       self.model.fingerprint]))
+            self.fingerprint = self.model.fingerprint
+            if self._passage_backend != queries:  # fp32 passages, int8 words: the vocabulary is embedded as questions
+                self.fingerprint = f"{model_fingerprint(self.name, self._passage_backend)}+{self.fingerprint}"
             self.dimension = self.model.dimension
             prompts = {"query": "query", "passage": "passage"}
         self._query_prompt = "query" if "query" in prompts else None

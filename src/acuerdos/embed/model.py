@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -424,6 +425,7 @@ ONNX_DIR = "onnx"
 ONNX_STAMP = "acuerdos-onnx.json"
 
 
+@cache
 def cpu_has_vnni() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from acuerdos.embed.encoder import DEFAULT_BACKEND
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, encode_words
 from acuerdos.lang import phrases
@@ -280,7 +281,7 @@ def choose_top_label(p: Sequence[float], correct: Sequence[bool], precision: flo
 def model_file(backend: str) -> Path:
     """Where the model fitted with an embedding backend is written: answerability.json for onnx-mixed, else
     answerability-<backend>.json."""
-    return MODEL_FILE if backend == "onnx-mixed" else MODEL_FILE.with_name(f"{MODEL_FILE.stem}-{backend}.json")
+    return MODEL_FILE if backend == DEFAULT_BACKEND else MODEL_FILE.with_name(f"{MODEL_FILE.stem}-{backend}.json")
 
 
 def fitted_model(fingerprint: str, path: Path = MODEL_FILE) -> tuple[AnswerModel | None, str]:

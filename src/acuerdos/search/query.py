@@ -286,8 +286,6 @@ def asks_quantity(question: str) -> bool:
     return asks and not phrases.has("not_count", question) and not _CORPUS_COUNT.search(question)
 
 
-
-
 _ANAPHORA = re.compile(
     r"\b(ese|esa|eso|esos|esas|dicho|dicha|él|ella|ellos|ellas|it|that|this|those|these|he|she|his|her"
     r"|they|them|their)\b|\b(?:la|lo|las|los|le|les)\s+\w+(?:an|en|aron|ieron|ó|ió)\b", re.I)

@@ -480,8 +480,9 @@ class Searcher:
             dense = max((s.dense for s in scored[:3]), default=0.0)
         lexical = max((s.lexical for s in scored[:3]), default=0.0)
         texts = [self.index.passages[s.position].text for s in scored[:3]]
-        missing_answer = "" if self._its_citation(query) or not scored else self._lacks(
-            query, ranking, scored[0].position)
+        # when or where a session met is its citation's; a session the corpus lacks ("la XXI") has none
+        its_citation = query.held and not query.out_of_range(self.covered_periods)
+        missing_answer = "" if its_citation or not scored else self._lacks(query, ranking, scored[0].position)
         # Like its cosine, a follow-up's words are judged with its conversation: "And where would the money
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
@@ -495,10 +496,6 @@ class Searcher:
         exact = bool(scored) and scored[0].position in ranking.exact
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
                         ranking.missing_agreement, ranking.bridged)
-
-    def _its_citation(self, query: Query) -> bool:
-        """When or where a session met is its citation's; a session the corpus lacks ("la XXI") has none."""
-        return query.held and not query.out_of_range(self.covered_periods)
 
     def _lacks(self, query: Query, ranking: _Ranking, position: int) -> str:
         """What the question asks for (Query.asks) that this passage does not state, else ""."""
