@@ -17,3 +17,29 @@ def test_mixed_embeds_passages_in_fp32_and_questions_in_int8():
     assert np.array_equal(mixed.encode_queries(TEXTS), int8.encode_queries(TEXTS))
     assert np.array_equal(mixed.encode_words(["fentanyl"]), int8.encode_words(["fentanyl"]))
     assert not np.array_equal(mixed.encode_queries(TEXTS), fp32.encode_queries(TEXTS))
+
+
+@pytest.mark.model
+def test_concurrent_builds_open_one_passage_session(monkeypatch):
+    import threading
+    import time
+
+    from acuerdos.embed import onnx
+    from acuerdos.embed.encoder import SentenceTransformerEncoder
+
+    opened = []
+
+    class SlowSession:
+        def __init__(self, name, backend):
+            time.sleep(0.05)  # long enough for every thread to find no session yet
+            opened.append(backend)
+
+    mixed = SentenceTransformerEncoder(backend="onnx-mixed")
+    monkeypatch.setattr(onnx, "OnnxEncoder", SlowSession)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(mixed.passage_model)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == ["onnx"] and len({id(model) for model in seen}) == 1

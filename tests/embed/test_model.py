@@ -252,3 +252,18 @@ def test_truncated_weights_are_reconverted(converted, tmp_path, monkeypatch, cap
     assert hidden == [f".{am.DEFAULT_MODEL}.lock"]  # no temporary directory left behind
     assert model.encode("hola", prompt_name="query").shape == (384,)
     shutil.rmtree(target)  # 470 MB: not kept among pytest's retained temporary directories
+
+
+def test_an_export_without_torch_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACUERDOS_MODEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(am, "prepare_model", lambda name, progress=True: tmp_path)
+    monkeypatch.setattr(am, "model_fingerprint", lambda name=am.DEFAULT_MODEL, backend="torch": "base")
+
+    def no_torch(model_dir, out, base):
+        raise ImportError("No module named 'torch'")
+
+    monkeypatch.setattr(am, "_export_onnx", no_torch)
+    with pytest.raises(am.ModelError) as raised:
+        am.prepare_onnx(progress=False)
+    assert "torch" in str(raised.value) and "pip install" in raised.value.hint
+    assert not list(tmp_path.glob(f".{am.ONNX_DIR}.tmp-*"))  # nothing half-written left behind

@@ -103,6 +103,7 @@ class SentenceTransformerEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
+        self._passage_lock = Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors, from a least-recently-used cache when the same text was asked before."""
@@ -140,10 +141,11 @@ class SentenceTransformerEncoder:
         first use: only an index build needs it)."""
         if self.backend not in MIXED:
             return self.model
-        if self._passage_model is None:
-            from acuerdos.embed.onnx import OnnxEncoder
+        with self._passage_lock:  # two builds at once open one session, not two
+            if self._passage_model is None:
+                from acuerdos.embed.onnx import OnnxEncoder
 
-            self._passage_model = OnnxEncoder(self.name, self._passage_backend)
+                self._passage_model = OnnxEncoder(self.name, self._passage_backend)
         return self._passage_model
 
     def _cached(self, texts: Sequence[str], kind: str, compute) -> np.ndarray:

@@ -486,6 +486,9 @@ def prepare_onnx(name: str = DEFAULT_MODEL, progress: bool = True) -> Path:
             try:
                 _export_onnx(target, tmp, base)
                 _swap_in(tmp, out)
+            except ImportError as exc:  # torch, onnx and transformers only export; onnxruntime alone serves
+                hint = "pip install -e . (torch, onnx, transformers), or ACUERDOS_BACKEND=torch"
+                raise ModelError(f"cannot export {DEFAULT_MODEL} to ONNX: {exc}", hint=hint) from exc
             finally:
                 for path in (tmp, tmp.with_name(tmp.name + "-old")):
                     shutil.rmtree(path, ignore_errors=True)
