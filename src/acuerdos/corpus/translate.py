@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,72 @@ from acuerdos.embed.encoder import passage_document
 from acuerdos.records import Passage
 
 CACHE_FILE = Path("aids") / "translations.jsonl"
+NAMES_FILE = Path("aids") / "names.tsv"
 PAIRS = {"es": "spa-eng", "en": "eng-spa"}
+_PLACEHOLDER = "Zqxn"  # + letters: a word Apertium does not know, so it passes through untouched
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names kept out of Apertium (corpus/aids/names.tsv): each side, where a text has it, is replaced by a
+    placeholder before translation and written as the other side after. Word by word, Apertium makes "Drop
+    California" of Baja California and "Camera of Deputies" of the Cámara de Diputados."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def read(cls, corpus_dir: Path) -> Names:
+        path = corpus_dir / NAMES_FILE
+        if not path.is_file():
+            return cls()
+        pairs = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            spanish, _, english = line.partition("\t")
+            if spanish.strip() and english.strip() and not line.startswith("#"):
+                pairs.append((spanish.strip(), english.strip()))
+        return cls(tuple(pairs))
+
+    @property
+    def digest(self) -> str:
+        """Stamped on each cached translation: a translation made with other names is made again."""
+        if not self.pairs:
+            return ""
+        return hashlib.sha256(repr(self.pairs).encode()).hexdigest()[:12]
+
+    def protect(self, text: str, pair: str) -> tuple[str, list[str]]:
+        """The text with each name replaced by a placeholder, and what each placeholder becomes."""
+        source, target = (0, 1) if pair == "spa-eng" else (1, 0)
+        renderings = {p[source]: p[target] for p in self.pairs}
+        if not renderings:
+            return text, []
+        names = sorted(renderings, key=len, reverse=True)  # "Baja California Sur" before "Baja California"
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+        written: list[str] = []
+
+        def placeholder(match: re.Match) -> str:
+            written.append(renderings[match.group(0)])
+            return _placeholder(len(written) - 1)
+
+        return pattern.sub(placeholder, text), written
+
+    @staticmethod
+    def restore(translation: str, written: list[str]) -> str | None:
+        """The translation with the names written back; None when Apertium lost or doubled a placeholder."""
+        for number in reversed(range(len(written))):  # Zqxnba before Zqxnb
+            mark = _placeholder(number)
+            if len(re.findall(rf"\b{mark}\b", translation, flags=re.IGNORECASE)) != 1:
+                return None
+            translation = re.sub(rf"\b{mark}\b", lambda _, n=number: written[n], translation, flags=re.IGNORECASE)
+        return translation
+
+
+def _placeholder(number: int) -> str:
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters = chr(ord("a") + digit) + letters
+        if not number:
+            return _PLACEHOLDER + letters
 
 
 def text_key(text: str, pair: str) -> str:
@@ -32,17 +98,7 @@ def text_key(text: str, pair: str) -> str:
 
 
 def read_cache(corpus_dir: Path) -> dict[str, str]:
-    path = corpus_dir / CACHE_FILE
-    cache: dict[str, str] = {}
-    if not path.is_file():
-        return cache
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-            cache[record["key"]] = record["translation"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a damaged line only costs one translation
-    return cache
+    return {key: str(record["translation"]) for key, record in _cached(corpus_dir / CACHE_FILE).items()}
 
 
 def translations(passages: list[Passage], corpus_dir: Path) -> dict[str, str]:
@@ -62,18 +118,42 @@ def apertium_available() -> bool:
 
 
 def refresh_cache(passages: list[Passage], corpus_dir: Path) -> tuple[int, int]:
-    """Translate what the cache lacks with Apertium; returns (translated now, total cached)."""
-    cache = read_cache(corpus_dir)
+    """Translate with Apertium what the cache lacks, or has translated with other names; returns
+    (translated now, total cached)."""
+    path = corpus_dir / CACHE_FILE
+    names = Names.read(corpus_dir)
+    records = _cached(path)
     added = 0
     for language, pair in PAIRS.items():
         documents = {text_key(d, pair): d for d in (passage_document(p) for p in passages if p.language == language)}
-        missing = {k: d for k, d in documents.items() if k not in cache}
-        if missing:
-            for key, translation in zip(missing, _apertium(pair, list(missing.values())), strict=True):
-                cache[key] = translation
-                added += 1
-    _write_cache(corpus_dir / CACHE_FILE, cache)
-    return added, len(cache)
+        added += _translate_missing(records, documents, pair, names)
+    _write_records(path, [records[k] for k in sorted(records)])
+    return added, len(records)
+
+
+def _translate_missing(records: dict[str, dict[str, Any]], sources: dict[str, str], pair: str, names: Names) -> int:
+    """Fill `records` (key -> record) with what `sources` (key -> text) lack, or hold translated with other
+    names; returns how many were translated."""
+    missing = {k: text for k, text in sources.items()
+               if k not in records or records[k].get("names", "") != names.digest}
+    if missing:
+        translated = _apertium_keeping_names(pair, list(missing.values()), names)
+        for (key, source), translation in zip(missing.items(), translated, strict=True):
+            records[key] = {"key": key, "pair": pair, "source": source, "translation": translation,
+                            "names": names.digest}
+    return len(missing)
+
+
+def _apertium_keeping_names(pair: str, documents: list[str], names: Names) -> list[str]:
+    """Each document translated with its names kept; one whose placeholders Apertium mangled is translated
+    as it is."""
+    protected = [names.protect(d, pair) for d in documents]
+    translations = _apertium(pair, [text for text, _ in protected])
+    restored = [names.restore(t, written) for t, (_, written) in zip(translations, protected, strict=True)]
+    if failed := [i for i, r in enumerate(restored) if r is None]:
+        for i, translation in zip(failed, _apertium(pair, [documents[i] for i in failed]), strict=True):
+            restored[i] = translation
+    return [r or "" for r in restored]
 
 
 def _apertium(pair: str, documents: list[str]) -> list[str]:
@@ -84,10 +164,6 @@ def _apertium(pair: str, documents: list[str]) -> list[str]:
     if len(lines) < len(documents):
         raise RuntimeError(f"apertium {pair} returned {len(lines)} lines for {len(documents)} documents")
     return [" ".join(line.split()) for line in lines[: len(documents)]]
-
-
-def _write_cache(path: Path, cache: dict[str, str]) -> None:
-    _write_records(path, [{"key": key, "translation": cache[key]} for key in sorted(cache)])
 
 
 def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
@@ -122,36 +198,34 @@ def reading_units(passage: Passage) -> list[str]:
 
 def read_sentence_cache(corpus_dir: Path) -> dict[str, str]:
     """Sentence hash -> translation. A damaged line only costs one sentence."""
-    return {r["key"]: str(r["translation"]) for r in _sentence_records(corpus_dir / SENTENCE_FILE)}
+    return {key: str(record["translation"]) for key, record in _cached(corpus_dir / SENTENCE_FILE).items()}
 
 
 def refresh_sentence_cache(passages: list[Passage], corpus_dir: Path) -> tuple[int, int]:
     """Translate the sentences the cache lacks with Apertium; returns (translated now, total cached)."""
     path = corpus_dir / SENTENCE_FILE
-    records = {r["key"]: r for r in _sentence_records(path)}
+    names = Names.read(corpus_dir)
+    records = _cached(path)
     added = 0
     for language, pair in PAIRS.items():
         units = {text_key(u, pair): u for p in passages if p.language == language for u in reading_units(p)}
-        missing = {k: u for k, u in units.items() if k not in records}
-        if missing:
-            for key, translation in zip(missing, _apertium(pair, list(missing.values())), strict=True):
-                records[key] = {"key": key, "pair": pair, "source": missing[key], "translation": translation}
-                added += 1
+        added += _translate_missing(records, units, pair, names)
     _write_records(path, [records[k] for k in sorted(records)])
     return added, len(records)
 
 
-def _sentence_records(path: Path) -> list[dict[str, Any]]:
+def _cached(path: Path) -> dict[str, dict[str, Any]]:
+    """A cache file's records by key. A damaged line only costs one translation."""
     if not path.is_file():
-        return []
-    out = []
+        return {}
+    out = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(record, dict) and {"key", "translation"} <= set(record):
-            out.append(record)
+            out[record["key"]] = record
     return out
 
 
