@@ -621,9 +621,9 @@ class _Bench:
             systems[backend] = (encoder, index_dir)
         for backend, (encoder, index_dir) in systems.items():
             assistant = self.assistant(encoder, index_dir)
-            outcomes = evaluate.run(self.questions, evaluate.assistant_system(assistant))
+            outcomes = evaluate.run(self.questions, evaluate.assistant_system(assistant, measured=["dev"]))
             # the ranking alone: not every backend has a fitted answerability model
-            ranked = evaluate.run(self.questions, evaluate.assistant_system(assistant, abstain=False))
+            ranked = evaluate.run(self.questions, evaluate.assistant_system(assistant, abstain=False, measured=["dev"]))
             out["metrics"][backend] = evaluate.grouped_metrics(outcomes)["overall"] | {
                 "ranked_hit@1": evaluate.grouped_metrics(ranked)["overall"]["hit@1"],
                 "fitted_model": assistant.answer_model is not None}

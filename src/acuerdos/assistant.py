@@ -24,6 +24,7 @@ from acuerdos.corpus.translate import Reading, translations
 from acuerdos.embed.encoder import Encoder
 from acuerdos.errors import AcuerdosError, CorpusError, IndexFileError, QuestionError
 from acuerdos.index.lexical import Glossary
+from acuerdos.index.memory import read_remembered
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import ThreadMember, read_glossary
 from acuerdos.lang.detect import small_talk_language
@@ -355,7 +356,7 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     started = time.perf_counter()
     index = build_index(corpus, encoder, index_dir, progress=progress,
                         translations=translations(corpus.passages, corpus_dir), second=second,
-                        glossary=read_glossary(corpus_dir / GLOSSARY_FILE))
+                        glossary=read_glossary(corpus_dir / GLOSSARY_FILE), questions=read_remembered(corpus_dir))
     _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
     return index, []
 

@@ -103,7 +103,17 @@ def run(questions: Iterable[dict[str, Any]], system: System) -> list[Outcome]:
     return [judge(q, *system(q)) for q in questions]
 
 
-def assistant_system(assistant, settings: Settings | None = None, abstain: bool = True) -> System:
+def measuring(settings: Settings, set_names: Iterable[str]) -> Settings:
+    """These settings with the sets being measured left out of the question memory (index/memory.py): a set
+    is never searched with its own questions."""
+    return replace(settings, memory_without=frozenset(set_names))
+
+
+def assistant_system(assistant, settings: Settings | None = None, abstain: bool = True,
+                     measured: Iterable[str] = ()) -> System:
+    """`measured`: the labelled sets the questions come from."""
+    settings = measuring(settings or assistant.searcher.settings, measured)
+
     def answer(question: dict[str, Any]) -> tuple[list[str], bool]:
         result = assistant.ask(question["question"], history=question.get("history") or [], k=10,
                                settings=settings)
@@ -114,7 +124,7 @@ def assistant_system(assistant, settings: Settings | None = None, abstain: bool 
 
 def baselines() -> dict[str, Settings]:
     plain = Settings(metadata=False, history=False, translations=False, second_encoder=False, glossary=False,
-                     content_query=False, word_bridges=False)
+                     content_query=False, word_bridges=False, memory=False)
     return {
         "bm25": replace(plain, dense=False),
         "dense": replace(plain, lexical=False),
@@ -135,6 +145,7 @@ def ablations() -> dict[str, Settings]:
         "- novelty": replace(full, novelty=0.0),
         "- detail boost": replace(full, detail_boost=0.0),
         "- session lookups": replace(full, exact_boost=0.0, named_session_boost=0.0),
+        "- question memory": replace(full, memory=False),
         "+ glossary": replace(full, glossary=True),
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from acuerdos.answer.compose import clean_question
-from acuerdos.evaluate import KINDS_WITHOUT_ANSWER, Outcome, judge, metrics
+from acuerdos.evaluate import KINDS_WITHOUT_ANSWER, Outcome, judge, measuring, metrics
 from acuerdos.search.answerability import (
     FEATURES,
     AnswerModel,
@@ -57,10 +57,11 @@ class Record:
 
 def collect(assistant, questions: Sequence[dict[str, Any]], set_name: str, k: int = 10) -> list[Record]:
     records = []
+    settings = measuring(assistant.searcher.settings, [set_name])
     for q in questions:
         cleaned, _ = clean_question(q["question"])
         history = [clean_question(h)[0] for h in q.get("history") or []][-3:]
-        a = assistant.assess(assistant.searcher.understand(cleaned, history), k, Filters())
+        a = assistant.assess(assistant.searcher.understand(cleaned, history), k, Filters(), settings)
         texts = [assistant.index.passages[s.position].text for s in a.result.scored]
         alternative = [assistant.index.passages[s.position].text for s in a.alternative]
         records.append(Record(set_name, q, a.rows, texts, alternative, bool(a.listing), bool(a.timeline),

@@ -234,6 +234,7 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
     from acuerdos import evaluate
 
     questions = [q for file in files for q in evaluate.read_questions(file)]
+    measured = [file.stem for file in files]  # left out of the question memory while they are measured
     assistant = _load_assistant(model)
     if loso or fit:
         _fitted_evaluation(assistant, files, loso, as_json, markdown)
@@ -243,7 +244,7 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
         print_json(evaluate.calibrate(assistant, tune) | {"questions": len(tune)})
         return
     if show_misses:
-        wrong = evaluate.misses(evaluate.run(questions, evaluate.assistant_system(assistant)))
+        wrong = evaluate.misses(evaluate.run(questions, evaluate.assistant_system(assistant, measured=measured)))
         print_json(wrong) if as_json else click.echo(evaluate.format_misses(wrong))
         return
     systems = {"acuerdos": None} | {f"baseline: {k}": v for k, v in evaluate.baselines().items()}
@@ -252,7 +253,7 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
     results = {}
     for name, settings in systems.items():
         abstain = not name.startswith("baseline") and (settings is None or settings.dense)
-        system = evaluate.assistant_system(assistant, settings, abstain=abstain)
+        system = evaluate.assistant_system(assistant, settings, abstain=abstain, measured=measured)
         results[name] = evaluate.grouped_metrics(evaluate.run(questions, system))
     if as_json:
         print_json(results)

@@ -7,6 +7,7 @@ Layout of embeddings/:
     build-<id>/documents.jsonl what was embedded: each passage's text, then its translation
                               (a second "view" used only for matching across languages)
     build-<id>/vocabulary.json, vocabulary.npy   the documents' words and their vectors (word bridges)
+    build-<id>/memory.json, memory.npy   the question memory: labelled questions' vectors and their passages
     build-<id>/threads.json   the topic threads, each member with its evidence (index/threads.py)
     build-<id>/references.json the explicit references between passages (corpus/references.py)
     build-<id>/lexical/views/, lexical/original/   the BM25 indexes (bm25s's files: numpy and JSON)
@@ -39,12 +40,13 @@ from acuerdos.embed.model import file_sha256
 from acuerdos.errors import IndexFileError, StaleIndexError
 from acuerdos.index.lexical import VIEWS as LEXICAL_VIEWS
 from acuerdos.index.lexical import Glossary, LexicalIndex, build_lexical, passage_texts
+from acuerdos.index.memory import QuestionMemory, Remembered, build_memory
 from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 4  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes
+FORMAT_VERSION = 5  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -54,8 +56,10 @@ REFERENCES_FILE = "references.json"
 SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
 VOCABULARY_WORDS = "vocabulary.json"
 VOCABULARY_VECTORS = "vocabulary.npy"
+MEMORY_ROWS = "memory.json"
+MEMORY_VECTORS = "memory.npy"
 LEXICAL_DIR = "lexical"
-FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS)
+FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS, MEMORY_ROWS, MEMORY_VECTORS)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
 
 
@@ -80,6 +84,7 @@ class Index:
     threads: list[Thread] = field(default_factory=list)  # built with the index, never on a question
     references: list[Reference] = field(default_factory=list)
     lexical: dict[str, LexicalIndex] = field(default_factory=dict)  # BM25 by view (lexical.VIEWS), as built
+    memory: QuestionMemory = field(default_factory=QuestionMemory.empty)
 
     def lexical_index(self, name: str, glossary: Glossary | None = None) -> LexicalIndex:
         """The stored BM25 index `name` with `glossary`; built here only for an index written without one."""
@@ -131,7 +136,7 @@ def _faiss_index(vectors: np.ndarray, factory: str) -> Any:
 
 def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
                 translations: dict[str, str] | None = None, second: Encoder | None = None,
-                glossary: Sequence[Sequence[str]] = ()) -> Index:
+                glossary: Sequence[Sequence[str]] = (), questions: Sequence[Remembered] = ()) -> Index:
     import faiss
 
     documents = make_documents(corpus.passages, translations or {})
@@ -143,6 +148,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     words = corpus_words(texts)
     word_vectors = encode_words(encoder, words) if words else np.zeros((0, vectors.shape[1]), np.float32)
     vocabulary = Vocabulary(words, word_vectors)
+    memory = build_memory(questions, [p.id for p in corpus.passages], encoder.encode_queries, vectors.shape[1])
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
     faiss.write_index(faiss_index, str(build / INDEX_FILE))
@@ -152,6 +158,9 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
     (build / VOCABULARY_WORDS).write_text(json.dumps(vocabulary.words, ensure_ascii=False), encoding="utf-8")
     np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
+    (build / MEMORY_ROWS).write_text(json.dumps({"sets": list(memory.sets), "positions": memory.positions.tolist()},
+                                                ensure_ascii=False), encoding="utf-8")
+    np.save(build / MEMORY_VECTORS, memory.vectors)
     references = find_references(corpus.passages, translations or {})
     threads = build_threads(corpus.passages, translations or {}, glossary, references)
     save_threads(build / THREADS_FILE, threads)
@@ -172,6 +181,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
+        "remembered_questions": len({(q.set_name, q.question) for q in questions}),
         "files": {name: file_sha256(build / name) for name in (*_files(second is not None), *DERIVED_FILES)},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -184,7 +194,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
     return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary,
-                 threads, references, lexical)
+                 threads, references, lexical, memory)
 
 
 def _files(with_second: bool) -> tuple[str, ...]:
@@ -255,7 +265,7 @@ def load_index(directory: Path) -> Index:
     threads, references = _read_derived(build, files)
     return Index(passages, faiss_index, manifest, directory, documents, second_index,
                  _read_vocabulary(build, manifest.get("dimension")), threads, references,
-                 _read_lexical(build, files))
+                 _read_lexical(build, files), _read_memory(build, len(passages), manifest.get("dimension")))
 
 
 # Written at build and checked against the manifest; an index built before them has none.
@@ -309,6 +319,20 @@ def _read_vocabulary(build: Path, dimension: Any) -> Vocabulary:
         raise IndexFileError(f"{build} has an unreadable vocabulary: {len(words) if isinstance(words, list) else '?'} "
                              f"words for vectors of shape {vectors.shape} (dimension {dimension})")
     return Vocabulary([str(w) for w in words], vectors.astype(np.float32, copy=False))
+
+
+def _read_memory(build: Path, passages: int, dimension: Any) -> QuestionMemory:
+    try:
+        rows = json.loads((build / MEMORY_ROWS).read_text(encoding="utf-8"))
+        vectors = np.load(build / MEMORY_VECTORS, allow_pickle=False)
+        sets, positions = tuple(map(str, rows["sets"])), np.asarray(rows["positions"], np.int64)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexFileError(f"{build} has an unreadable question memory: {error}") from None
+    if len(sets) != len(positions) or len(vectors) != len(positions) or (len(vectors) and (
+            vectors.ndim != 2 or vectors.shape[1] != dimension or positions.min() < 0 or positions.max() >= passages)):
+        raise IndexFileError(f"{build} has a question memory of {len(vectors)} vectors for {len(positions)} rows "
+                             f"over {passages} passages", hint="acuerdos build --force")
+    return QuestionMemory(vectors.astype(np.float32), positions, sets)
 
 
 def _read_faiss(path: Path) -> Any:

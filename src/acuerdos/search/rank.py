@@ -71,13 +71,16 @@ class Settings:
     # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
     exact_boost: float = 10.0
     named_session_boost: float = 1.0  # z-units more for the one session the question itself names ("en la XVI")
+    memory: bool = True  # a passage is also found through labelled questions it answers (index/memory.py)
+    memory_weight: float = 1.0  # leave one set out, 19 sets: 0.3 to 2.0 measured, 0.8 to 1.2 the best (docs/quality.md)
+    memory_without: frozenset[str] = frozenset()  # labelled sets left out of the memory: the ones being measured
 
     def lever_weights(self) -> dict[str, float]:
         """The weight of each named signal in the fused score (fitted: search/ranking.json)."""
         return {"dense": self.dense_weight, "dense_alone": self.followup_weight, "second": self.second_weight,
                 "lexical": self.lexical_weight, "lexical_keyword": self.keyword_lexical_weight, "lexical_only": 1.0,
                 "metadata": self.metadata_boost, "ordinal": self.ordinal_boost, "novelty": self.novelty,
-                "detail": self.detail_boost}
+                "detail": self.detail_boost, "memory": self.memory_weight}
 
 
 @dataclass
@@ -307,6 +310,11 @@ class Searcher:
                 levers["dense_alone"] = zscore(alone)
         if second is not None:
             levers["second"] = zscore(second)
+        if settings.dense and settings.memory and not leans and len(self.index.memory):
+            remembered = self.index.memory.best(self.encoder.encode_queries([question]), len(passages),
+                                                settings.memory_without)
+            if remembered is not None:  # it lifts the passages of questions like this one, and lowers none
+                levers["memory"] = np.maximum(zscore(remembered), 0.0)
         if settings.lexical:
             short = query.keyword and len(question.split()) <= SHORT_KEYWORD_WORDS  # measured: longer ones lose
             kind = "lexical_keyword" if short else "lexical"
@@ -319,6 +327,9 @@ class Searcher:
             meta = replace(meta, sessions={answered} if answered else set())
         if meta:
             levers["metadata"] = meta.shares(self.table).astype(np.float32) * 10
+            if "memory" in levers:  # "… en la XVI": a question remembered for another session does not answer it
+                matched = levers["metadata"]
+                levers["memory"] = np.where(matched >= matched.max(), levers["memory"], 0.0)
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
             levers["ordinal"] = self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:

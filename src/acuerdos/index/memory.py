@@ -1,0 +1,92 @@
+"""The question memory: labelled questions, each with the passages that answer it, embedded at build time.
+
+A question worded like one already answered ("¿Qué pasó con los policías que murieron en servicio?" beside
+"What was agreed to honour fallen police officers?") finds its passage through the other question, even when
+it shares few words with the passage itself. Search reads each passage's best cosine to the questions it
+answers as one more ranking lever (search/rank.py). The questions are the training sets' answerable ones,
+written to corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name of its set, so that a
+set is never searched with its own questions when it is measured (Settings.memory_without).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from acuerdos.errors import CorpusError
+
+QUESTIONS_FILE = Path("aids") / "questions.jsonl"
+
+
+@dataclass(frozen=True)
+class Remembered:
+    set_name: str
+    question: str
+    passage_ids: tuple[str, ...]
+
+
+def read_remembered(corpus_dir: Path) -> list[Remembered]:
+    """The memory's questions; none when the file is absent. A malformed line names itself."""
+    path = corpus_dir / QUESTIONS_FILE
+    if not path.is_file():
+        return []
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            out.append(Remembered(str(record["set"]), str(record["question"]), tuple(map(str, record["passages"]))))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise CorpusError(f"{path}:{number} is not a remembered question: {error}",
+                              hint="python -m tools.memory") from None
+    return out
+
+
+@dataclass
+class QuestionMemory:
+    vectors: np.ndarray  # one normalized query embedding per (question, passage) pair
+    positions: np.ndarray  # the passage (index into Index.passages) each row answers
+    sets: tuple[str, ...]  # the labelled set each row's question comes from
+    _kept: dict[frozenset[str], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def empty(cls, dimension: int = 0) -> QuestionMemory:
+        return cls(np.zeros((0, dimension), np.float32), np.zeros(0, np.int64), ())
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def best(self, query: np.ndarray, passages: int, without: frozenset[str] = frozenset()) -> np.ndarray | None:
+        """Each passage's highest cosine between the query and a question it answers; a passage no question
+        answers gets the lowest passage's. None when no question is left."""
+        kept = self._rows(without)
+        if not len(kept):
+            return None
+        similarities = self.vectors[kept] @ np.ravel(query)
+        best = np.full(passages, -np.inf, dtype=np.float32)
+        np.maximum.at(best, self.positions[kept], similarities)
+        answered = np.isfinite(best)
+        return np.where(answered, best, best[answered].min()).astype(np.float32)
+
+    def _rows(self, without: frozenset[str]) -> np.ndarray:
+        if without not in self._kept:
+            self._kept[without] = np.flatnonzero([name not in without for name in self.sets])
+        return self._kept[without]
+
+
+def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], encode,
+                 dimension: int) -> QuestionMemory:
+    """Embed the questions (`encode`: texts -> query vectors), one row per passage each answers; questions
+    naming a passage the corpus no longer has are left out."""
+    position = {pid: i for i, pid in enumerate(passage_ids)}
+    rows = [(q, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
+    if not rows:
+        return QuestionMemory.empty(dimension)
+    texts = list(dict.fromkeys(q.question for q, _ in rows))
+    vectors = dict(zip(texts, np.asarray(encode(texts), np.float32), strict=True))
+    return QuestionMemory(np.stack([vectors[q.question] for q, _ in rows]),
+                          np.array([p for _, p in rows], np.int64), tuple(q.set_name for q, _ in rows))

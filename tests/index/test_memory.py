@@ -1,0 +1,103 @@
+"""The question memory: labelled questions, each with the passages that answer it."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from acuerdos.assistant import ensure_index
+from acuerdos.errors import CorpusError, IndexFileError
+from acuerdos.index.memory import QUESTIONS_FILE, QuestionMemory, Remembered, build_memory, read_remembered
+from acuerdos.index.store import MEMORY_ROWS, load_index
+from tests.conftest import DATA
+from tests.fakes import HashingEncoder
+
+# three questions over four passages: rows are unit vectors along the first axes
+MEMORY = QuestionMemory(np.eye(3, 4, dtype=np.float32), np.array([0, 0, 2]), ("dev", "blind", "blind"))
+
+
+def test_each_passage_scores_its_best_question_and_the_unanswered_get_the_lowest():
+    best = MEMORY.best(np.array([0.9, 0.3, 0.1, 0.0], np.float32), passages=4)
+    assert best.tolist() == pytest.approx([0.9, 0.1, 0.1, 0.1])
+
+
+def test_a_measured_set_is_not_searched_with_its_own_questions():
+    query = np.array([0.9, 0.3, 0.1, 0.0], np.float32)
+    assert MEMORY.best(query, 4, frozenset({"dev"})).tolist() == pytest.approx([0.3, 0.1, 0.1, 0.1])
+    assert MEMORY.best(query, 4, frozenset({"dev", "blind"})) is None
+
+
+def test_build_embeds_each_question_once_and_drops_passages_the_corpus_lost():
+    seen = []
+
+    def encode(texts):
+        seen.extend(texts)
+        return np.ones((len(texts), 2), np.float32)
+
+    questions = [Remembered("dev", "q1", ("a", "b")), Remembered("dev", "q2", ("gone",))]
+    memory = build_memory(questions, ["a", "b", "c"], encode, 2)
+    assert seen == ["q1"] and memory.positions.tolist() == [0, 1] and memory.sets == ("dev", "dev")
+    assert build_memory([], ["a"], encode, 2).vectors.shape == (0, 2)
+
+
+def test_questions_file_is_optional_and_a_broken_line_is_named(tmp_path):
+    assert read_remembered(tmp_path) == []
+    (tmp_path / "aids").mkdir()
+    (tmp_path / QUESTIONS_FILE).write_text('{"set": "dev", "question": "q", "passages": ["a"]}\n\n{"set": 1}\n',
+                                           encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"questions.jsonl:3 "):
+        read_remembered(tmp_path)
+
+
+@pytest.fixture
+def remembering_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "corpus_ok", corpus)
+    (corpus / "aids").mkdir()
+    return corpus
+
+
+def test_the_index_keeps_the_memory_and_rebuilds_when_it_changes(remembering_corpus, tmp_path):
+    encoder = HashingEncoder()
+    index, _ = ensure_index(tmp_path / "embeddings", remembering_corpus, encoder, progress=False)
+    assert len(index.memory) == 0
+    first = index.passages[0].id
+    line = json.dumps({"set": "dev", "question": "¿Qué se acordó?", "passages": [first]}) + "\n"
+    (remembering_corpus / QUESTIONS_FILE).write_text(line, encoding="utf-8")
+    index, _ = ensure_index(tmp_path / "embeddings", remembering_corpus, encoder, progress=False)
+    loaded = load_index(tmp_path / "embeddings")
+    assert index.manifest["remembered_questions"] == 1
+    assert loaded.memory.positions.tolist() == [0] and loaded.memory.sets == ("dev",)
+    assert np.allclose(loaded.memory.vectors, encoder.encode_queries(["¿Qué se acordó?"]))
+
+
+def test_a_damaged_memory_file_is_refused(small_index, tmp_path):
+    build = tmp_path / "embeddings" / small_index.manifest["build"]
+    (build / MEMORY_ROWS).write_text("{", encoding="utf-8")
+    with pytest.raises(IndexFileError, match="corrupt"):
+        load_index(tmp_path / "embeddings")
+
+
+def test_search_finds_a_passage_through_a_question_it_answers(remembering_corpus, tmp_path):
+    from dataclasses import replace
+
+    from acuerdos.search.rank import Searcher
+
+    encoder = HashingEncoder()
+    passages = ensure_index(tmp_path / "plain", remembering_corpus, encoder, progress=False)[0].passages
+    target = passages[-1]
+    question = "zebras unicorns quasars"  # no passage uses these words
+    (remembering_corpus / QUESTIONS_FILE).write_text("".join(json.dumps(r) + "\n" for r in [
+        {"set": "dev", "question": question, "passages": [target.id]},
+        {"set": "dev", "question": "something else entirely", "passages": [passages[0].id]}]), encoding="utf-8")
+    searcher = Searcher(ensure_index(tmp_path / "embeddings", remembering_corpus, encoder, progress=False)[0],
+                        encoder)
+
+    def first(settings):
+        return searcher.index.passages[searcher.search(question, settings=settings).scored[0].position].id
+
+    assert first(searcher.settings) == target.id
+    assert first(replace(searcher.settings, memory=False)) != target.id
+    assert first(replace(searcher.settings, memory_without=frozenset({"dev"}))) != target.id

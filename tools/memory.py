@@ -1,0 +1,51 @@
+"""Write corpus/aids/questions.jsonl, the question memory (src/acuerdos/index/memory.py): every answerable
+question of the training sets (tests/eval/sets.json) that stands alone, with the ids of the passages its gold
+names. Follow-ups are left out: their words mean something only after the turns before them.
+
+    python -m tools.memory          then `acuerdos eval <training sets> --fit` (the index rebuilds itself)
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from acuerdos import config, evaluate
+from acuerdos.corpus import load_corpus
+from acuerdos.index.memory import QUESTIONS_FILE
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "tests" / "eval"
+
+
+def remembered(passages, sets: list[str]) -> list[dict]:
+    out = []
+    for name in sets:
+        for q in evaluate.read_questions(EVAL / f"{name}.jsonl"):
+            if q["kind"] in evaluate.KINDS_WITHOUT_ANSWER or q.get("history"):
+                continue
+            ids = [p.id for p in passages if any(g in p.text for g in q["gold"])]
+            if ids:
+                out.append({"set": name, "question": q["question"], "passages": ids})
+    return out
+
+
+def write(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    sets = list(json.loads((EVAL / "sets.json").read_text(encoding="utf-8"))["training"])
+    corpus_dir = config.corpus_dir()
+    records = remembered(load_corpus(corpus_dir).passages, sets)
+    write(corpus_dir / QUESTIONS_FILE, records)
+    print(f"{len(records)} questions from {len(sets)} sets written to {corpus_dir / QUESTIONS_FILE}")
+
+
+if __name__ == "__main__":
+    main()
