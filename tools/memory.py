@@ -1,6 +1,7 @@
 """Write corpus/aids/questions.jsonl, the question memory (src/acuerdos/index/memory.py): every answerable
 question of the training sets (tests/eval/sets.json) that stands alone, with the ids of the passages its gold
-names. Follow-ups are left out: their words mean something only after the turns before them.
+names, and every unanswerable one, with none. Answerable follow-ups are left out: their words name a passage
+only after the turns before them.
 
     python -m tools.memory          then `acuerdos eval <training sets> --fit` (the index rebuilds itself)
 """
@@ -23,10 +24,11 @@ def remembered(passages, sets: list[str]) -> list[dict]:
     out = []
     for name in sets:
         for q in evaluate.read_questions(EVAL / f"{name}.jsonl"):
-            if q["kind"] in evaluate.KINDS_WITHOUT_ANSWER or q.get("history"):
+            if q["kind"] in evaluate.KINDS_WITHOUT_ANSWER:
+                out.append({"set": name, "question": q["question"], "passages": []})
                 continue
             ids = [p.id for p in passages if any(g in p.text for g in q["gold"])]
-            if ids:
+            if ids and not q.get("history"):
                 out.append({"set": name, "question": q["question"], "passages": ids})
     return out
 

@@ -9,13 +9,20 @@ import pytest
 
 from acuerdos.assistant import ensure_index
 from acuerdos.errors import CorpusError, IndexFileError
-from acuerdos.index.memory import QUESTIONS_FILE, QuestionMemory, Remembered, build_memory, read_remembered
+from acuerdos.index.memory import (
+    QUESTIONS_FILE,
+    UNANSWERED,
+    QuestionMemory,
+    Remembered,
+    build_memory,
+    read_remembered,
+)
 from acuerdos.index.store import MEMORY_ROWS, load_index
 from tests.conftest import DATA
 from tests.fakes import HashingEncoder
 
-# three questions over four passages: rows are unit vectors along the first axes
-MEMORY = QuestionMemory(np.eye(3, 4, dtype=np.float32), np.array([0, 0, 2]), ("dev", "blind", "blind"))
+# three answered questions over four passages and one unanswered: rows are unit vectors along the axes
+MEMORY = QuestionMemory(np.eye(4, dtype=np.float32), np.array([0, 0, 2, UNANSWERED]), ("dev", "blind", "blind", "dev"))
 
 
 def test_each_passage_scores_its_best_question_and_the_unanswered_get_the_lowest():
@@ -29,6 +36,13 @@ def test_a_measured_set_is_not_searched_with_its_own_questions():
     assert MEMORY.best(query, 4, frozenset({"dev", "blind"})) is None
 
 
+def test_likeness_to_an_unanswered_question_leaves_the_measured_sets_out():
+    query = np.array([0.1, 0.2, 0.3, 0.8], np.float32)
+    assert MEMORY.unanswered_likeness(query) == pytest.approx(0.8)
+    assert MEMORY.unanswered_likeness(query, frozenset({"dev"})) == 0.0
+    assert MEMORY.best(query, 4).tolist() == pytest.approx([0.2, 0.2, 0.3, 0.2])  # the unanswered row answers none
+
+
 def test_build_embeds_each_question_once_and_drops_passages_the_corpus_lost():
     seen = []
 
@@ -36,9 +50,10 @@ def test_build_embeds_each_question_once_and_drops_passages_the_corpus_lost():
         seen.extend(texts)
         return np.ones((len(texts), 2), np.float32)
 
-    questions = [Remembered("dev", "q1", ("a", "b")), Remembered("dev", "q2", ("gone",))]
+    questions = [Remembered("dev", "q1", ("a", "b")), Remembered("dev", "q2", ("gone",)), Remembered("nm", "q3", ())]
     memory = build_memory(questions, ["a", "b", "c"], encode, 2)
-    assert seen == ["q1"] and memory.positions.tolist() == [0, 1] and memory.sets == ("dev", "dev")
+    assert seen == ["q1", "q3"] and memory.positions.tolist() == [0, 1, UNANSWERED]
+    assert memory.sets == ("dev", "dev", "nm")
     assert build_memory([], ["a"], encode, 2).vectors.shape == (0, 2)
 
 
@@ -64,13 +79,14 @@ def test_the_index_keeps_the_memory_and_rebuilds_when_it_changes(remembering_cor
     index, _ = ensure_index(tmp_path / "embeddings", remembering_corpus, encoder, progress=False)
     assert len(index.memory) == 0
     first = index.passages[0].id
-    line = json.dumps({"set": "dev", "question": "¿Qué se acordó?", "passages": [first]}) + "\n"
-    (remembering_corpus / QUESTIONS_FILE).write_text(line, encoding="utf-8")
+    lines = [{"set": "dev", "question": "¿Qué se acordó?", "passages": [first]},
+             {"set": "nm", "question": "What is the salary?", "passages": []}]
+    (remembering_corpus / QUESTIONS_FILE).write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
     index, _ = ensure_index(tmp_path / "embeddings", remembering_corpus, encoder, progress=False)
     loaded = load_index(tmp_path / "embeddings")
-    assert index.manifest["remembered_questions"] == 1
-    assert loaded.memory.positions.tolist() == [0] and loaded.memory.sets == ("dev",)
-    assert np.allclose(loaded.memory.vectors, encoder.encode_queries(["¿Qué se acordó?"]))
+    assert index.manifest["remembered_questions"] == 2
+    assert loaded.memory.positions.tolist() == [0, UNANSWERED] and loaded.memory.sets == ("dev", "nm")
+    assert np.allclose(loaded.memory.vectors, encoder.encode_queries(["¿Qué se acordó?", "What is the salary?"]))
 
 
 def test_a_damaged_memory_file_is_refused(small_index, tmp_path):

@@ -280,11 +280,24 @@ def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():
     assert quantities("a three-member panel", "How many members are on the panel?") == ["3"]
     assert quantities("a three-member panel", "How many calls?") == []
     assert quantities("las cinco medidas", "¿Cuántas de las cinco medidas se aplicaron?") == []  # its own number
-    assert quantities(text, "How much did the 911 line cost?") == ["16"]  # a number of anything
+    assert quantities(text, "How much will the 911 line serve?") == ["16"]  # a number of anything
     assert quantities("celebrada el pasado 30 de agosto de 2016, en atención al acuerdo 19/XI/16", "¿Cuántos?") == []
     assert quantities("42% of homicides in 2% of the municipalities", "how many") == []  # shares, not counts
     assert quantities("42% of homicides in 2% of the municipalities", "what share") == ["42", "2"]
     assert quantities("las llamadas falsas al 9-1-1", "¿Cuántas llamadas recibió el 911?") == []
+
+
+@pytest.mark.parametrize("text, question, stated", [
+    ("the 911 line will operate in 16 states", "How much did the 911 line cost?", []),
+    ("in the 32 states, with standardized criteria", "What is the salary of a federal police officer?", []),
+    ("un salario mensual de 15,000 pesos", "¿Cuál es el salario de un policía?", ["15,000"]),
+    ("a budget of $5 million for the units", "What was the budget for the cyber police?", ["5"]),
+    ("se destinaron dos mil millones de pesos", "¿Qué presupuesto se asignó?", ["2000"]),
+])
+def test_a_salary_or_budget_is_an_amount_of_money(text, question, stated):
+    from acuerdos.search.rank import quantities
+
+    assert quantities(text, question) == stated
 
 
 def test_a_count_of_something_else_does_not_answer_how_many():

@@ -1,11 +1,13 @@
-"""The question memory: labelled questions, each with the passages that answer it, embedded at build time.
+"""The question memory: labelled questions, each with the passages that answer it (or none), embedded at
+build time.
 
 A question worded like one already answered ("¿Qué pasó con los policías que murieron en servicio?" beside
 "What was agreed to honour fallen police officers?") finds its passage through the other question, even when
 it shares few words with the passage itself. Search reads each passage's best cosine to the questions it
-answers as one more ranking lever (search/rank.py). The questions are the training sets' answerable ones,
-written to corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name of its set, so that a
-set is never searched with its own questions when it is measured (Settings.memory_without).
+answers as one more ranking lever (search/rank.py), and the answerability model reads how close the question
+comes to one the documents do not answer ("What is the salary of a federal police officer?"). The questions
+are the training sets', written to corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name
+of its set, so that a set is never searched with its own questions when it is measured (Settings.memory_without).
 """
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ import numpy as np
 from acuerdos.errors import CorpusError
 
 QUESTIONS_FILE = Path("aids") / "questions.jsonl"
+UNANSWERED = -1  # the position of a question no passage answers
 
 
 @dataclass(frozen=True)
 class Remembered:
     set_name: str
     question: str
-    passage_ids: tuple[str, ...]
+    passage_ids: tuple[str, ...]  # none: the documents do not answer it
 
 
 def read_remembered(corpus_dir: Path) -> list[Remembered]:
@@ -49,9 +52,9 @@ def read_remembered(corpus_dir: Path) -> list[Remembered]:
 @dataclass
 class QuestionMemory:
     vectors: np.ndarray  # one normalized query embedding per (question, passage) pair
-    positions: np.ndarray  # the passage (index into Index.passages) each row answers
+    positions: np.ndarray  # the passage (index into Index.passages) each row answers; UNANSWERED: none does
     sets: tuple[str, ...]  # the labelled set each row's question comes from
-    _kept: dict[frozenset[str], np.ndarray] = field(default_factory=dict, repr=False)
+    _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def empty(cls, dimension: int = 0) -> QuestionMemory:
@@ -63,7 +66,7 @@ class QuestionMemory:
     def best(self, query: np.ndarray, passages: int, without: frozenset[str] = frozenset()) -> np.ndarray | None:
         """Each passage's highest cosine between the query and a question it answers; a passage no question
         answers gets the lowest passage's. None when no question is left."""
-        kept = self._rows(without)
+        kept = self._rows(without, answered=True)
         if not len(kept):
             return None
         similarities = self.vectors[kept] @ np.ravel(query)
@@ -72,18 +75,26 @@ class QuestionMemory:
         answered = np.isfinite(best)
         return np.where(answered, best, best[answered].min()).astype(np.float32)
 
-    def _rows(self, without: frozenset[str]) -> np.ndarray:
-        if without not in self._kept:
-            self._kept[without] = np.flatnonzero([name not in without for name in self.sets])
-        return self._kept[without]
+    def unanswered_likeness(self, query: np.ndarray, without: frozenset[str] = frozenset()) -> float:
+        """The highest cosine between the query and a question the documents do not answer; 0 without any."""
+        kept = self._rows(without, answered=False)
+        return float((self.vectors[kept] @ np.ravel(query)).max()) if len(kept) else 0.0
+
+    def _rows(self, without: frozenset[str], answered: bool) -> np.ndarray:
+        if (without, answered) not in self._kept:
+            self._kept[without, answered] = np.flatnonzero([
+                name not in without and (position != UNANSWERED) == answered
+                for name, position in zip(self.sets, self.positions, strict=True)])
+        return self._kept[without, answered]
 
 
 def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], encode,
                  dimension: int) -> QuestionMemory:
-    """Embed the questions (`encode`: texts -> query vectors), one row per passage each answers; questions
-    naming a passage the corpus no longer has are left out."""
+    """Embed the questions (`encode`: texts -> query vectors), one row per passage each answers, one for a
+    question none answers; questions naming only passages the corpus no longer has are left out."""
     position = {pid: i for i, pid in enumerate(passage_ids)}
     rows = [(q, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
+    rows += [(q, UNANSWERED) for q in questions if not q.passage_ids]
     if not rows:
         return QuestionMemory.empty(dimension)
     texts = list(dict.fromkeys(q.question for q, _ in rows))

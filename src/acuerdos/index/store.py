@@ -40,7 +40,7 @@ from acuerdos.embed.model import file_sha256
 from acuerdos.errors import IndexFileError, StaleIndexError
 from acuerdos.index.lexical import VIEWS as LEXICAL_VIEWS
 from acuerdos.index.lexical import Glossary, LexicalIndex, build_lexical, passage_texts
-from acuerdos.index.memory import QuestionMemory, Remembered, build_memory
+from acuerdos.index.memory import UNANSWERED, QuestionMemory, Remembered, build_memory
 from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words
 from acuerdos.records import Passage
@@ -328,8 +328,9 @@ def _read_memory(build: Path, passages: int, dimension: Any) -> QuestionMemory:
         sets, positions = tuple(map(str, rows["sets"])), np.asarray(rows["positions"], np.int64)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise IndexFileError(f"{build} has an unreadable question memory: {error}") from None
-    if len(sets) != len(positions) or len(vectors) != len(positions) or (len(vectors) and (
-            vectors.ndim != 2 or vectors.shape[1] != dimension or positions.min() < 0 or positions.max() >= passages)):
+    in_range = not len(positions) or (positions.min() >= UNANSWERED and positions.max() < passages)
+    shaped = not len(vectors) or (vectors.ndim == 2 and vectors.shape[1] == dimension)
+    if len(sets) != len(positions) or len(vectors) != len(positions) or not (in_range and shaped):
         raise IndexFileError(f"{build} has a question memory of {len(vectors)} vectors for {len(positions)} rows "
                              f"over {passages} passages", hint="acuerdos build --force")
     return QuestionMemory(vectors.astype(np.float32), positions, sets)

@@ -61,6 +61,8 @@ FEATURES = (
     "content_words",  # log(1 + number of content words asked)
     "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
     "mean_link",  # the mean of those similarities
+    "unanswered_likeness",  # the question's cosine to the nearest labelled question no passage answers
+    "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
 )
 
 
@@ -164,7 +166,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(person), float(person and not names_a_person(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
             float(outcome), float(outcome and not states_a_result(view)),
-            math.log1p(len(asked)), *links.of(nearest),
+            math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
         ])
     return np.asarray(rows, dtype=np.float64)
 

@@ -106,6 +106,8 @@ class Evidence:
     # a session and an agreement number it lacks ("el acuerdo 14 de la XVI", which has 11): (session, number, count)
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
     bridged: bool = False  # a word the corpus never uses is near one it does ("fentanyl": "fentanilo")
+    nearness: float = 1.0  # how near the question's farthest unknown word comes to a corpus word (Vocabulary)
+    unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
 
 
 @dataclass
@@ -125,6 +127,7 @@ class _Ranking:
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
     bridged: bool = False
+    nearness: float = 1.0
 
 
 @dataclass
@@ -286,8 +289,8 @@ class Searcher:
             second = None
 
         self._prefetch(query, asked, settings, evidence)
-        bridges, earlier_bridges = (self._bridges(asked[-1], " ".join(asked[:-1]))
-                                    if settings.lexical and settings.word_bridges else ([], []))
+        bridges, earlier_bridges, nearness = (self._bridges(asked[-1], " ".join(asked[:-1]))
+                                              if settings.lexical and settings.word_bridges else ([], [], 1.0))
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = np.zeros(len(passages), np.float32)
@@ -354,7 +357,7 @@ class Searcher:
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
                         exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking,
-                        bridged=bool(bridges or earlier_bridges))
+                        bridged=bool(bridges or earlier_bridges), nearness=nearness)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -462,14 +465,16 @@ class Searcher:
             names = unknown_names(query.text, self.known_words) if settings.dense else []
         prefetch(names, words)
 
-    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
-        """The word bridges of the question, and of the turns before it: one model run for both."""
+    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str], float]:
+        """The word bridges of the question, and of the turns before it (one model run for both), and how near
+        the question's farthest unknown word comes to a corpus word."""
         unknown, unknown_earlier = unknown_words(question, self.known_words), unknown_words(earlier, self.known_words)
         if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
-            return [], []
+            return [], [], 1.0
         vectors = encode_words(self.encoder, unknown + unknown_earlier)
-        return (self.index.vocabulary.bridges(vectors[:len(unknown)]),
-                self.index.vocabulary.bridges(vectors[len(unknown):]))
+        vocabulary = self.index.vocabulary
+        return (vocabulary.bridges(vectors[:len(unknown)]), vocabulary.bridges(vectors[len(unknown):]),
+                vocabulary.nearness(vectors[:len(unknown)]))
 
     @staticmethod
     def _metadata(named: list[QuestionMetadata], another_step: bool = False) -> QuestionMetadata:
@@ -505,8 +510,11 @@ class Searcher:
         out_of_range = self._out_of_range(query, texts) + ranking.missing_sessions
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
         exact = bool(scored) and scored[0].position in ranking.exact
+        likeness = (self.index.memory.unanswered_likeness(self.encoder.encode_queries([question]),
+                                                          settings.memory_without)
+                    if settings.dense and settings.memory else 0.0)
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement, ranking.bridged)
+                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness)
 
     def _lacks(self, query: Query, ranking: _Ranking, position: int) -> str:
         """What the question asks for (Query.asks) that this passage does not state, else ""."""
@@ -578,15 +586,18 @@ def quantities(text: str, question: str = "") -> list[str]:
     text = _DATE_NUMBER.sub(" ", DIGIT_HYPHEN.sub("", text))
     unit = counted(question)
     shares = phrases.has("share", question)  # "42%" answers what share or how much it rose, not how many
+    money = phrases.has("money", question)  # a salary or a budget is an amount in pesos or dollars
 
-    def answers(number: str, rest: str) -> bool:
+    def answers(number: str, before: str, rest: str) -> bool:
         return (number not in asked and (shares or not _PERCENT.match(rest))
-                and not (unit and not _counts(unit, _words_after(rest))))
+                and not (unit and not _counts(unit, _words_after(rest)))
+                and not (money and not (before.rstrip().endswith("$") or phrases.has("currency", rest[:40]))))
 
-    found = [m.group(1) for m in _NUMBER.finditer(text)
-             if not re.fullmatch(r"(19|20)\d\d", m.group(1)) and answers(m.group(1), text[m.end():])]
+    found = [m.group(1) for m in _NUMBER.finditer(text) if not re.fullmatch(r"(19|20)\d\d", m.group(1))
+             and answers(m.group(1), text[max(0, m.start() - 3):m.start()], text[m.end():])]
     folded = fold(text)  # "five measures", "a three-member panel": the same test on numbers in words
-    return found + [str(value) for value, _, end in numbers.cardinals(text) if answers(str(value), folded[end:])]
+    return found + [str(value) for value, start, end in numbers.cardinals(text)
+                    if answers(str(value), folded[max(0, start - 3):start], folded[end:])]
 
 
 def _counts(unit: set[str], words: set[str]) -> bool:
