@@ -76,7 +76,7 @@ class Settings:
     memory_without: frozenset[str] = frozenset()  # labelled sets left out of the memory: the ones being measured
 
     def lever_weights(self) -> dict[str, float]:
-        """The weight of each named signal in the fused score (fitted: search/ranking.json)."""
+        """The weight of each named signal in the fused score (chosen leave one set out: docs/quality.md)."""
         return {"dense": self.dense_weight, "dense_alone": self.followup_weight, "second": self.second_weight,
                 "lexical": self.lexical_weight, "lexical_keyword": self.keyword_lexical_weight, "lexical_only": 1.0,
                 "metadata": self.metadata_boost, "ordinal": self.ordinal_boost, "novelty": self.novelty,
