@@ -8,12 +8,11 @@ only after the turns before them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from acuerdos import config, evaluate
 from acuerdos.corpus import load_corpus
+from acuerdos.corpus.translate import write_records
 from acuerdos.index.memory import QUESTIONS_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,19 +32,11 @@ def remembered(passages, sets: list[str]) -> list[dict]:
     return out
 
 
-def write(path: Path, records: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     sets = list(json.loads((EVAL / "sets.json").read_text(encoding="utf-8"))["training"])
     corpus_dir = config.corpus_dir()
     records = remembered(load_corpus(corpus_dir).passages, sets)
-    write(corpus_dir / QUESTIONS_FILE, records)
+    write_records(corpus_dir / QUESTIONS_FILE, records)
     print(f"{len(records)} questions from {len(sets)} sets written to {corpus_dir / QUESTIONS_FILE}")
 
 

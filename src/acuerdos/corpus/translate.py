@@ -127,7 +127,7 @@ def refresh_cache(passages: list[Passage], corpus_dir: Path) -> tuple[int, int]:
     for language, pair in PAIRS.items():
         documents = {text_key(d, pair): d for d in (passage_document(p) for p in passages if p.language == language)}
         added += _translate_missing(records, documents, pair, names)
-    _write_records(path, [records[k] for k in sorted(records)])
+    write_records(path, [records[k] for k in sorted(records)])
     return added, len(records)
 
 
@@ -166,7 +166,8 @@ def _apertium(pair: str, documents: list[str]) -> list[str]:
     return [" ".join(line.split()) for line in lines[: len(documents)]]
 
 
-def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
+def write_records(path: Path, records: list[dict[str, Any]]) -> None:
+    """JSON Lines, written atomically: a corpus aid is never left half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -210,7 +211,7 @@ def refresh_sentence_cache(passages: list[Passage], corpus_dir: Path) -> tuple[i
     for language, pair in PAIRS.items():
         units = {text_key(u, pair): u for p in passages if p.language == language for u in reading_units(p)}
         added += _translate_missing(records, units, pair, names)
-    _write_records(path, [records[k] for k in sorted(records)])
+    write_records(path, [records[k] for k in sorted(records)])
     return added, len(records)
 
 

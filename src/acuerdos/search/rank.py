@@ -472,9 +472,8 @@ class Searcher:
         if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
             return [], [], 1.0
         vectors = encode_words(self.encoder, unknown + unknown_earlier)
-        vocabulary = self.index.vocabulary
-        return (vocabulary.bridges(vectors[:len(unknown)]), vocabulary.bridges(vectors[len(unknown):]),
-                vocabulary.nearness(vectors[:len(unknown)]))
+        bridges, nearness = self.index.vocabulary.reach(vectors[:len(unknown)])
+        return bridges, self.index.vocabulary.bridges(vectors[len(unknown):]), nearness
 
     @staticmethod
     def _metadata(named: list[QuestionMetadata], another_step: bool = False) -> QuestionMetadata:
