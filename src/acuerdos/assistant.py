@@ -27,6 +27,7 @@ from acuerdos.index.lexical import Glossary
 from acuerdos.index.memory import read_remembered
 from acuerdos.index.store import Index, build_index, check_fresh, load_index
 from acuerdos.index.threads import ThreadMember, read_glossary
+from acuerdos.index.vocabulary import read_lexicon
 from acuerdos.lang.detect import small_talk_language
 from acuerdos.records import Answer, Hit, Passage, ThreadMemberSummary, ThreadSummary
 from acuerdos.search.answerability import (
@@ -356,7 +357,8 @@ def ensure_index(index_dir: Path, corpus_dir: Path, encoder: Encoder, rebuild: b
     started = time.perf_counter()
     index = build_index(corpus, encoder, index_dir, progress=progress,
                         translations=translations(corpus.passages, corpus_dir), second=second,
-                        glossary=read_glossary(corpus_dir / GLOSSARY_FILE), questions=read_remembered(corpus_dir))
+                        glossary=read_glossary(corpus_dir / GLOSSARY_FILE), questions=read_remembered(corpus_dir),
+                        lexicon=read_lexicon(corpus_dir))
     _say(f"Index ready in {time.perf_counter() - started:.1f} s: {index_dir}", progress)
     return index, []
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from acuerdos.assistant import ensure_index
+from acuerdos.corpus import load_corpus
 from acuerdos.errors import IndexFileError, StaleIndexError
 from acuerdos.index.store import FORMAT_VERSION, MANIFEST, check_fresh, load_index, read_manifest
 from tests.conftest import DATA
@@ -90,3 +91,28 @@ def test_corrupt_build_files_are_detected(small_index, tmp_path):
         faiss_file.truncate(100)
     with pytest.raises(IndexFileError, match="corrupt"):
         load_index(tmp_path / "embeddings")
+
+
+def test_the_lexicon_is_embedded_at_build_without_the_corpus_words(tmp_path, fake_encoder):
+    """Common words the corpus lacks are embedded once, at build; the corpus's own stay in the vocabulary."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "corpus_ok", corpus)
+    (corpus / "aids").mkdir()
+    known = small_words(corpus)
+    (corpus / "aids" / "lexicon.txt").write_text(f"casinos\n{known}\nsalarios\n", encoding="utf-8")
+    index, _ = ensure_index(tmp_path / "embeddings", corpus, fake_encoder, progress=False)
+    assert index.lexicon.words == ["casinos", "salarios"]
+    np.testing.assert_allclose(index.lexicon.vectors, fake_encoder.encode_queries(["casinos", "salarios"]), atol=1e-6)
+    loaded = load_index(tmp_path / "embeddings")
+    assert loaded.lexicon.words == ["casinos", "salarios"] and loaded.manifest["lexicon_words"] == 2
+    np.testing.assert_array_equal(loaded.lexicon.vectors, index.lexicon.vectors)
+    (corpus / "aids" / "lexicon.txt").write_text("casinos\n", encoding="utf-8")
+    with pytest.raises(StaleIndexError, match="corpus changed"):  # a new lexicon rebuilds the index
+        check_fresh(loaded.manifest, load_corpus(corpus).sha256, fake_encoder.name, fake_encoder.fingerprint)
+
+
+def small_words(corpus) -> str:
+    """A word of the corpus long enough to be in a lexicon."""
+    from acuerdos.index.vocabulary import corpus_words
+
+    return next(w for w in corpus_words([p.text for p in load_corpus(corpus).passages]) if len(w) >= 7)

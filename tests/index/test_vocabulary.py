@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from acuerdos.index.lexical import stem
-from acuerdos.index.vocabulary import Vocabulary, corpus_words, unknown_words
+from acuerdos.index.vocabulary import Vocabulary, corpus_words, read_lexicon, unknown_words, word_vectors
 from acuerdos.search.query import asks_evolution
 
 
@@ -52,3 +52,31 @@ def test_nearness_is_the_farthest_unknown_words_best_similarity():
     assert vocabulary.nearness(np.stack([near, far])) == pytest.approx(0.6)  # the farther word decides
     assert vocabulary.nearness(np.zeros((0, 2), np.float32)) == 1.0  # no unknown word
     assert Vocabulary([], np.zeros((0, 2), np.float32)).nearness(np.stack([near])) == 1.0
+
+
+class CountingEncoder:
+    """Embeds each word as a fixed vector and records which words it was asked for."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def encode_queries(self, texts):
+        self.asked += list(texts)
+        return np.stack([unit(1, 1, 0) for _ in texts])
+
+
+def test_word_vectors_read_the_lexicon_and_embed_only_the_rest():
+    lexicon = Vocabulary(["salario", "casinos"], np.stack([unit(1, 0, 0), unit(0, 1, 0)]))
+    encoder = CountingEncoder()
+    vectors = word_vectors(encoder, ["casinos", "huachicol", "salario"], lexicon)
+    assert encoder.asked == ["huachicol"]  # the lexicon's words cost no model run
+    np.testing.assert_allclose(vectors, np.stack([unit(0, 1, 0), unit(1, 1, 0), unit(1, 0, 0)]))
+    assert word_vectors(encoder, [], lexicon).shape[0] == 0
+    assert encoder.asked == ["huachicol"]
+
+
+def test_an_absent_lexicon_file_is_an_empty_lexicon(tmp_path):
+    assert read_lexicon(tmp_path) == []
+    (tmp_path / "aids").mkdir()
+    (tmp_path / "aids" / "lexicon.txt").write_text("casinos\n\nsalario\n", encoding="utf-8")
+    assert read_lexicon(tmp_path) == ["casinos", "salario"]

@@ -1,8 +1,10 @@
 """Sentence embeddings for questions and passages, through sentence-transformers."""
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from threading import Lock
 from typing import Protocol
 
@@ -116,6 +118,22 @@ class SentenceTransformerEncoder:
         # int8 activations are quantized per run: batched, a word's vector would depend on its batch
         return self._cached(words, WORD_KEY,
                             lambda missing: self.model.encode_queries(missing, batched=self.backend == "onnx"))
+
+    def encode_lexicon(self, words: Sequence[str]) -> np.ndarray:
+        """Many single words at build time (the lexicon), not cached: each in the run encode_words gives it on
+        the query path, so a word reads the same vector from the lexicon as from the model; on every core."""
+        words = list(words)
+        if self.backend == "torch":
+            return self._encode(words, self._query_prompt)
+        cores = max(1, min(os.cpu_count() or 1, len(words)))
+        chunks = [words[start::cores] for start in range(cores)]
+        with ThreadPoolExecutor(cores) as pool:  # onnxruntime runs a session's calls in parallel, without the GIL
+            parts = list(pool.map(lambda chunk: self.model.encode_queries(chunk, batched=self.backend == "onnx"),
+                                  chunks))
+        out = np.empty((len(words), self.dimension), np.float32)
+        for start, part in enumerate(parts):
+            out[start::cores] = part
+        return out
 
     def prefetch(self, queries: Sequence[str] = (), words: Sequence[str] = ()) -> None:
         """Embed the short texts an ask will need, those not cached yet, in one model run: the later

@@ -42,11 +42,12 @@ from acuerdos.index.lexical import VIEWS as LEXICAL_VIEWS
 from acuerdos.index.lexical import Glossary, LexicalIndex, build_lexical, passage_texts
 from acuerdos.index.memory import UNANSWERED, QuestionMemory, Remembered, build_memory
 from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
-from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words
+from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no_words
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 5  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory
+FORMAT_VERSION = 6  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+# 6: the lexicon
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -56,10 +57,13 @@ REFERENCES_FILE = "references.json"
 SECOND_INDEX_FILE = "index-second.faiss"  # the same documents, embedded by the second encoder
 VOCABULARY_WORDS = "vocabulary.json"
 VOCABULARY_VECTORS = "vocabulary.npy"
+LEXICON_WORDS = "lexicon.json"
+LEXICON_VECTORS = "lexicon.npy"
 MEMORY_ROWS = "memory.json"
 MEMORY_VECTORS = "memory.npy"
 LEXICAL_DIR = "lexical"
-FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS, MEMORY_ROWS, MEMORY_VECTORS)
+FILES = (INDEX_FILE, PASSAGES_FILE, DOCUMENTS_FILE, VOCABULARY_WORDS, VOCABULARY_VECTORS, LEXICON_WORDS,
+         LEXICON_VECTORS, MEMORY_ROWS, MEMORY_VECTORS)
 LIBRARIES = ("acuerdos", "faiss-cpu", "sentence-transformers", "torch", "numpy", "bm25s")
 
 
@@ -80,11 +84,12 @@ class Index:
     directory: Path
     documents: list[Document]
     second_index: Any = None
-    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary([], np.zeros((0, 0), np.float32)))
+    vocabulary: Vocabulary = field(default_factory=no_words)  # the corpus's words
     threads: list[Thread] = field(default_factory=list)  # built with the index, never on a question
     references: list[Reference] = field(default_factory=list)
     lexical: dict[str, LexicalIndex] = field(default_factory=dict)  # BM25 by view (lexical.VIEWS), as built
     memory: QuestionMemory = field(default_factory=QuestionMemory.empty)
+    lexicon: Vocabulary = field(default_factory=no_words)  # common words the corpus lacks, embedded at build
 
     def lexical_index(self, name: str, glossary: Glossary | None = None) -> LexicalIndex:
         """The stored BM25 index `name` with `glossary`; built here only for an index written without one."""
@@ -136,7 +141,8 @@ def _faiss_index(vectors: np.ndarray, factory: str) -> Any:
 
 def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: bool = False,
                 translations: dict[str, str] | None = None, second: Encoder | None = None,
-                glossary: Sequence[Sequence[str]] = (), questions: Sequence[Remembered] = ()) -> Index:
+                glossary: Sequence[Sequence[str]] = (), questions: Sequence[Remembered] = (),
+                lexicon: Sequence[str] = ()) -> Index:
     import faiss
 
     documents = make_documents(corpus.passages, translations or {})
@@ -148,6 +154,9 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     words = corpus_words(texts)
     word_vectors = encode_words(encoder, words) if words else np.zeros((0, vectors.shape[1]), np.float32)
     vocabulary = Vocabulary(words, word_vectors)
+    common = [w for w in dict.fromkeys(lexicon) if w not in vocabulary.position]
+    lexicon_vectors = (getattr(encoder, "encode_lexicon", encoder.encode_queries)(common) if common
+                       else np.zeros((0, vectors.shape[1]), np.float32))
     memory = build_memory(questions, [p.id for p in corpus.passages], encoder.encode_queries, vectors.shape[1])
     directory.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=directory))
@@ -158,6 +167,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     _write_jsonl(build / DOCUMENTS_FILE, [asdict(d) for d in documents])
     (build / VOCABULARY_WORDS).write_text(json.dumps(vocabulary.words, ensure_ascii=False), encoding="utf-8")
     np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
+    (build / LEXICON_WORDS).write_text(json.dumps(common, ensure_ascii=False), encoding="utf-8")
+    np.save(build / LEXICON_VECTORS, np.asarray(lexicon_vectors, np.float32))
     (build / MEMORY_ROWS).write_text(json.dumps({"sets": list(memory.sets), "positions": memory.positions.tolist()},
                                                 ensure_ascii=False), encoding="utf-8")
     np.save(build / MEMORY_VECTORS, memory.vectors)
@@ -182,6 +193,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
         "remembered_questions": len({(q.set_name, q.question) for q in questions}),
+        "lexicon_words": len(common),
         "files": {name: file_sha256(build / name) for name in (*_files(second is not None), *DERIVED_FILES)},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -194,7 +206,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     _write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
     return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary,
-                 threads, references, lexical, memory)
+                 threads, references, lexical, memory, Vocabulary(common, lexicon_vectors))
 
 
 def _files(with_second: bool) -> tuple[str, ...]:
@@ -265,7 +277,8 @@ def load_index(directory: Path) -> Index:
     threads, references = _read_derived(build, files)
     return Index(passages, faiss_index, manifest, directory, documents, second_index,
                  _read_vocabulary(build, manifest.get("dimension")), threads, references,
-                 _read_lexical(build, files), _read_memory(build, len(passages), manifest.get("dimension")))
+                 _read_lexical(build, files), _read_memory(build, len(passages), manifest.get("dimension")),
+                 _read_vocabulary(build, manifest.get("dimension"), LEXICON_WORDS, LEXICON_VECTORS))
 
 
 # Written at build and checked against the manifest; an index built before them has none.
@@ -308,15 +321,18 @@ def _read_lexical(build: Path, files: dict[str, Any]) -> dict[str, LexicalIndex]
         raise IndexFileError(f"{build / LEXICAL_DIR}: a BM25 index is unreadable ({error})") from error
 
 
-def _read_vocabulary(build: Path, dimension: Any) -> Vocabulary:
+def _read_vocabulary(build: Path, dimension: Any, words_file: str = VOCABULARY_WORDS,
+                     vectors_file: str = VOCABULARY_VECTORS) -> Vocabulary:
+    """The corpus's words (or the lexicon's) and their vectors."""
+    what = "vocabulary" if words_file == VOCABULARY_WORDS else "lexicon"
     try:
-        words = json.loads((build / VOCABULARY_WORDS).read_text(encoding="utf-8"))
-        vectors = np.load(build / VOCABULARY_VECTORS, allow_pickle=False)
+        words = json.loads((build / words_file).read_text(encoding="utf-8"))
+        vectors = np.load(build / vectors_file, allow_pickle=False)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError, OSError) as error:
-        raise IndexFileError(f"{build} has an unreadable vocabulary: {error}") from None
+        raise IndexFileError(f"{build} has an unreadable {what}: {error}") from None
     if not isinstance(words, list) or vectors.ndim != 2 or vectors.shape[0] != len(words) \
             or (len(words) and vectors.shape[1] != dimension):
-        raise IndexFileError(f"{build} has an unreadable vocabulary: {len(words) if isinstance(words, list) else '?'} "
+        raise IndexFileError(f"{build} has an unreadable {what}: {len(words) if isinstance(words, list) else '?'} "
                              f"words for vectors of shape {vectors.shape} (dimension {dimension})")
     return Vocabulary([str(w) for w in words], vectors.astype(np.float32, copy=False))
 

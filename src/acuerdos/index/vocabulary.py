@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,7 @@ MIN_UNKNOWN_LENGTH = 7
 MIN_SIMILARITY = 0.88  # chosen on the tune split (docs/quality.md): 0.82 to 0.88 measured the same, 0.90 worse
 PER_WORD = 2  # corpus words searched for each unknown word
 MAX_LINK_WORDS = 8  # the question's content words the answerability features compare with each passage's
+LEXICON_FILE = Path("aids") / "lexicon.txt"  # common words embedded at build time (tools/lexicon.py)
 
 
 def content_words(text: str) -> list[str]:
@@ -76,6 +78,10 @@ class Vocabulary:
         return self.reach(unknown_vectors)[1]
 
 
+def no_words() -> Vocabulary:
+    return Vocabulary([], np.zeros((0, 0), np.float32))
+
+
 def unknown_words(question: str, known_stems: frozenset[str]) -> list[str]:
     """The question's longer words that no passage uses. Shorter ones are mostly verbs and function words
     ("gave", "hizo", "pidio"): on the tune and validation splits, bridging words from 4 or from 7 letters up
@@ -96,3 +102,23 @@ def _nearest(similarities: np.ndarray, count: int) -> np.ndarray:
 def encode_words(encoder, words: Sequence[str]) -> np.ndarray:
     """Batched where the encoder can (SentenceTransformerEncoder.encode_words), else as queries."""
     return getattr(encoder, "encode_words", encoder.encode_queries)(list(words))
+
+
+def word_vectors(encoder, words: Sequence[str], lexicon: Vocabulary) -> np.ndarray:
+    """The words' vectors: read from the lexicon embedded at build time where it holds them; only the others
+    cost a model run."""
+    if not words:
+        return np.zeros((0, lexicon.vectors.shape[1]), np.float32)
+    missing = [w for w in words if w not in lexicon.position]
+    if not lexicon.words or len(missing) == len(words):
+        return encode_words(encoder, words)
+    encoded = dict(zip(missing, encode_words(encoder, missing), strict=True)) if missing else {}
+    return np.stack([encoded[w] if w in encoded else lexicon.vectors[lexicon.position[w]] for w in words])
+
+
+def read_lexicon(corpus_dir: Path) -> list[str]:
+    """The common words to embed at build time; none when the file is absent."""
+    path = corpus_dir / LEXICON_FILE
+    if not path.is_file():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

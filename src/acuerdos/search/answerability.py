@@ -23,7 +23,7 @@ import numpy as np
 
 from acuerdos.embed.encoder import DEFAULT_BACKEND
 from acuerdos.index.lexical import tokenize
-from acuerdos.index.vocabulary import MIN_SIMILARITY, encode_words
+from acuerdos.index.vocabulary import MIN_SIMILARITY, word_vectors
 from acuerdos.lang import phrases
 from acuerdos.search.query import Query, asks_person, subject_words
 from acuerdos.search.rank import (
@@ -194,7 +194,7 @@ class WordLinks:
         vectors = vocabulary.vectors[[position[w] for w in self.column]] if self.column else None
         rows = [vocabulary.vectors[[position[w] for w in known]]] if known else []
         if unknown and searcher.encoder is not None and len(vocabulary.vectors):
-            rows.append(encode_words(searcher.encoder, unknown))
+            rows.append(word_vectors(searcher.encoder, unknown, searcher.index.lexicon))
         elif unknown:
             unlinked += unknown
             self.stems = [tokenize(w) for w in known + unlinked]

@@ -12,7 +12,7 @@ from acuerdos.corpus.spanish import MONTHS, STATES, fold, roman_to_int
 from acuerdos.embed.encoder import Encoder
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
-from acuerdos.index.vocabulary import encode_words, unknown_words
+from acuerdos.index.vocabulary import unknown_words, word_vectors
 from acuerdos.lang import numbers, phrases
 from acuerdos.lang.numbers import LAST
 from acuerdos.records import Passage
@@ -463,7 +463,7 @@ class Searcher:
         if evidence:
             words += vocabulary.linked(asked[-1])[1]
             names = unknown_names(query.text, self.known_words) if settings.dense else []
-        prefetch(names, words)
+        prefetch(names, [w for w in words if w not in self.index.lexicon.position])
 
     def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str], float]:
         """The word bridges of the question, and of the turns before it (one model run for both), and how near
@@ -471,7 +471,7 @@ class Searcher:
         unknown, unknown_earlier = unknown_words(question, self.known_words), unknown_words(earlier, self.known_words)
         if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
             return [], [], 1.0
-        vectors = encode_words(self.encoder, unknown + unknown_earlier)
+        vectors = word_vectors(self.encoder, unknown + unknown_earlier, self.index.lexicon)
         bridges, nearness = self.index.vocabulary.reach(vectors[:len(unknown)])
         return bridges, self.index.vocabulary.bridges(vectors[len(unknown):]), nearness
 
