@@ -5,7 +5,7 @@ The index embeds them at build time, so that a question's word the corpus never 
 is read from the index instead of costing a model run on the query path (docs/performance.md). Nothing in
 the list comes from a question set.
 
-    pip install wordfreq==3.1.1 && python -m tools.lexicon      then `acuerdos build`
+    pip install -e ".[lexicon]" && python -m tools.lexicon      then `acuerdos build`
 """
 from __future__ import annotations
 
