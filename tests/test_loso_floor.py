@@ -10,13 +10,14 @@ from acuerdos import evaluate, fitting
 from tests.conftest import PROJECT
 
 SETS = tuple(json.loads((PROJECT / "tests" / "eval" / "sets.json").read_text(encoding="utf-8"))["training"])
-# Measured (2026-12-05, 20 training sets, 2,618 questions, onnx-mixed, each set searched without its own
-# questions in the question memory): hit@1 0.897, hit@5 0.960, MRR 0.926, abstention 0.577, false abstention
-# 0.025, confidently wrong 0.234, top label on unanswerable 0.017 (variants3, 100 generated "what was agreed
-# about <a topic the corpus lacks>", scores 0.30 abstention; the 19 other sets 0.601). The margins allow a dozen
-# to two dozen questions to move. The issue's targets are above several of these.
-FLOOR = {"hit@1": 0.88, "hit@5": 0.945, "mrr@10": 0.91, "abstention": 0.555}
-CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.25, "top_label_unanswerable": 0.035}
+# Measured (2026-12-06, 22 training sets, 2,968 questions, onnx-mixed, each set searched without its own
+# questions in the question memory): hit@1 0.895, hit@5 0.958, MRR 0.925, abstention 0.558, false abstention
+# 0.027, confidently wrong 0.248, top label on unanswerable 0.017. The two sets added that day (nearmiss6,
+# nearmiss7: 200 near misses, abstention 0.533 and 0.591) are harder than the average: on the 20 sets before
+# them it was 0.577 and 0.234. The margins allow a dozen to two dozen questions to move. The issue's targets
+# are above several of these.
+FLOOR = {"hit@1": 0.88, "hit@5": 0.945, "mrr@10": 0.91, "abstention": 0.54}
+CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.26, "top_label_unanswerable": 0.035}
 
 
 @pytest.fixture(scope="module")
