@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acuerdos.search.answerability import FEATURES, AnswerModel, fit
+from acuerdos.search.answerability import FEATURES, TREES, AnswerModel, fit
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,7 @@ def test_the_stored_trees_give_scikit_learns_probabilities(data):
     rows, labels = data
     baseline, trees = fit(rows, labels)
     model = AnswerModel(FEATURES, baseline, trees, threshold=0.2, top_label=0.9)
-    reference = HistGradientBoostingClassifier(max_depth=2, learning_rate=0.05, max_iter=300, min_samples_leaf=80,
-                                               l2_regularization=1.0, early_stopping=False).fit(rows, labels)
+    reference = HistGradientBoostingClassifier(**TREES, early_stopping=False).fit(rows, labels)
     assert np.allclose(model.probabilities(rows), reference.predict_proba(rows)[:, 1], atol=1e-9)
     assert 0.75 < np.mean((model.probabilities(rows) > 0.5) == labels)  # it learned something
 

@@ -249,26 +249,31 @@ def test_a_question_none_of_whose_words_the_corpus_uses_is_not_answered(real_ass
 def test_an_ask_embeds_its_question_words_and_names_once(real_assistant, monkeypatch):
     """The question has its own run; the words the corpus never uses (word bridges, the answerability
     features' word links) and the names the evidence places are embedded once each, keyed apart in the cache:
-    in one more run on fp32 ONNX, one run each on int8 (onnx-mixed), whose activations are quantized per run."""
+    in one more run on fp32 ONNX, one run each on int8 (onnx-mixed), whose activations are quantized per run.
+    A word the lexicon holds ("ukraine") is read from the index, with the vector its own run would give."""
     encoder = real_assistant.searcher.encoder
+    lexicon = real_assistant.index.lexicon
+    assert "ukraine" in lexicon.position and "cryptocurrencies" not in lexicon.position
     runs = []
     encode = encoder.model.encode
     monkeypatch.setattr(encoder.model, "encode", lambda texts, *args, **kwargs: (runs.append(list(texts)),
                                                                                 encode(texts, *args, **kwargs))[1])
     question = "What did the Council agree with Ukraine about cryptocurrencies?"
-    words = ["query: Ukraine", "query: ukraine", "query: cryptocurrencies"]
+    words = ["query: Ukraine", "query: cryptocurrencies"]
     encoder._cache.clear()
     real_assistant.ask(question)
     batched = encoder.backend == "onnx"
     assert runs[0] == [f"query: {question}"]
     assert runs[1:] == [words] if batched else sorted(runs[1:]) == sorted([w] for w in words), runs
     count = len(runs)
-    cached = encoder.encode_queries(["Ukraine"]), encoder.encode_words(["ukraine", "cryptocurrencies"])
+    cached = encoder.encode_queries(["Ukraine"]), encoder.encode_words(["cryptocurrencies"])
     assert len(runs) == count  # cache hits
     encoder._cache.clear()
-    alone = encoder.encode_queries(["Ukraine"]), encoder.encode_words(["ukraine", "cryptocurrencies"])
+    alone = encoder.encode_queries(["Ukraine"]), encoder.encode_words(["cryptocurrencies"])
     for vectors, own in zip(cached, alone, strict=True):
         assert np.abs(vectors - own).max() < (1e-6 if batched else 1e-12)
+    own_run = encoder.encode_words(["ukraine"])[0]
+    assert np.abs(lexicon.vectors[lexicon.position["ukraine"]] - own_run).max() < (1e-6 if batched else 1e-12)
 
 
 def test_quantities_leave_out_years_dates_codes_and_the_questions_own_numbers():

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from tools.lexicon import lexicon_words
+
 from acuerdos import config
 from acuerdos.index.vocabulary import MIN_UNKNOWN_LENGTH, content_words, read_lexicon
-from tools.lexicon import lexicon_words
 
 
 def test_lexicon_words_are_long_folded_content_words_each_once():
