@@ -115,3 +115,13 @@ def test_an_ordinal_follow_up_is_that_item_of_the_list_the_conversation_found(re
     second = real_assistant.ask("¿Y el segundo punto?", history=["¿Qué propuso Renato Sales al Consejo Nacional?"])
     assert second.results[0].text.startswith("Second:")
     assert second.results[0].section == "Renato Sales's four points, Second"
+
+
+@pytest.mark.parametrize("question", ["¿Qué estableció el Programa Nacional de Seguridad Pública 2014-2018?",
+                                      "What did the 2014-2018 National Public Security Program establish?"])
+def test_a_year_range_the_report_writes_names_its_programme_not_a_period(real_assistant, question):
+    """Issue 13: the range names the programme the report quotes; it is neither out of range nor a year to
+    match. A range the corpus never writes still is ("What was agreed in 2014-2015?")."""
+    answer = real_assistant.ask(question)
+    assert not answer.abstained and "He recalled that the 2014-2018 National" in answer.results[0].text
+    assert real_assistant.ask("What was agreed in 2014-2015?").reason == "out_of_range"

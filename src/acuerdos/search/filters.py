@@ -232,6 +232,12 @@ class CorpusFacts:
     bodies: tuple[tuple[str, tuple[re.Pattern, ...]], ...] = ()  # each issuing body, and how a question names it
     years: frozenset[int] = frozenset()
     speakers: tuple[tuple[str, re.Pattern], ...] = ()  # each speaker, and how a question names them
+    named_ranges: frozenset[str] = frozenset()  # year ranges the passages write as names: "2014-2018"
+
+    def without_named_ranges(self, text: str) -> str:
+        """The text with the year ranges the corpus writes cut out: "el Programa Nacional de Seguridad
+        Pública 2014-2018" names a programme, not a period asked about."""
+        return _YEAR_RANGE.sub(lambda m: " " if _range(m) in self.named_ranges else m.group(0), text)
 
     @cached_property
     def place_patterns(self) -> tuple[tuple[str, re.Pattern, re.Pattern], ...]:
@@ -244,8 +250,16 @@ class CorpusFacts:
         places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
         bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages} - {""}))
         speakers = tuple((name, _speaker_pattern(name)) for name in sorted({p.speaker for p in passages} - {""}))
+        ranges = frozenset(_range(m) for p in passages for m in _YEAR_RANGE.finditer(p.text))
         return cls(frozenset(p.session for p in passages if p.session), tuple(sorted(places)), bodies,
-                   frozenset(p.year for p in passages if p.year), speakers)
+                   frozenset(p.year for p in passages if p.year), speakers, ranges)
+
+
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b")
+
+
+def _range(match: re.Match) -> str:
+    return f"{match.group(1)}-{match.group(2)}"
 
 
 # How questions name the issuing bodies, besides their full names. A new body needs no entry here:
@@ -298,7 +312,7 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     found = mentions(question)
     meta.sessions = {int_to_roman(m.value) for m in found if _numbers_a_session(m)} & known_sessions
     meta.sessions |= {int_to_roman(m.value) for m in found if m.kind == "bare" and m.roman} & known_sessions
-    meta.years = {int(y) for y in _YEAR.findall(text)}
+    meta.years = {int(y) for y in _YEAR.findall(facts.without_named_ranges(text))}
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}

@@ -92,7 +92,7 @@ def understand(question: str, history: list[str] | None, facts: CorpusFacts) -> 
     alone = named[-1].without(question)
     if len(tokenize(alone, drop_boilerplate=True)) < MIN_CONTENT_WORDS:
         alone = question
-    periods = _periods(question)
+    periods = _periods(facts.without_named_ranges(question))
     intent = _intent(question, named, earlier, periods)
     return Query(
         text=question, language=detect_language(question), conversation=tuple(earlier), turns=tuple(named),
