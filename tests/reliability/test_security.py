@@ -75,7 +75,8 @@ def test_index_files_are_faiss_and_json(real_assistant):
     build = directory / manifest["build"]
     names = {path.relative_to(build).as_posix() for path in build.rglob("*") if path.is_file()}
     plain = {"index.faiss", "index-second.faiss", "passages.jsonl", "documents.jsonl", "vocabulary.json",
-             "vocabulary.npy", "memory.json", "memory.npy", "threads.json", "references.json"}
+             "vocabulary.npy", "lexicon.json", "lexicon.npy", "memory.json", "memory.npy", "threads.json",
+             "references.json"}
     # BM25 in bm25s's own files: numpy arrays and JSON, never a pickle
     lexical = {name for name in names if name.startswith("lexical/") and name.endswith((".npy", ".json"))}
     assert names <= plain | lexical
