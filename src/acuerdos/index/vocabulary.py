@@ -39,8 +39,10 @@ class Vocabulary:
     words: list[str]
     vectors: np.ndarray  # one normalized embedding per word, "query: " prompt
 
-    def __post_init__(self) -> None:
-        self.stems = [stem(word) for word in self.words]
+    @cached_property
+    def stems(self) -> list[str]:
+        """Each word's stem, for the bridges: computed when first needed (the lexicon never needs them)."""
+        return [stem(word) for word in self.words]
 
     @cached_property
     def position(self) -> dict[str, int]:
