@@ -28,9 +28,6 @@ def test_spanish_question_cites_police_day(client):
     assert first["highlight"] and first["highlight"] in first["text"]
 
 
-@pytest.mark.xfail(strict=True, reason="known false abstention since the refit on 22 sets (2026-12-06): the model "
-                   "reads 'What was agreed about <a word the corpus lacks>' as unanswerable (p 0.18, threshold 0.22) "
-                   "though 'fentanyl' is near 'fentanilo' (0.97); '¿Qué se acordó sobre el fentanilo?' is answered")
 def test_english_question_cites_fentanyl(client):
     result = client.predict("What was agreed about fentanyl?", api_name="/ask")
     assert result["abstained"] is False and result["language"] == "en"
