@@ -31,7 +31,6 @@ from acuerdos.search.rank import (
     SearchResult,
     names_a_person,
     quantities,
-    states_a_result,
 )
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")  # fitted for onnx-mixed; other backends' beside it
@@ -43,8 +42,6 @@ FEATURES = (
     "bm25_share",  # its BM25 against the best candidate's
     "fused_gap",  # the first candidate's fused score minus this one's
     "inverse_rank",
-    "dense_first",  # 1 when no candidate has a higher cosine
-    "lexical_first",  # 1 when no candidate has a higher BM25
     "coverage",  # share of the question's content words found in the passage or its translation
     "rare_coverage",  # the same, each word weighted by its rarity in the corpus
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
@@ -52,12 +49,9 @@ FEATURES = (
     "unknown_share",  # share of its content words no passage uses
     "missing_answer",  # the first passage lacks what the question asks for (Query.asks)
     "follow_up",
-    "asks_person",  # who / quién / cómo se llama
-    "person_missing",  # ... and the passage names nobody
     "asks_number",
     "number_missing",  # a number of what is asked is not in the passage
     "asks_outcome",  # "actually", "finalmente", "se cumplió": what came of it
-    "outcome_missing",  # ... and the passage reports no result
     "content_words",  # log(1 + number of content words asked)
     "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
     "mean_link",  # the mean of those similarities
@@ -145,7 +139,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
     question = query.text
-    person, number = asks_person(question), "number" in query.asks  # read once, in understand
+    number = "number" in query.asks  # read once, in understand
     outcome = phrases.has("outcome", question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
@@ -158,14 +152,12 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             scored[0].score - s.score, 1.0 / rank,
-            float(s.dense >= best_cosine), float(s.lexical >= best_lexical),
             coverage, _weighted_share(asked, words, rarity),
             _share(earlier, words) if earlier else coverage,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(result.follow_up),
-            float(person), float(person and not names_a_person(searcher.index.passages[s.position].text)),
             float(number), float(number and not quantities(view, question)),
-            float(outcome), float(outcome and not states_a_result(view)),
+            float(outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
         ])
     return np.asarray(rows, dtype=np.float64)
@@ -379,7 +371,8 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
     if evidence.missing_answer:
         return f"no_{evidence.missing_answer}", []
     first = dict(zip(FEATURES, rows[0], strict=True)) if len(rows) else {}
-    if first.get("person_missing"):
+    if result.scored and asks_person(result.asked) and not names_a_person(
+            searcher.index.passages[result.scored[0].position].text):
         return "no_person", []
     if first.get("number_missing"):
         return "no_number", []
