@@ -150,7 +150,7 @@ def final_look(assistant, name: str) -> dict:
 
 def render(records, assistant) -> str:
     fingerprint = assistant.index.manifest.get("model_fingerprint", "")
-    at_budget = fitting.loso_budgets(records, fingerprint, BUDGETS)
+    at_budget = fitting.loso_budgets(records, fingerprint, sorted({*BUDGETS, fitting.MAX_FALSE_ABSTENTION}))
     loso = at_budget[fitting.MAX_FALSE_ABSTENTION]
     quick = fitting.loso(records, fingerprint, quick=True)["overall"]
     base = baselines(assistant, records)

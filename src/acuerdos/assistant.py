@@ -161,7 +161,7 @@ class Assistant:
         cited = len(scored) if timeline or listing else self._answer_count(scored, p_answer)
         hits = [self._hit(rank, s, query, self._relevance(rank, s, cited, abstained, p_answer), p_answer)
                 for rank, s in enumerate(scored, 1)]
-        reason, periods = self._reason(assessment) if abstained else ("", [])
+        reason, periods = self._reason(query, assessment) if abstained else ("", [])
         return Answer(
             question=question,
             answer=compose(hits, frame_language, abstained, cited, timeline, reason, periods,
@@ -201,12 +201,12 @@ class Assistant:
             return self.calibration.abstains(evidence) or bool(lost)
         return abstains(self.answer_model, float(p_answer[0]), evidence, lost)
 
-    def _reason(self, assessment: Assessment) -> tuple[str, list[str]]:
+    def _reason(self, query: Query, assessment: Assessment) -> tuple[str, list[str]]:
         result = assessment.result
         if self.answer_model is None and not assessment.lost_topic and not result.evidence.missing_agreement:
             reason = self.calibration.reason(result.evidence)
             return reason, result.evidence.out_of_range if reason == "out_of_range" else []
-        return abstention_cause(self.searcher, result, assessment.rows, assessment.lost_topic)
+        return abstention_cause(self.searcher, query, result, assessment.rows, assessment.lost_topic)
 
     @property
     def threads(self) -> list:

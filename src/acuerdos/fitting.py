@@ -183,7 +183,7 @@ def loso_budgets(records: Sequence[Record], fingerprint: str = "", budgets: Sequ
     for r in records:
         by_set[r.set_name].append(r)
     without = {name: _fit_trees([r for r in records if r.set_name != name], fingerprint) for name in by_set}
-    pooled = {id(r): without[r.set_name] for r in records}
+    pooled = {id(r): without[r.set_name] for r in records} if quick else {}
     judged: dict[float, dict[str, list[Judged]]] = {budget: {} for budget in budgets}
     for name, held_out in by_set.items():
         others = [r for r in records if r.set_name != name]

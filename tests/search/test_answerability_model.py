@@ -50,7 +50,7 @@ def _cause(question: str, nearest: str, known: set[str], bridged: bool = False):
                                bridged=bridged)
     searcher = SimpleNamespace(views=[nearest], known_words=frozenset(w for k in known for w in tokenize(k)))
     result = SimpleNamespace(evidence=evidence, asked=question, scored=[SimpleNamespace(position=0)])
-    return abstention_cause(searcher, result, np.zeros((1, len(FEATURES))))
+    return abstention_cause(searcher, SimpleNamespace(intent="lookup"), result, np.zeros((1, len(FEATURES))))
 
 
 def test_no_passage_uses_a_word_only_when_the_corpus_never_uses_it_nor_a_word_near_it():

@@ -25,7 +25,7 @@ from acuerdos.embed.encoder import DEFAULT_BACKEND
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, word_vectors
 from acuerdos.lang import phrases
-from acuerdos.search.query import Query, asks_person, subject_words
+from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import (
     Searcher,
     SearchResult,
@@ -355,7 +355,7 @@ def relevance_label(model: AnswerModel, p: float, abstained: bool) -> str:
     return "medium" if p >= model.threshold else "low"
 
 
-def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
+def abstention_cause(searcher: Searcher, query: Query, result: SearchResult, rows: np.ndarray,
                      lost: list[str] | None = None) -> tuple[str, list[str]]:
     """Why it abstains, and the terms that say it: the strongest evidence against the best passage."""
     evidence = result.evidence
@@ -371,7 +371,7 @@ def abstention_cause(searcher: Searcher, result: SearchResult, rows: np.ndarray,
     if evidence.missing_answer:
         return f"no_{evidence.missing_answer}", []
     first = dict(zip(FEATURES, rows[0], strict=True)) if len(rows) else {}
-    if result.scored and asks_person(result.asked) and not names_a_person(
+    if query.intent == "who" and result.scored and not names_a_person(
             searcher.index.passages[result.scored[0].position].text):
         return "no_person", []
     if first.get("number_missing"):
