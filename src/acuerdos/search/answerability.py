@@ -140,7 +140,6 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
-    outcome = phrases.has("outcome", question)
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     rows = []
     for rank, s in enumerate(scored, 1):
@@ -157,7 +156,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(result.follow_up),
             float(number), float(number and not quantities(view, question)),
-            float(outcome),
+            float(query.outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
         ])
     return np.asarray(rows, dtype=np.float64)

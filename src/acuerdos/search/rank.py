@@ -611,7 +611,7 @@ def _counts(unit: set[str], words: set[str]) -> bool:
 def lacks_asked_answer(asks: frozenset[str], question: str, texts: list[str], citations: list[str] = (),
                        of_a_session: bool = False) -> str:
     """The first of what the question asks for (Query.asks: "number", "results", "person", "date", "place",
-    "comparison", "opinion") that none of the texts states, else "". The citations (of a session's own
+    "opinion") that none of the texts states, else "". The citations (of a session's own
     act) state a date and a place, nothing else.
 
     The agreements say what was agreed, not what came of it: "¿Qué resultados tuvo la reunión…?" is
