@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 
 from acuerdos.assistant import ensure_index
 from acuerdos.errors import CorpusError, IndexFileError
+from acuerdos.index.lexical import tokenize
 from acuerdos.index.memory import (
+    ALL_FAMILIAR,
     QUESTIONS_FILE,
     UNANSWERED,
     QuestionMemory,
@@ -57,6 +60,22 @@ def test_build_embeds_each_question_once_and_drops_passages_the_corpus_lost():
     assert build_memory([], ["a"], encode, 2).vectors.shape == (0, 2)
 
 
+def test_familiarity_counts_the_answered_questions_using_the_least_used_word_outside_the_measured_sets():
+    questions = [Remembered("dev", "What was agreed about drones?", ("a",)),
+                 Remembered("blind", "Anything decided on drones?", ("a", "b")),  # two passages: one question
+                 Remembered("blind", "Anything about patrols?", ("b",)),
+                 Remembered("nm", "Anything about cats?", ())]  # unanswered: its words are not how answers are asked
+    memory = build_memory(questions, ["a", "b"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    drones, anything, cats = (tokenize(w)[0] for w in ("drones", "anything", "cats"))
+    assert memory.familiarity([drones]) == pytest.approx(math.log1p(2))
+    assert memory.familiarity([drones], frozenset({"dev"})) == pytest.approx(math.log1p(1))
+    assert memory.familiarity([drones, anything]) == pytest.approx(math.log1p(2))  # the least used word counts
+    assert memory.familiarity([cats]) == 0.0
+    # no unknown word: one value whatever the set measured, or trees would learn which set a question is from
+    assert memory.familiarity([]) == memory.familiarity([], frozenset({"blind"})) == ALL_FAMILIAR > math.log1p(3)
+    assert QuestionMemory.empty(2).familiarity([drones]) == 0.0
+
+
 def test_questions_file_is_optional_and_a_broken_line_is_named(tmp_path):
     assert read_remembered(tmp_path) == []
     (tmp_path / "aids").mkdir()
@@ -86,6 +105,7 @@ def test_the_index_keeps_the_memory_and_rebuilds_when_it_changes(remembering_cor
     loaded = load_index(tmp_path / "embeddings")
     assert index.manifest["remembered_questions"] == 2
     assert loaded.memory.positions.tolist() == [0, UNANSWERED] and loaded.memory.sets == ("dev", "nm")
+    assert loaded.memory.words == index.memory.words == {"dev": {tokenize("acordó")[0]: 1}}
     assert np.allclose(loaded.memory.vectors, encoder.encode_queries(["¿Qué se acordó?", "What is the salary?"]))
 
 
@@ -94,6 +114,18 @@ def test_a_damaged_memory_file_is_refused(small_index, tmp_path):
     (build / MEMORY_ROWS).write_text("{", encoding="utf-8")
     with pytest.raises(IndexFileError, match="corrupt"):
         load_index(tmp_path / "embeddings")
+
+
+@pytest.mark.parametrize("words", [None, [], {"dev": ["drone"]}, {"dev": {"drone": "many"}}])
+def test_memory_words_of_the_wrong_shape_are_refused(small_index, tmp_path, words):
+    from acuerdos.index.store import _read_memory
+
+    build = tmp_path / "embeddings" / small_index.manifest["build"]
+    rows = json.loads((build / MEMORY_ROWS).read_text(encoding="utf-8"))
+    rows = {k: v for k, v in rows.items() if k != "words"} | ({} if words is None else {"words": words})
+    (build / MEMORY_ROWS).write_text(json.dumps(rows), encoding="utf-8")
+    with pytest.raises(IndexFileError, match="unreadable question memory"):
+        _read_memory(build, len(small_index.passages), small_index.manifest["dimension"])
 
 
 def test_search_finds_a_passage_through_a_question_it_answers(remembering_corpus, tmp_path):

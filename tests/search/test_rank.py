@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from acuerdos.errors import QuestionError
+from acuerdos.index.memory import ALL_FAMILIAR
 from acuerdos.search.filters import Filters, parse_filters, question_metadata
 from acuerdos.search.rank import Searcher, Settings
 
@@ -471,6 +472,16 @@ def test_what_a_session_the_corpus_only_announces_agreed_is_not_in_the_corpus(re
     assert lacking.answer.startswith("El corpus no tiene documentos de la sesión XXI.")
     venue = real_assistant.ask("¿En qué estado se celebrará la XXI Asamblea Plenaria?")
     assert not venue.abstained and "Quintana Roo" in venue.results[0].text
+
+
+def test_an_uncommon_word_no_answered_question_uses_is_unfamiliar(real_assistant):
+    drones = real_assistant.searcher.search("What was agreed about drones?").evidence
+    declared = real_assistant.searcher.search("Which day was declared National Police Day?").evidence
+    opioids = real_assistant.searcher.search("What was agreed about synthetic opioids?").evidence
+    assert drones.familiarity == 0.0  # no passage uses it, it is not a common word, no answered question asks it
+    # no passage uses it and no answered question asks it, but it is a common word: as if known
+    assert declared.unknown_share > 0 and declared.familiarity == ALL_FAMILIAR
+    assert 0.0 < opioids.familiarity < ALL_FAMILIAR  # answered questions ask about opioids
 
 
 def test_a_follow_ups_words_are_judged_with_its_conversation(real_assistant):

@@ -5,13 +5,18 @@ A question worded like one already answered ("¿Qué pasó con los policías que
 "What was agreed to honour fallen police officers?") finds its passage through the other question, even when
 it shares few words with the passage itself. Search reads each passage's best cosine to the questions it
 answers as one more ranking lever (search/rank.py), and the answerability model reads how close the question
-comes to one the documents do not answer ("What is the salary of a federal police officer?"). The questions
-are the training sets', written to corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name
-of its set, so that a set is never searched with its own questions when it is measured (Settings.memory_without).
+comes to one the documents do not answer ("What is the salary of a federal police officer?") and how familiar
+its uncommon unknown words are: a word that no passage uses and that is not a common word, but that answered
+questions use ("opioid"), is how people ask about what the documents hold; one no answered question uses
+("drones", "táser") is a subject they lack. The questions are the training sets', written to
+corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name of its set, so that a set is never
+searched with its own questions when it is measured (Settings.memory_without).
 """
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from acuerdos.errors import CorpusError
+from acuerdos.index.lexical import tokenize
 
 QUESTIONS_FILE = Path("aids") / "questions.jsonl"
 UNANSWERED = -1  # the position of a question no passage answers
+ALL_FAMILIAR = math.log1p(10**6)  # no unknown word to judge: as if a million answered questions used each
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class QuestionMemory:
     vectors: np.ndarray  # one normalized query embedding per (question, passage) pair
     positions: np.ndarray  # the passage (index into Index.passages) each row answers; UNANSWERED: none does
     sets: tuple[str, ...]  # the labelled set each row's question comes from
+    words: dict[str, dict[str, int]] = field(default_factory=dict)  # per set, its answered questions using each stem
     _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -80,6 +88,15 @@ class QuestionMemory:
         kept = self._rows(without, answered=False)
         return float((self.vectors[kept] @ np.ravel(query)).max()) if len(kept) else 0.0
 
+    def familiarity(self, words: Sequence[str], without: frozenset[str] = frozenset()) -> float:
+        """log(1 + the answered questions, outside the measured sets, that use the least used of `words`); with
+        no words, ALL_FAMILIAR. Not the number of questions left: that differs with the set measured, and
+        trees would learn which set a question comes from."""
+        if not words:
+            return ALL_FAMILIAR
+        kept = [counts for name, counts in self.words.items() if name not in without]
+        return math.log1p(min(sum(counts.get(w, 0) for counts in kept) for w in words))
+
     def _rows(self, without: frozenset[str], answered: bool) -> np.ndarray:
         if (without, answered) not in self._kept:
             self._kept[without, answered] = np.flatnonzero([
@@ -97,7 +114,11 @@ def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], en
     rows += [(q, UNANSWERED) for q in questions if not q.passage_ids]
     if not rows:
         return QuestionMemory.empty(dimension)
+    words: dict[str, Counter] = {}
+    for q in dict.fromkeys(q for q, position in rows if position != UNANSWERED):
+        words.setdefault(q.set_name, Counter()).update(set(tokenize(q.question, drop_boilerplate=True)))
     texts = list(dict.fromkeys(q.question for q, _ in rows))
     vectors = dict(zip(texts, np.asarray(encode(texts), np.float32), strict=True))
     return QuestionMemory(np.stack([vectors[q.question] for q, _ in rows]),
-                          np.array([p for _, p in rows], np.int64), tuple(q.set_name for q, _ in rows))
+                          np.array([p for _, p in rows], np.int64), tuple(q.set_name for q, _ in rows),
+                          {name: dict(counts) for name, counts in words.items()})

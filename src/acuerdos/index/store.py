@@ -46,8 +46,8 @@ from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 6  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
-# 6: the lexicon
+FORMAT_VERSION = 7  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+# 6: the lexicon; 7: the memory's words
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -169,8 +169,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
     (build / LEXICON_WORDS).write_text(json.dumps(common, ensure_ascii=False), encoding="utf-8")
     np.save(build / LEXICON_VECTORS, np.asarray(lexicon_vectors, np.float32))
-    (build / MEMORY_ROWS).write_text(json.dumps({"sets": list(memory.sets), "positions": memory.positions.tolist()},
-                                                ensure_ascii=False), encoding="utf-8")
+    memory_rows = {"sets": list(memory.sets), "positions": memory.positions.tolist(), "words": memory.words}
+    (build / MEMORY_ROWS).write_text(json.dumps(memory_rows, ensure_ascii=False), encoding="utf-8")
     np.save(build / MEMORY_VECTORS, memory.vectors)
     references = find_references(corpus.passages, translations or {})
     threads = build_threads(corpus.passages, translations or {}, glossary, references)
@@ -342,14 +342,15 @@ def _read_memory(build: Path, passages: int, dimension: Any) -> QuestionMemory:
         rows = json.loads((build / MEMORY_ROWS).read_text(encoding="utf-8"))
         vectors = np.load(build / MEMORY_VECTORS, allow_pickle=False)
         sets, positions = tuple(map(str, rows["sets"])), np.asarray(rows["positions"], np.int64)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        words = {str(name): {str(w): int(n) for w, n in counts.items()} for name, counts in rows["words"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise IndexFileError(f"{build} has an unreadable question memory: {error}") from None
     in_range = not len(positions) or (positions.min() >= UNANSWERED and positions.max() < passages)
     shaped = not len(vectors) or (vectors.ndim == 2 and vectors.shape[1] == dimension)
     if len(sets) != len(positions) or len(vectors) != len(positions) or not (in_range and shaped):
         raise IndexFileError(f"{build} has a question memory of {len(vectors)} vectors for {len(positions)} rows "
                              f"over {passages} passages", hint="acuerdos build --force")
-    return QuestionMemory(vectors.astype(np.float32), positions, sets)
+    return QuestionMemory(vectors.astype(np.float32), positions, sets, words)
 
 
 def _read_faiss(path: Path) -> Any:

@@ -57,6 +57,7 @@ FEATURES = (
     "mean_link",  # the mean of those similarities
     "unanswered_likeness",  # the question's cosine to the nearest labelled question no passage answers
     "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
+    "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
 )
 
 
@@ -158,6 +159,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(number), float(number and not quantities(view, question)),
             float(query.outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
+            evidence.familiarity,
         ])
     return np.asarray(rows, dtype=np.float64)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -108,6 +109,7 @@ class Evidence:
     bridged: bool = False  # a word the corpus never uses is near one it does ("fentanyl": "fentanilo")
     nearness: float = 1.0  # how near the question's farthest unknown word comes to a corpus word (Vocabulary)
     unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
+    familiarity: float = 0.0  # log(1 + remembered answered questions using its least used uncommon unknown word)
 
 
 @dataclass
@@ -512,8 +514,16 @@ class Searcher:
         likeness = (self.index.memory.unanswered_likeness(self.encoder.encode_queries([question]),
                                                           settings.memory_without)
                     if settings.dense and settings.memory else 0.0)
+        uncommon = [w for w in words if w not in self.known_words and w not in self.common_words]
+        familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness)
+                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness, familiarity)
+
+    @cached_property
+    def common_words(self) -> frozenset[str]:
+        """The stems of the common words of either language (the index's lexicon, from wordfreq): "declared" and
+        "anything" are how people ask, not a subject."""
+        return frozenset(self.index.lexicon.stems)
 
     def _lacks(self, query: Query, ranking: _Ranking, position: int) -> str:
         """What the question asks for (Query.asks) that this passage does not state, else ""."""
