@@ -504,7 +504,8 @@ class Searcher:
         # come from?" is about the conversation's subject, whatever its own two words.
         words = [w for w in tokenize(ranking.context if ranking.follow_up else question, drop_boilerplate=True)
                  if w not in LISTING_WORDS]  # "What was agreed about drones?" is about drones
-        unknown_share = sum(w not in self.known_words for w in words) / len(words) if words else 0.0
+        unknown = [w for w in words if w not in self.known_words]
+        unknown_share = len(unknown) / len(words) if words else 0.0
         names = unknown_names(question, self.known_words)
         if names and scored and settings.dense:
             names = [name for name in names if not self._is_about(name, scored[0].position, settings)]
@@ -514,7 +515,7 @@ class Searcher:
         likeness = (self.index.memory.unanswered_likeness(self.encoder.encode_queries([question]),
                                                           settings.memory_without)
                     if settings.dense and settings.memory else 0.0)
-        uncommon = [w for w in words if w not in self.known_words and w not in self.common_words]
+        uncommon = [w for w in unknown if w not in self.common_words]
         familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
                         ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness, familiarity)
