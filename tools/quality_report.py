@@ -358,7 +358,7 @@ def _rows(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-BUDGETS = (0.01, 0.02, 0.025, 0.03, 0.035, 0.04)
+BUDGETS = (0.01, 0.02, 0.0225, 0.025, 0.03, 0.035)
 
 
 def budgets(at_budget: dict[float, dict]) -> str:
