@@ -15,7 +15,7 @@ def records(seed: int = 0) -> list[fitting.Record]:
     rng = np.random.RandomState(seed)
     out = []
     for s in range(3):
-        for i in range(60):
+        for i in range(100):
             answerable = i % 2 == 0
             gold = ["right"] if answerable else []
             question = {"id": f"{s}-{i}", "question": f"q{i}", "kind": "fact" if answerable else "unanswerable",
@@ -38,5 +38,5 @@ def test_budgets_share_their_fits_and_agree_with_loso_at_each_budget():
 
 def test_the_quick_protocol_scores_every_set():
     table = fitting.loso(records(), "", 0.1, quick=True)
-    assert table["overall"]["n"] == 180
+    assert table["overall"]["n"] == 300
     assert 0.0 < table["overall"]["abstention"] <= 1.0

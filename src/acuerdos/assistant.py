@@ -150,7 +150,7 @@ class Assistant:
         assessment = self.assess(query, k, parsed_filters, settings)
         result, listing = assessment.result, assessment.listing
         p_answer = self._probabilities(assessment.rows)
-        abstained = not result.scored or self._abstains(result.evidence, p_answer, assessment.lost_topic)
+        abstained = not result.scored or self._abstains(result.evidence, assessment.rows, assessment.lost_topic)
         scored, timeline = result.scored, ""
         if listing:
             scored, abstained = assessment.alternative, False
@@ -196,10 +196,10 @@ class Assistant:
     def _probabilities(self, rows: np.ndarray) -> np.ndarray | None:
         return self.answer_model.probabilities(rows) if self.answer_model is not None else None
 
-    def _abstains(self, evidence: Evidence, p_answer: np.ndarray | None, lost: list[str]) -> bool:
-        if p_answer is None:
+    def _abstains(self, evidence: Evidence, rows: np.ndarray, lost: list[str]) -> bool:
+        if self.answer_model is None:
             return self.calibration.abstains(evidence) or bool(lost)
-        return abstains(self.answer_model, float(p_answer[0]), evidence, lost)
+        return abstains(self.answer_model, self.answer_model.first_probability(rows), evidence, lost)
 
     def _reason(self, query: Query, assessment: Assessment) -> tuple[str, list[str]]:
         result = assessment.result

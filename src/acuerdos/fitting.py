@@ -28,7 +28,7 @@ from acuerdos.search.answerability import (
 from acuerdos.search.filters import Filters
 
 TRAIN_DEPTH = 5  # candidates per question the model learns from
-MAX_FALSE_ABSTENTION = 0.0225  # out of fold; the largest whose leave-one-set-out figure is within 3% (docs/quality.md)
+MAX_FALSE_ABSTENTION = 0.025  # out of fold; the largest whose leave-one-set-out figure is within 3% (docs/quality.md)
 THRESHOLD_FOLDS = 5  # the thresholds are chosen on probabilities from trees fitted without the question's fold
 TOP_LABEL_PRECISION = 0.95  # a card labelled "answers your question" is right this often on the training sets
 
@@ -77,7 +77,7 @@ def decide(record: Record, model: AnswerModel) -> tuple[list[str], bool, np.ndar
         return [], True, p
     if record.listing and record.alternative:
         return record.alternative, False, p
-    abstained = abstains(model, float(p[0]), record.evidence, record.lost_topic)
+    abstained = abstains(model, model.first_probability(record.rows), record.evidence, record.lost_topic)
     if record.timeline and record.alternative and not abstained:
         return record.alternative, False, p
     return record.texts, abstained, p
@@ -99,26 +99,32 @@ def with_thresholds(model: AnswerModel, records: Sequence[Record], scorer: dict[
     def probabilities(record: Record, depth: int) -> np.ndarray:
         return scorer.get(id(record), model).probabilities(record.rows[:depth])
 
+    def first(record: Record) -> float:
+        return scorer.get(id(record), model).first_probability(record.rows)
+
     free = [r for r in records if r.texts and not r.listing and not r.evidence.held and not r.evidence.exact
             and not r.evidence.out_of_range and not r.evidence.missing_agreement and not r.lost_topic
             and not r.evidence.missing_answer and not no_word_known(r.evidence)]
-    first = [float(probabilities(r, 1)[0]) for r in free]
-    threshold = choose_threshold(first, [r.answerable for r in free], max_false_abstention)
+    answerable = [r.answerable for r in free]
+    threshold = choose_threshold([float(probabilities(r, 1)[0]) for r in free], answerable, max_false_abstention)
+    first_threshold = choose_threshold([first(r) for r in free], answerable, max_false_abstention)
     cards = [(float(p), bool(g)) for r in records for p, g in zip(probabilities(r, 3), r.gold()[:3], strict=True)]
     top_label = max(threshold, choose_top_label([p for p, _ in cards], [g for _, g in cards], TOP_LABEL_PRECISION))
-    return replace(model, threshold=round(threshold, 4), top_label=round(top_label, 4))
+    return replace(model, threshold=round(threshold, 4), top_label=round(top_label, 4),
+                   first_threshold=round(first_threshold, 4) if model.first_trees else None)
 
 
 def _fit_trees(records: Sequence[Record], fingerprint: str) -> AnswerModel:
-    """The trees on each record's first TRAIN_DEPTH candidates, without thresholds."""
-    rows, labels = [], []
-    for r in records:
-        if len(r.rows):
-            rows.append(r.rows[:TRAIN_DEPTH])
-            labels.append(r.gold()[:TRAIN_DEPTH])
-    baseline, trees = fit(np.vstack(rows), np.concatenate(labels))
+    """Both forests, without thresholds: the card trees on each record's first TRAIN_DEPTH candidates, the
+    first-passage trees on its first candidate alone."""
+    with_rows = [r for r in records if len(r.rows)]
+    baseline, trees = fit(np.vstack([r.rows[:TRAIN_DEPTH] for r in with_rows]),
+                          np.concatenate([r.gold()[:TRAIN_DEPTH] for r in with_rows]))
+    first_baseline, first_trees = fit(np.vstack([r.rows[:1] for r in with_rows]),
+                                      np.concatenate([r.gold()[:1] for r in with_rows]))
     return AnswerModel(FEATURES, baseline, trees, threshold=0.0, top_label=1.0, fingerprint=fingerprint,
-                       fitted_on=tuple(sorted({r.set_name for r in records})))
+                       fitted_on=tuple(sorted({r.set_name for r in records})), first_baseline=first_baseline,
+                       first_trees=first_trees)
 
 
 def _out_of_fold(records: Sequence[Record], fingerprint: str) -> dict[int, AnswerModel]:

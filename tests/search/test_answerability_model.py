@@ -40,6 +40,30 @@ def test_a_saved_model_loads_the_same_and_a_stale_one_is_refused(data, tmp_path)
         AnswerModel.from_dict(stale)
 
 
+
+def test_the_first_passage_trees_decide_the_abstention_and_the_card_trees_the_labels(data, tmp_path):
+    from types import SimpleNamespace
+
+    from acuerdos.search.answerability import abstains
+
+    rows, labels = data
+    cards, first = fit(rows[:300], labels[:300]), fit(rows[300:], ~labels[300:])  # two different forests
+    model = AnswerModel(FEATURES, *cards, threshold=0.2, top_label=0.9, first_baseline=first[0],
+                        first_trees=first[1], first_threshold=0.5)
+    firsts = [model.first_probability(rows[i:i + 2]) for i in range(50)]
+    assert not np.allclose(firsts, model.probabilities(rows[:51])[:50])  # not the card trees
+    evidence = SimpleNamespace(held=False, exact=False, out_of_range=[], missing_agreement=(), missing_answer="",
+                               unknown_share=0.0, bridged=False)
+    sure = next(i for i, p in enumerate(firsts) if p >= 0.5 and model.probabilities(rows[i:i + 1])[0] < 0.2)
+    assert not abstains(model, model.first_probability(rows[sure:sure + 1]), evidence)  # cards alone would abstain
+    path = tmp_path / "answerability.json"
+    model.save(path)
+    loaded = AnswerModel.load(path)
+    assert loaded.first_threshold == 0.5 and loaded.first_probability(rows[:1]) == model.first_probability(rows[:1])
+    plain = AnswerModel(FEATURES, *cards, threshold=0.2, top_label=0.9)  # no first trees: the card trees decide
+    assert plain.first_probability(rows[:3]) == plain.probabilities(rows[:1])[0] and plain.abstention_threshold() == 0.2
+
+
 def _cause(question: str, nearest: str, known: set[str], bridged: bool = False):
     from types import SimpleNamespace
 

@@ -276,6 +276,7 @@ def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bo
         path = model_file(getattr(assistant.searcher.encoder, "backend", DEFAULT_BACKEND))
         model.save(path)
         click.echo(f"fitted on {len(records)} questions ({', '.join(model.fitted_on)}): abstain below "
+                   f"{model.abstention_threshold()} (first passage), cards related from "
                    f"{model.threshold}, top label from {model.top_label}; wrote {path}")
         return
     results = {"acuerdos (leave one set out)": fitting.loso(records, fingerprint)}

@@ -64,41 +64,46 @@ FEATURES = (
 @dataclass(frozen=True)
 class AnswerModel:
     """Shallow gradient-boosted trees over FEATURES (fitted by scikit-learn, kept as plain node lists), with the
-    thresholds chosen on the sets it was fitted on."""
+    thresholds chosen on the sets it was fitted on.
+
+    Two forests. `trees` judge every card (fitted on each question's first TRAIN_DEPTH candidates): their
+    probability labels the cards. `first_trees` judge only the first passage (fitted on first candidates alone),
+    and decide the abstention: learning which lower candidate answers is ranking, and it blunts that decision."""
 
     features: tuple[str, ...]
     baseline: float  # the log-odds every tree adds to
     trees: tuple[dict, ...]  # per tree, node lists: feature (-1 at a leaf), threshold, left, right, value
-    threshold: float  # the best passage below this: abstain
+    threshold: float  # a card below this is only "possibly related"; it cites no card below it
     top_label: float  # a card at or above this "answers your question"
     fingerprint: str = ""  # the embedding model the features were computed with
     fitted_on: tuple[str, ...] = ()
     measured: dict = field(default_factory=dict)
+    first_baseline: float = 0.0
+    first_trees: tuple[dict, ...] = ()  # without them, the card trees decide the abstention too
+    first_threshold: float | None = None  # the first passage below this (by first_trees): abstain
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        """Every row walked down every tree at once: left where its feature is at most the node's threshold."""
-        if len(rows) == 0:
-            return np.zeros(0)
-        feature, threshold, left, right, value = self._forest
-        trees, columns = np.arange(len(feature))[:, None], np.arange(len(rows))[None, :]
-        node = np.zeros((len(feature), len(rows)), dtype=int)
-        while (inner := feature[trees, node] >= 0).any():
-            at = feature[trees, node]
-            goes_left = rows[columns, np.maximum(at, 0)] <= threshold[trees, node]
-            node = np.where(inner, np.where(goes_left, left[trees, node], right[trees, node]), node)
-        log_odds = self.baseline + value[trees, node].sum(axis=0)
-        return 1.0 / (1.0 + np.exp(-log_odds))
+        """Each card's probability of answering the question."""
+        return _walk(self._forest, self.baseline, rows)
+
+    def first_probability(self, rows: np.ndarray) -> float:
+        """The probability that the first passage answers the question: what the abstention reads."""
+        if not len(rows):
+            return 0.0
+        if not self.first_trees:
+            return float(self.probabilities(rows[:1])[0])
+        return float(_walk(self._first_forest, self.first_baseline, rows[:1])[0])
+
+    def abstention_threshold(self) -> float:
+        return self.threshold if self.first_threshold is None else self.first_threshold
 
     @cached_property
     def _forest(self) -> tuple[np.ndarray, ...]:
-        """The trees' node lists as arrays, one row per tree (padded with leaves)."""
-        width = max((len(tree["feature"]) for tree in self.trees), default=1)
+        return _arrays(self.trees)
 
-        def padded(key: str, fill: float) -> np.ndarray:
-            return np.array([list(tree[key]) + [fill] * (width - len(tree[key])) for tree in self.trees] or [[fill]])
-
-        return (padded("feature", -1).astype(int), padded("threshold", 0.0), padded("left", 0).astype(int),
-                padded("right", 0).astype(int), padded("value", 0.0))
+    @cached_property
+    def _first_forest(self) -> tuple[np.ndarray, ...]:
+        return _arrays(self.first_trees)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,12 +125,40 @@ class AnswerModel:
     def save(self, path: Path = MODEL_FILE) -> None:
         """Atomically: a half-written model never replaces a good one. One line per tree."""
         data = self.to_dict()
-        trees = ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in data.pop("trees"))
-        text = json.dumps(data, ensure_ascii=False, indent=1)[:-2] + f',\n "trees": [\n{trees}\n ]\n}}\n'
+        forests = {key: ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in data.pop(key))
+                   for key in ("trees", "first_trees")}
+        text = json.dumps(data, ensure_ascii=False, indent=1)[:-2] + "".join(
+            f',\n "{key}": [\n{lines}\n ]' for key, lines in forests.items()) + "\n}\n"
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".answerability-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(temporary, path)
+
+
+def _walk(forest: tuple[np.ndarray, ...], baseline: float, rows: np.ndarray) -> np.ndarray:
+    """Every row walked down every tree at once: left where its feature is at most the node's threshold."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    feature, threshold, left, right, value = forest
+    trees, columns = np.arange(len(feature))[:, None], np.arange(len(rows))[None, :]
+    node = np.zeros((len(feature), len(rows)), dtype=int)
+    while (inner := feature[trees, node] >= 0).any():
+        at = feature[trees, node]
+        goes_left = rows[columns, np.maximum(at, 0)] <= threshold[trees, node]
+        node = np.where(inner, np.where(goes_left, left[trees, node], right[trees, node]), node)
+    log_odds = baseline + value[trees, node].sum(axis=0)
+    return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+def _arrays(trees: tuple[dict, ...]) -> tuple[np.ndarray, ...]:
+    """The trees' node lists as arrays, one row per tree (padded with leaves)."""
+    width = max((len(tree["feature"]) for tree in trees), default=1)
+
+    def padded(key: str, fill: float) -> np.ndarray:
+        return np.array([list(tree[key]) + [fill] * (width - len(tree[key])) for tree in trees] or [[fill]])
+
+    return (padded("feature", -1).astype(int), padded("threshold", 0.0), padded("left", 0).astype(int),
+            padded("right", 0).astype(int), padded("value", 0.0))
 
 
 def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -> np.ndarray:
@@ -340,7 +373,7 @@ def abstains(model: AnswerModel, p_first: float, evidence, lost: list[str] | Non
     if (evidence.held or evidence.exact) and not evidence.out_of_range:
         return False
     facts = evidence.out_of_range or evidence.missing_agreement or lost or evidence.missing_answer
-    return bool(facts) or no_word_known(evidence) or p_first < model.threshold
+    return bool(facts) or no_word_known(evidence) or p_first < model.abstention_threshold()
 
 
 def no_word_known(evidence) -> bool:
