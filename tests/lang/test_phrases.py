@@ -32,3 +32,22 @@ def test_on_behalf_of_is_not_asking_a_name():
     assert asks_name("What's the name of the Quintana Roo security secretary?")
     assert not asks_name("¿Qué se acordó a nombre de la Comisión Nacional de Seguridad?")
     assert not asks_name("What did he say on behalf of the Council, in the name of the states?")
+
+
+@pytest.mark.parametrize("question, person", [
+    ("¿cómo se llama el curso que tiene que tomar el personal de las unidades de análisis?", False),
+    ("¿Cómo se llama exactamente esa norma?", False),
+    ("What is the name of the protocol for missing persons?", False),
+    ("¿Cómo se llama el secretario de Seguridad Pública de Quintana Roo?", True),
+    ("What's the name of the head of the Federal Police Scientific Division?", True),
+    ("¿Quién preside el comité especializado en ciberseguridad?", True),  # who chairs it: a person
+])
+def test_the_name_of_a_thing_is_not_a_persons_name(question, person):
+    from acuerdos.search.query import asks_name
+
+    assert asks_name(question) is person
+
+
+def test_a_cue_names_a_word_past_its_determiners():
+    assert phrases.names_a("naming", "named_things", "¿Cómo se llama exactamente esa norma?")
+    assert not phrases.names_a("naming", "named_things", "¿Cómo se llama el secretario?")

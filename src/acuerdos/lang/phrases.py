@@ -42,6 +42,18 @@ def starts_with(name: str, text: str) -> bool:
     return bool(_pattern(name).match(fold(text).lstrip(" ¿¡\"'(")))
 
 
+def names_a(cue: str, words: str, text: str) -> bool:
+    """Is a cue phrase called `cue` followed, past any determiners, by a word of the list `words`
+    ("¿Cómo se llama el curso…?": a name cue naming a thing)?"""
+    folded = fold(text)
+    determiners = _folded_words("determiners")
+    for match in _pattern(cue).finditer(folded):
+        following = [w for w in re.findall(r"\w+", folded[match.end():])[:4] if w not in determiners]
+        if following and following[0] in _folded_words(words):
+            return True
+    return False
+
+
 def first(name: str, text: str) -> int:
     """Where the first cue phrase called `name` starts in the folded text, or -1."""
     match = _pattern(name).search(fold(text))

@@ -241,9 +241,9 @@ def counted(question: str) -> set[str]:
 
 def asks_name(question: str) -> bool:
     """"¿Cómo se llama…?", "What's the name of the…", "Who was the Attorney General…?" (a role), not "a nombre
-    de la Comisión" nor "Who is the body in charge…?"."""
+    de la Comisión", "Who is the body in charge…?" nor "¿Cómo se llama el curso…?"."""
     named = phrases.has("name", question) or phrases.has("who_the", question) and phrases.has("roles", question)
-    return named and not phrases.has("not_name", question)
+    return named and not phrases.has("not_name", question) and not phrases.names_a("naming", "named_things", question)
 
 
 def asks_person(question: str) -> bool:
