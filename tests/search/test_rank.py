@@ -615,3 +615,20 @@ def test_asks_a_detail(question, detail):
 def listed(real_assistant, question: str, history: list[str] | None = None) -> str:
     searcher = real_assistant.searcher
     return searcher.listed_session(searcher.understand(question, history))
+
+
+def test_each_candidate_carries_its_cosine_to_the_nearest_labelled_question_it_answers(real_assistant):
+    from acuerdos.search.answerability import FEATURES, candidate_features
+
+    searcher = real_assistant.searcher
+    column = FEATURES.index("remembered")
+    query = searcher.understand("¿Qué se acordó sobre el fentanilo?", [])
+    result = searcher.search(query)
+    rows = candidate_features(searcher, query, result)
+    memory = real_assistant.index.memory
+    expected = memory.best(searcher.encoder.encode_queries([query.text]), len(real_assistant.index.passages))
+    assert rows[:, column] == pytest.approx([expected[s.position] for s in result.scored], abs=1e-5)
+    assert rows[0, column] > 0.9  # labelled questions ask just this about the fentanyl passage
+    # a follow-up's words name a passage only with its conversation: no remembered question is compared
+    follow = searcher.understand("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"])
+    assert not candidate_features(searcher, follow, searcher.search(follow))[:, column].any()

@@ -58,6 +58,7 @@ FEATURES = (
     "unanswered_likeness",  # the question's cosine to the nearest labelled question no passage answers
     "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
+    "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
 )
 
 
@@ -175,6 +176,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     question = query.text
     number = "number" in query.asks  # read once, in understand
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
+    remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
     for rank, s in enumerate(scored, 1):
         view = searcher.views[s.position]
@@ -193,6 +195,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(query.outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
             evidence.familiarity,
+            float(remembered[s.position]) if remembered is not None else 0.0,
         ])
     return np.asarray(rows, dtype=np.float64)
 

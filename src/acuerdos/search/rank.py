@@ -130,6 +130,7 @@ class _Ranking:
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
     bridged: bool = False
     nearness: float = 1.0
+    remembered: np.ndarray | None = None  # each passage's cosine to the nearest labelled question it answers
 
 
 @dataclass
@@ -309,6 +310,7 @@ class Searcher:
 
         started = time.perf_counter()
         levers: dict[str, np.ndarray] = {}
+        remembered = None
         if settings.dense:
             levers["dense"] = zscore(dense)
             if alone is not None:
@@ -359,7 +361,7 @@ class Searcher:
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
                         exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking,
-                        bridged=bool(bridges or earlier_bridges), nearness=nearness)
+                        bridged=bool(bridges or earlier_bridges), nearness=nearness, remembered=remembered)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
