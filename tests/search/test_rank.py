@@ -459,6 +459,8 @@ def test_a_follow_up_asking_what_came_next_does_not_repeat_the_answer_so_far(rea
 @pytest.mark.parametrize("question, agreed", [
     ("¿Qué acuerdos se tomaron en la XXI Asamblea?", True), ("What did the 41st session approve?", True),
     ("¿Qué se acordó sobre la XXI Asamblea?", False), ("¿Dónde será la XXI Asamblea?", False),
+    ("What did the XXI Plenary Assembly agree regarding the National Police Day?", True),  # about the day
+    ("¿y qué se acordó sobre eso en la XXI Asamblea?", True), ("What was agreed about the XXI plenary?", False),
 ])
 def test_what_a_session_agreed_is_told_from_what_is_said_about_it(question, agreed):
     from acuerdos.search.query import asks_what_was_agreed
@@ -470,6 +472,8 @@ def test_what_a_session_the_corpus_only_announces_agreed_is_not_in_the_corpus(re
     lacking = real_assistant.ask("¿Qué acuerdos se tomaron en la XXI Asamblea Plenaria?")
     assert lacking.abstained and lacking.reason == "out_of_range"
     assert lacking.answer.startswith("El corpus no tiene documentos de la sesión XXI.")
+    regarding = real_assistant.ask("What did the XXI Plenary Assembly agree regarding the National Police Day?")
+    assert regarding.abstained and regarding.reason == "out_of_range"
     venue = real_assistant.ask("¿En qué estado se celebrará la XXI Asamblea Plenaria?")
     assert not venue.abstained and "Quintana Roo" in venue.results[0].text
 
@@ -632,3 +636,10 @@ def test_each_candidate_carries_its_cosine_to_the_nearest_labelled_question_it_a
     # a follow-up's words name a passage only with its conversation: no remembered question is compared
     follow = searcher.understand("¿Y en la XIX?", ["¿Qué se acordó sobre el fentanilo?"])
     assert not candidate_features(searcher, follow, searcher.search(follow))[:, column].any()
+
+
+def test_what_was_decided_about_the_conversations_subject_is_not_a_listing(real_assistant):
+    assert listed(real_assistant, "¿Qué acuerdos se tomaron en la XVIII Asamblea?") == "XVIII"
+    assert listed(real_assistant, "¿Y en la XVII?", ["¿Qué acuerdos se tomaron en la XV Asamblea?"]) == "XVII"
+    topic = ["licencias de conducir con datos biometricos yucatan, xv asamblea"]
+    assert listed(real_assistant, "y en la XVII que aprobaron sobre eso?", topic) == ""

@@ -42,16 +42,19 @@ def starts_with(name: str, text: str) -> bool:
     return bool(_pattern(name).match(fold(text).lstrip(" ¿¡\"'(")))
 
 
+def following(cue: str, text: str, count: int = 3) -> list[list[str]]:
+    """For each cue phrase called `cue` in the folded text, the `count` words after it, past determiners."""
+    folded = fold(text)
+    determiners = _folded_words("determiners")
+    return [[w for w in re.findall(r"\w+", folded[match.end():])[:count + 3] if w not in determiners][:count]
+            for match in _pattern(cue).finditer(folded)]
+
+
 def names_a(cue: str, words: str, text: str) -> bool:
     """Is a cue phrase called `cue` followed, past any determiners, by a word of the list `words`
     ("¿Cómo se llama el curso…?": a name cue naming a thing)?"""
-    folded = fold(text)
-    determiners = _folded_words("determiners")
-    for match in _pattern(cue).finditer(folded):
-        following = [w for w in re.findall(r"\w+", folded[match.end():])[:4] if w not in determiners]
-        if following and following[0] in _folded_words(words):
-            return True
-    return False
+    wanted = _folded_words(words)
+    return any(after and after[0] in wanted for after in following(cue, text))
 
 
 def first(name: str, text: str) -> int:

@@ -255,8 +255,10 @@ def _share(wanted: set[str], found: set[str]) -> float:
 
 
 def _weighted_share(wanted: set[str], found: set[str], rarity: dict[str, float]) -> float:
-    total = sum(rarity.get(w, 0.0) for w in wanted)
-    return sum(rarity.get(w, 0.0) for w in wanted & found) / total if total else 1.0
+    # summed in a fixed order: a set's order changes with the process's hash seed, and so would the last bits,
+    # enough to move a tree's split and every fitted threshold
+    total = sum(rarity.get(w, 0.0) for w in sorted(wanted))
+    return sum(rarity.get(w, 0.0) for w in sorted(wanted & found)) / total if total else 1.0
 
 
 def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:

@@ -165,8 +165,10 @@ _NUMBER_WORDS = frozenset(tokenize(" ".join(
 
 
 def asks_for_agreements(question: str) -> bool:
-    """"¿Qué acuerdos se tomaron en…?", "List the agreements of…": a session's agreements, perhaps all of them."""
-    return asks_what_was_agreed(question) or bool(_LIST.search(question))
+    """"¿Qué acuerdos se tomaron en…?", "List the agreements of…": a session's agreements, perhaps all of them;
+    not "What did the XVIII decide about it?", which asks about the conversation's subject."""
+    listing = asks_what_was_agreed(question) and not phrases.has("about", question)
+    return listing or bool(_LIST.search(question))
 
 
 def _intent(question: str, named: list[QuestionMetadata], earlier: list[str], periods: tuple[str, ...]) -> str:
@@ -330,8 +332,15 @@ def asks_when_or_where_held(question: str) -> bool:
 
 
 def asks_what_was_agreed(question: str) -> bool:
-    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", not "¿Qué se acordó sobre la XXI Asamblea?"."""
-    return bool(_WHAT_WAS_AGREED.search(question)) and not phrases.has("about", question)
+    """"¿Qué acuerdos se tomaron en la XXI Asamblea?", "What did the XXI agree regarding…?", not "¿Qué se
+    acordó sobre la XXI Asamblea?"."""
+    return bool(_WHAT_WAS_AGREED.search(question)) and not _about_a_session(question)
+
+
+def _about_a_session(question: str) -> bool:
+    """"…sobre la XXI Asamblea", "…about the next plenary": the session is what is asked about."""
+    return any(after and (_SESSION_NOUN.fullmatch(after[0]) or named_sessions(" ".join(after[:2])))
+               for after in phrases.following("about", question))
 
 
 # A follow-up that moves along the story asks for another passage than the one the conversation found
