@@ -66,9 +66,20 @@ def baseline_mrr(real_assistant, records):
     return out
 
 
+@pytest.fixture(scope="module")
+def ranking_mrr(records):
+    """Our MRR per kind with the passages shown when the assistant answers, and no abstention: the baselines
+    never abstain, and a question abstained on would count against the ranking (what abstention costs is held
+    by the false-abstention ceiling above)."""
+    shown = [r.alternative if (r.listing or r.timeline) and r.alternative else r.texts for r in records]
+    grouped = evaluate.grouped_metrics([evaluate.judge(r.question, texts, False)
+                                        for r, texts in zip(records, shown, strict=True)])
+    return {kind: grouped[f"kind={kind}"]["mrr@10"] for kind in ANSWERABLE_KINDS}
+
+
 @pytest.mark.parametrize("kind", ANSWERABLE_KINDS)
-def test_every_kind_beats_both_baselines(table, baseline_mrr, kind):
-    """Leave one set out, better MRR than BM25 alone and dense alone for every kind of question."""
-    ours = table[f"kind={kind}"]["mrr@10"]
+def test_every_kind_is_ranked_better_than_both_baselines(ranking_mrr, baseline_mrr, kind):
+    """Each set searched without its own questions in the memory, a better MRR than BM25 alone and dense alone
+    for every kind of question."""
     for name, theirs in baseline_mrr.items():
-        assert ours > theirs[kind], (kind, name, ours, theirs[kind])
+        assert ranking_mrr[kind] > theirs[kind], (kind, name, ranking_mrr[kind], theirs[kind])
