@@ -48,6 +48,6 @@ def test_the_name_of_a_thing_is_not_a_persons_name(question, person):
     assert asks_name(question) is person
 
 
-def test_a_cue_names_a_word_past_its_determiners():
+def test_a_cue_names_a_word_past_the_words_skipped_after_it():
     assert phrases.names_a("naming", "named_things", "¿Cómo se llama exactamente esa norma?")
     assert not phrases.names_a("naming", "named_things", "¿Cómo se llama el secretario?")

@@ -43,15 +43,16 @@ def starts_with(name: str, text: str) -> bool:
 
 
 def following(cue: str, text: str, count: int = 3) -> list[list[str]]:
-    """For each cue phrase called `cue` in the folded text, the `count` words after it, past determiners."""
+    """For each cue phrase called `cue` in the folded text, the `count` words after it, past the words
+    skipped after a cue ("el", "the", "of"…)."""
     folded = fold(text)
-    determiners = _folded_words("determiners")
-    return [[w for w in re.findall(r"\w+", folded[match.end():])[:count + 3] if w not in determiners][:count]
+    skipped = _folded_words("skipped_after_cue")
+    return [[w for w in re.findall(r"\w+", folded[match.end():])[:count + 3] if w not in skipped][:count]
             for match in _pattern(cue).finditer(folded)]
 
 
 def names_a(cue: str, words: str, text: str) -> bool:
-    """Is a cue phrase called `cue` followed, past any determiners, by a word of the list `words`
+    """Is a cue phrase called `cue` followed, past any skipped words, by a word of the list `words`
     ("¿Cómo se llama el curso…?": a name cue naming a thing)?"""
     wanted = _folded_words(words)
     return any(after and after[0] in wanted for after in following(cue, text))
