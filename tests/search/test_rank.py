@@ -99,6 +99,18 @@ def test_relative_sessions_count_from_the_conversation(real_corpus, follow_up, s
     assert question_metadata(follow_up, real_corpus.passages).or_else(earlier).sessions == sessions
 
 
+@pytest.mark.parametrize("follow_up, sessions, places", [
+    ("¿Y en Morelia?", set(), {"morelia"}),  # the session that met there, not the XV before it
+    ("And in the XVII?", {"XVII"}, set()),
+    ("¿Y quién lo presentó?", {"XV"}, set()),  # nothing named: the XV carries over
+])
+def test_a_follow_up_naming_where_a_session_met_no_longer_means_the_session_before(real_corpus, follow_up,
+                                                                                     sessions, places):
+    earlier = question_metadata("¿Qué acordó la XV Asamblea sobre los derechos humanos?", real_corpus.passages)
+    meta = question_metadata(follow_up, real_corpus.passages).or_else(earlier)
+    assert (meta.sessions, meta.places) == (sessions, places)
+
+
 def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
     from acuerdos.search.query import conversation
 

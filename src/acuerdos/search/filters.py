@@ -155,12 +155,13 @@ class QuestionMetadata:
         return bool(self.sessions or self.years or self.months or self.places or self.points or self.speakers)
 
     def or_else(self, earlier: QuestionMetadata) -> QuestionMetadata:
-        """A follow-up keeps what the earlier question named unless it names something else."""
+        """A follow-up keeps what the earlier question named unless it names something else: a session, a year,
+        a month, or a place where a session met ("¿Y en Morelia?" after the XV asks about the XVII)."""
         if self.step and earlier.sessions:
             sessions = {_step_session(s, self.step) for s in earlier.sessions}
             return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
                                     self.bodies or earlier.bodies, self.speakers or earlier.speakers, self.step)
-        if self.sessions or self.years or self.months:
+        if self.sessions or self.years or self.months or self.places:
             return self
         return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
                                 self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
