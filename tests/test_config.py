@@ -52,6 +52,8 @@ def test_thread_counts_are_positive_whole_numbers(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "0")
     assert config.onnx_threads() == 3
     assert config.torch_threads() == 2
+    monkeypatch.setenv("ACUERDOS_TORCH_THREADS", "²")  # a digit to str.isdigit, not a number to int
+    assert config.torch_threads() == 2
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
     assert config.blas_threads() == 4
     with config.one_blas_thread():  # left as the user set it

@@ -280,6 +280,13 @@ def _accounted_lines(corpus) -> set[int]:
     return lines
 
 
+def test_a_superscript_digit_is_a_located_problem_not_an_agreement_number():
+    good = "XX Asamblea Plenaria\t15 y 16 de noviembre de 2018 Saltillo, Coahuila\t1\tPrimero\tT\tSe acuerda."
+    corpus = load_corpus(_write_corpus(TABLE_SOURCE, "table.tsv", good + "\n" + good.replace("\t1\t", "\t²\t")))
+    assert [p.line for p in corpus.problems if "agreement number is not numeric: '²'" in p.message] == [2]
+    assert len(corpus.passages) == 1
+
+
 @SETTINGS
 @given(st.lists(LINE, max_size=25))
 def test_table_rows_become_passages_or_located_problems(lines):
