@@ -47,7 +47,7 @@ def _count(*variables: str) -> int | None:
     """The first of `variables` holding a positive whole number."""
     for variable in variables:
         value = _text(variable)
-        if value.isascii() and value.isdigit() and int(value) > 0:
+        if value.isdecimal() and int(value) > 0:
             return int(value)
     return None
 

@@ -115,7 +115,7 @@ def _read_rows(path: Path, text: str) -> tuple[list[_Row], list[Problem]]:
         if not previous_session:
             problems.append(where("row has no session and none above it"))
             continue
-        if not (number_cell.isascii() and number_cell.isdigit()):  # '²' is a digit to isdigit, not to int
+        if not number_cell.isdecimal():
             problems.append(where(f"agreement number is not numeric: {number_cell!r}"))
             continue
         if not clean_text(content):
