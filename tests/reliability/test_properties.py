@@ -282,7 +282,11 @@ def _accounted_lines(corpus) -> set[int]:
 
 def test_a_superscript_digit_is_a_located_problem_not_an_agreement_number():
     good = "XX Asamblea Plenaria\t15 y 16 de noviembre de 2018 Saltillo, Coahuila\t1\tPrimero\tT\tSe acuerda."
-    corpus = load_corpus(_write_corpus(TABLE_SOURCE, "table.tsv", good + "\n" + good.replace("\t1\t", "\t²\t")))
+    folder = _write_corpus(TABLE_SOURCE, "table.tsv", good + "\n" + good.replace("\t1\t", "\t²\t"))
+    try:
+        corpus = load_corpus(folder)
+    finally:
+        shutil.rmtree(folder)
     assert [p.line for p in corpus.problems if "agreement number is not numeric: '²'" in p.message] == [2]
     assert len(corpus.passages) == 1
 

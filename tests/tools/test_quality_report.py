@@ -37,7 +37,7 @@ def test_every_fact_can_be_left_out():
     assert fires(held, "no_word_known") and fires(held, "out_of_range") and fires(held, "no_agreement")
 
 
-def test_the_ablation_rows_measured_two_at_a_time_are_the_ones_measured_one_by_one():
+def test_the_ablation_rows_measured_in_parallel_are_the_ones_measured_one_by_one():
     rng = np.random.default_rng(7)
     records = []
     for n in range(60):
