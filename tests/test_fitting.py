@@ -40,3 +40,51 @@ def test_the_quick_protocol_scores_every_set():
     table = fitting.loso(records(), "", 0.1, quick=True)
     assert table["overall"]["n"] == 300
     assert 0.0 < table["overall"]["abstention"] <= 1.0
+
+
+def candidates(seed: int = 0, n: int = 200) -> list[fitting.Candidates]:
+    """Questions whose answering candidate is found by the first lever; every other lever is noise."""
+    rng = np.random.RandomState(seed)
+    out = []
+    for i in range(n):
+        columns = rng.rand(fitting.RANK_DEPTH, len(fitting.LEVERS))
+        gold = np.zeros(fitting.RANK_DEPTH, bool)
+        gold[i % fitting.RANK_DEPTH] = True
+        columns[gold, 0] += 1.0
+        out.append(fitting.Candidates(f"set{i % 3}", columns, np.zeros(fitting.RANK_DEPTH), gold))
+    return out
+
+
+def test_the_lever_fit_weighs_the_lever_that_finds_the_answer_and_refits_the_same():
+    weights = fitting.fit_lever_weights(candidates())
+    assert weights[0] > 3 * max(weights[1:])
+    assert np.all((weights >= 0) & (weights <= 20))
+    assert np.array_equal(weights, fitting.fit_lever_weights(candidates()))
+
+
+def test_fitted_lever_weights_are_written_whole_and_read_back_as_the_settings_read_them(tmp_path):
+    from acuerdos.search.rank import LEVERS_FILE, fitted_lever_weights
+
+    path = tmp_path / "levers.json"
+    path.write_text(LEVERS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    weights = np.arange(len(fitting.LEVERS), dtype=float) / 3
+    fitting.save_lever_weights(weights, ["dev", "final2"], path)
+    assert fitted_lever_weights(path) == {name: round(w, 4) for name, w in zip(fitting.LEVERS, weights, strict=True)}
+    assert [p.name for p in tmp_path.iterdir()] == ["levers.json"]
+
+
+def test_the_ranking_uses_every_fitted_weight_and_only_those():
+    from acuerdos.search.rank import Settings, fitted_lever_weights
+
+    fitted = fitted_lever_weights()
+    assert set(fitted) == set(fitting.LEVERS)
+    assert {name: Settings().lever_weights()[name] for name in fitting.LEVERS} == fitted
+
+
+def test_lever_weights_judged_leave_one_set_out_beat_weights_on_noise():
+    items = candidates()
+    on_noise = np.zeros(len(fitting.LEVERS))
+    on_noise[1] = 1.0
+    table = fitting.lever_loso(items, on_noise)
+    assert set(table) == {"set0", "set1", "set2", "overall"}
+    assert table["overall"]["fitted hit@1"] > table["overall"]["deployed hit@1"] + 0.3

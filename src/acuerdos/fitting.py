@@ -7,15 +7,18 @@ a model that never saw it. `fit_model` on all the sets gives the model the produ
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from acuerdos.answer.compose import clean_question
 from acuerdos.evaluate import KINDS_WITHOUT_ANSWER, Outcome, judge, measuring, metrics
+from acuerdos.index.store import write_json_atomically
 from acuerdos.search.answerability import (
     FEATURES,
     AnswerModel,
@@ -26,6 +29,7 @@ from acuerdos.search.answerability import (
     no_word_known,
 )
 from acuerdos.search.filters import Filters
+from acuerdos.search.rank import LEVERS_FILE
 
 TRAIN_DEPTH = 5  # candidates per question the model learns from
 MAX_FALSE_ABSTENTION = 0.025  # out of fold; the largest whose leave-one-set-out figure is within 3% (docs/quality.md)
@@ -259,7 +263,8 @@ def _cell(value: Any) -> str:
 
 # --------------------------------------------------------------------------- ranking weights
 
-LEVERS = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata", "ordinal", "novelty", "detail")
+LEVERS = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata", "metadata_here", "ordinal", "novelty",
+          "detail", "memory")
 RANK_DEPTH = 30  # candidates per question the lever weights are judged on
 
 
@@ -276,11 +281,13 @@ class Candidates:
 
 def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name: str) -> list[Candidates]:
     searcher, out = assistant.searcher, []
+    settings = measuring(searcher.settings, [set_name])
     for q in questions:
         if q["kind"] in KINDS_WITHOUT_ANSWER:
             continue
         history = [clean_question(h)[0] for h in q.get("history") or []][-3:]
-        ranking = searcher.rank(searcher.understand(clean_question(q["question"])[0], history))
+        ranking = searcher.rank(searcher.understand(clean_question(q["question"])[0], history), settings,
+                                evidence=False)
         top = np.argsort(-ranking.fused, kind="stable")[:RANK_DEPTH]
         empty = np.zeros(len(ranking.fused), np.float32)
         columns = np.stack([ranking.levers.get(name, empty)[top] for name in LEVERS], axis=1).astype(np.float64)
@@ -289,28 +296,37 @@ def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name:
     return out
 
 
-def fit_lever_weights(items: Sequence[Candidates], start: np.ndarray) -> np.ndarray:
-    """Listwise logistic fit: the weights that make each question's answering candidates most probable."""
+def fit_lever_weights(items: Sequence[Candidates]) -> np.ndarray:
+    """Listwise logistic fit: the weights, each between 0 and 20, that make each question's answering
+    candidates most probable. It starts from 1 for every lever, so a refit on the same sets is the same."""
     from scipy.optimize import minimize
     from scipy.special import logsumexp
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, gradient = 0.0, np.zeros_like(w)
-        for c in items:
-            if not c.gold.any():
-                continue
-            s = c.columns @ w + c.fixed
-            everything, answering = logsumexp(s), logsumexp(s[c.gold])
-            total += everything - answering
-            gradient += c.columns.T @ (np.exp(s - everything) - np.where(c.gold, np.exp(s - answering), 0.0))
-        return total, gradient
+    kept = [c for c in items if c.gold.any()]
+    columns = np.stack([c.columns for c in kept])
+    fixed, gold = np.stack([c.fixed for c in kept]), np.stack([c.gold for c in kept])
 
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = columns @ w + fixed
+        everything = logsumexp(s, axis=1, keepdims=True)
+        answering = logsumexp(np.where(gold, s, -np.inf), axis=1, keepdims=True)
+        pull = np.exp(s - everything) - np.where(gold, np.exp(s - answering), 0.0)
+        return float((everything - answering).sum()), np.einsum("nk,nkf->f", pull, columns)
+
+    start = np.ones(len(LEVERS))
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, 20.0)] * len(start)).x
 
 
-def lever_loso(items: Sequence[Candidates], hand: np.ndarray) -> dict[str, dict[str, float]]:
-    """hit@1 and MRR@10 of the first-stage ranking, per held-out set: the hand-chosen weights against weights
-    fitted on the other sets."""
+def save_lever_weights(weights: np.ndarray, fitted_on: Sequence[str], path: Path = LEVERS_FILE) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["fitted_on"] = list(fitted_on)
+    data["weights"] = {name: round(float(w), 4) for name, w in zip(LEVERS, weights, strict=True)}
+    write_json_atomically(path, data)
+
+
+def lever_loso(items: Sequence[Candidates], deployed: np.ndarray) -> dict[str, dict[str, float]]:
+    """hit@1 and MRR@10 of the first-stage ranking, per held-out set: weights fitted on the other sets against
+    the deployed ones."""
     def figures(group: Sequence[Candidates], w: np.ndarray) -> tuple[float, float]:
         hits, reciprocal = [], []
         for c in group:
@@ -323,10 +339,11 @@ def lever_loso(items: Sequence[Candidates], hand: np.ndarray) -> dict[str, dict[
     table = {}
     for name in dict.fromkeys(c.set_name for c in items):
         held_out = [c for c in items if c.set_name == name]
-        fitted = fit_lever_weights([c for c in items if c.set_name != name], hand)
-        (h1, m1), (h2, m2) = figures(held_out, hand), figures(held_out, fitted)
-        table[name] = {"n": len(held_out), "hand hit@1": h1, "fitted hit@1": h2, "hand mrr@10": m1, "fitted mrr@10": m2}
+        fitted = fit_lever_weights([c for c in items if c.set_name != name])
+        (h1, m1), (h2, m2) = figures(held_out, deployed), figures(held_out, fitted)
+        table[name] = {"n": len(held_out), "deployed hit@1": h1, "fitted hit@1": h2, "deployed mrr@10": m1,
+                       "fitted mrr@10": m2}
     n = sum(row["n"] for row in table.values())
     table["overall"] = {"n": n} | {key: sum(row[key] * row["n"] for row in table.values()) / n
-                                   for key in ("hand hit@1", "fitted hit@1", "hand mrr@10", "fitted mrr@10")}
+                                   for key in ("deployed hit@1", "fitted hit@1", "deployed mrr@10", "fitted mrr@10")}
     return table

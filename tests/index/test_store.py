@@ -75,7 +75,7 @@ def test_interrupted_build_leaves_the_old_index(small_index, tmp_path, monkeypat
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed mid-build")
 
-    monkeypatch.setattr(index_module, "_write_json_atomically", crash)
+    monkeypatch.setattr(index_module, "write_json_atomically", crash)
     with pytest.raises(KeyboardInterrupt):
         ensure_index(tmp_path / "embeddings", DATA / "corpus_ok", HashingEncoder("fake-3"), progress=False)
     monkeypatch.undo()

@@ -111,6 +111,16 @@ def test_a_follow_up_naming_where_a_session_met_no_longer_means_the_session_befo
     assert (meta.sessions, meta.places) == (sessions, places)
 
 
+@pytest.mark.parametrize("earlier, follow_up, expected", [
+    ("What did the XVIII plenary say about the national protocol on the use of force?", "And in the 16th?",
+     "cnssp-xvi-11"),
+    ("¿Quién presentó el Modelo Policial de Michoacán en la XIX Asamblea?",
+     "¿Y en la asamblea de Morelia qué expuso ese mismo funcionario?", "cnssp-xvii-05"),
+])
+def test_what_a_follow_up_names_itself_outweighs_the_turn_before(real_assistant, earlier, follow_up, expected):
+    assert real_assistant.ask(follow_up, [earlier]).results[0].id == expected
+
+
 def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():
     from acuerdos.search.query import conversation
 

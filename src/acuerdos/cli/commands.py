@@ -219,15 +219,18 @@ def format_answer(answer) -> str:
                                            "on the other files, beside both baselines.")
 @click.option("--fit", is_flag=True, help="Fit the answerability model on all the files and write "
                                           "src/acuerdos/search/answerability.json.")
+@click.option("--fit-levers", is_flag=True, help="Fit the ranking levers' weights on all the files and write "
+                                                 "src/acuerdos/search/levers.json (then refit with --fit).")
 @model_option
 @one_line_errors
-def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, loso, fit, model):
+def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, loso, fit, fit_levers, model):
     """Measure hit@k, MRR, multi-passage recall and abstention, beside two baselines.
 
     \b
     Example:
         acuerdos eval tests/eval/dev.jsonl
         acuerdos eval tests/eval/*.jsonl --loso
+        acuerdos eval tests/eval/*.jsonl --fit-levers
         acuerdos eval tests/eval/*.jsonl --fit
         acuerdos eval tests/eval/validation.jsonl --misses
     """
@@ -236,6 +239,9 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
     questions = [q for file in files for q in evaluate.read_questions(file)]
     measured = [file.stem for file in files]  # left out of the question memory while they are measured
     assistant = _load_assistant(model)
+    if fit_levers:
+        _fit_levers(assistant, files)
+        return
     if loso or fit:
         _fitted_evaluation(assistant, files, loso, as_json, markdown)
         return
@@ -262,6 +268,18 @@ def eval_command(files, as_json, ablation, calibrate, markdown, show_misses, los
     else:
         click.echo(f"{', '.join(map(str, files))}: {len(questions)} questions")
         click.echo(evaluate.format_table(results))
+
+
+def _fit_levers(assistant, files) -> None:
+    from acuerdos import evaluate, fitting
+    from acuerdos.search.rank import LEVERS_FILE
+
+    items = [c for file in files for c in fitting.collect_candidates(assistant, evaluate.read_questions(file),
+                                                                       file.stem)]
+    weights = fitting.fit_lever_weights(items)
+    fitting.save_lever_weights(weights, [file.stem for file in files])
+    fitted = ", ".join(f"{name} {w:.2f}" for name, w in zip(fitting.LEVERS, weights, strict=True))
+    click.echo(f"fitted on {len(items)} answerable questions: {fitted}; wrote {LEVERS_FILE}")
 
 
 def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bool) -> None:

@@ -203,7 +203,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     final = directory / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(build, final)
     manifest["build"] = final.name
-    _write_json_atomically(directory / MANIFEST, manifest)
+    write_json_atomically(directory / MANIFEST, manifest)
     _remove_other_builds(directory, keep=final.name)
     return Index(corpus.passages, faiss_index, manifest, directory, documents, second_index, vocabulary,
                  threads, references, lexical, memory, Vocabulary(common, lexicon_vectors))
@@ -384,7 +384,7 @@ def _read_jsonl(path: Path, make: Callable[[dict[str, Any]], T]) -> list[T]:
     return records
 
 
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(data, out, ensure_ascii=False, indent=2)

@@ -1,10 +1,12 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) scores, fused, with filters and metadata boosts."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -42,46 +44,57 @@ MIN_CONTENT_WORDS = 3  # with less left once the metadata is cut out, BM25 searc
 NAME_NEIGHBOURS = 3  # an unknown name still counts as named by a passage among its 3 closest
 SHORT_KEYWORD_WORDS = 4  # keyword queries of at most this many words lean on BM25 (docs/quality.md)
 CONTINUATION = 0.25  # "the second measure": its paragraphs after "Second: …", against that one (docs/quality.md)
+LEVERS_FILE = Path(__file__).with_name("levers.json")  # the levers' weights, fitted: acuerdos eval --fit-levers
+
+
+def fitted_lever_weights(path: Path = LEVERS_FILE) -> dict[str, float]:
+    return {name: float(weight) for name, weight in json.loads(path.read_text(encoding="utf-8"))["weights"].items()}
+
+
+FITTED = fitted_lever_weights()
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The levers of ranking. The defaults are the measured best (docs/quality.md)."""
+    """The levers of ranking. The weights of the fused score's named levers are fitted (levers.json); the
+    other defaults are the measured best (docs/quality.md)."""
 
     dense: bool = True
-    dense_weight: float = 1.0
+    dense_weight: float = FITTED["dense"]
     lexical: bool = True
-    lexical_weight: float = 0.35
-    keyword_lexical_weight: float = 1.5  # for 1-4 word queries without a question mark
+    lexical_weight: float = FITTED["lexical"]
+    keyword_lexical_weight: float = FITTED["lexical_keyword"]  # for 1-4 word queries without a question mark
     metadata: bool = True
-    metadata_boost: float = 0.2
+    metadata_boost: float = FITTED["metadata"]
+    metadata_here_weight: float = FITTED["metadata_here"]  # in a follow-up, what the question itself names
     history: bool = True
     translations: bool = True
     glossary: bool = False  # measured, not kept: see docs/quality.md
     second_encoder: bool = False  # measured, not kept: see docs/quality.md
     second_weight: float = 0.5
-    followup_weight: float = 0.3  # weight of the follow-up question read alone, beside the conversation
+    followup_weight: float = FITTED["dense_alone"]  # the follow-up question read alone, beside the conversation
     standalone_dense: float = 0.84  # a question weaker than this on its own leans on the conversation
     content_query: bool = True  # BM25 searches what the question asks about, the metadata it names cut out
     earlier_weight: float = 0.3  # in BM25, the turns before a follow-up, against the follow-up's own words
-    ordinal_boost: float = 3.0  # "the fourth one": point 4 of the list the conversation is about
-    novelty: float = 4.0  # "¿Y se aprobó finalmente?": the conversation's answer so far ranks below the others
-    detail_boost: float = 1.0  # "¿Y en qué sesión?", "Who presented it?": ... and above them
+    ordinal_boost: float = FITTED["ordinal"]  # "the fourth one": point 4 of the list the conversation is about
+    novelty: float = FITTED["novelty"]  # "¿Y se aprobó finalmente?": the answer so far ranks below the others
+    detail_boost: float = FITTED["detail"]  # "¿Y en qué sesión?", "Who presented it?": ... and above them
     word_bridges: bool = True  # a question word the corpus never uses also searches its nearest corpus words
     bridge_weight: float = 0.5  # of those words in BM25, against the question's own words
     # "¿Cuándo se celebró la XVII Asamblea?", "el acuerdo quinto de la XV": what the question names exactly comes first
     exact_boost: float = 10.0
     named_session_boost: float = 1.0  # z-units more for the one session the question itself names ("en la XVI")
     memory: bool = True  # a passage is also found through labelled questions it answers (index/memory.py)
-    memory_weight: float = 1.0  # leave one set out, 19 sets: 0.3 to 2.0 measured, 0.8 to 1.2 the best (docs/quality.md)
+    memory_weight: float = FITTED["memory"]
     memory_without: frozenset[str] = frozenset()  # labelled sets left out of the memory: the ones being measured
 
     def lever_weights(self) -> dict[str, float]:
-        """The weight of each named signal in the fused score (chosen leave one set out: docs/quality.md)."""
+        """The weight of each named signal in the fused score."""
         return {"dense": self.dense_weight, "dense_alone": self.followup_weight, "second": self.second_weight,
                 "lexical": self.lexical_weight, "lexical_keyword": self.keyword_lexical_weight, "lexical_only": 1.0,
-                "metadata": self.metadata_boost, "ordinal": self.ordinal_boost, "novelty": self.novelty,
-                "detail": self.detail_boost, "memory": self.memory_weight}
+                "metadata": self.metadata_boost, "metadata_here": self.metadata_here_weight,
+                "ordinal": self.ordinal_boost, "novelty": self.novelty, "detail": self.detail_boost,
+                "memory": self.memory_weight}
 
 
 @dataclass
@@ -337,6 +350,8 @@ class Searcher:
             if "memory" in levers:  # "… en la XVI": a question remembered for another session does not answer it
                 matched = levers["metadata"]
                 levers["memory"] = np.where(matched >= matched.max(), levers["memory"], 0.0)
+        if len(turns) > 1 and settings.metadata and query.metadata:  # "¿Y en la XVI?" outweighs the turns before
+            levers["metadata_here"] = query.metadata.shares(self.table).astype(np.float32)
         if meta.points and len(turns) > 1 and settings.ordinal_boost:
             levers["ordinal"] = self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
