@@ -138,6 +138,7 @@ def ablations() -> dict[str, Settings]:
         "- lexical": replace(full, lexical=False),
         "- dense": replace(full, dense=False),
         "- metadata": replace(full, metadata=False),
+        "- follow-up's own metadata": replace(full, metadata_here_weight=0.0),
         "- history": replace(full, history=False),
         "- translations": replace(full, translations=False),
         "- content query": replace(full, content_query=False),
