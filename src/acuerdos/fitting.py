@@ -4,6 +4,9 @@ Each question is searched once; its candidates' evidence rows are kept (`collect
 every set but one decides the abstentions and card labels of that one (`loso`), so each set is scored by
 a model that never saw it. `fit_model` on all the sets gives the model the product ships
 (src/acuerdos/search/answerability.json).
+
+The ranking levers' weights are fitted here too (`fit_lever_weights`, src/acuerdos/search/levers.json), on
+the first candidates of the answerable questions, and judged leave one set out (`lever_loso`).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from acuerdos.search.answerability import (
     no_word_known,
 )
 from acuerdos.search.filters import Filters
-from acuerdos.search.rank import LEVERS_FILE
+from acuerdos.search.rank import LEVER_NAMES, LEVERS_FILE
 
 TRAIN_DEPTH = 5  # candidates per question the model learns from
 MAX_FALSE_ABSTENTION = 0.025  # out of fold; the largest whose leave-one-set-out figure is within 3% (docs/quality.md)
@@ -263,8 +266,7 @@ def _cell(value: Any) -> str:
 
 # --------------------------------------------------------------------------- ranking weights
 
-LEVERS = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata", "metadata_here", "ordinal", "novelty",
-          "detail", "memory")
+LEVERS = LEVER_NAMES
 RANK_DEPTH = 30  # candidates per question the lever weights are judged on
 
 
@@ -298,11 +300,14 @@ def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name:
 
 def fit_lever_weights(items: Sequence[Candidates]) -> np.ndarray:
     """Listwise logistic fit: the weights, each between 0 and 20, that make each question's answering
-    candidates most probable. It starts from 1 for every lever, so a refit on the same sets is the same."""
+    candidates most probable. The optimiser starts from 1 for every lever; the candidates it sees were ranked
+    with the weights in use, so a refit after a change of weights may differ."""
     from scipy.optimize import minimize
     from scipy.special import logsumexp
 
     kept = [c for c in items if c.gold.any()]
+    if not kept:
+        raise ValueError("no question has an answering passage among its candidates: nothing to fit the levers on")
     columns = np.stack([c.columns for c in kept])
     fixed, gold = np.stack([c.fixed for c in kept]), np.stack([c.gold for c in kept])
 
@@ -310,7 +315,7 @@ def fit_lever_weights(items: Sequence[Candidates]) -> np.ndarray:
         s = columns @ w + fixed
         everything = logsumexp(s, axis=1, keepdims=True)
         answering = logsumexp(np.where(gold, s, -np.inf), axis=1, keepdims=True)
-        pull = np.exp(s - everything) - np.where(gold, np.exp(s - answering), 0.0)
+        pull = np.exp(s - everything) - np.exp(np.where(gold, s - answering, -np.inf))
         return float((everything - answering).sum()), np.einsum("nk,nkf->f", pull, columns)
 
     start = np.ones(len(LEVERS))

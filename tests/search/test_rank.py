@@ -118,7 +118,11 @@ def test_a_follow_up_naming_where_a_session_met_no_longer_means_the_session_befo
      "¿Y en la asamblea de Morelia qué expuso ese mismo funcionario?", "cnssp-xvii-05"),
 ])
 def test_what_a_follow_up_names_itself_outweighs_the_turn_before(real_assistant, earlier, follow_up, expected):
+    from acuerdos.search.rank import Settings
+
     assert real_assistant.ask(follow_up, [earlier]).results[0].id == expected
+    without = real_assistant.ask(follow_up, [earlier], settings=Settings(metadata_here_weight=0.0))
+    assert without.results[0].id != expected
 
 
 def test_a_follow_up_of_a_follow_up_leans_on_the_question_that_started_it():

@@ -279,7 +279,9 @@ def _fit_levers(assistant, files) -> None:
     weights = fitting.fit_lever_weights(items)
     fitting.save_lever_weights(weights, [file.stem for file in files])
     fitted = ", ".join(f"{name} {w:.2f}" for name, w in zip(fitting.LEVERS, weights, strict=True))
-    click.echo(f"fitted on {len(items)} answerable questions: {fitted}; wrote {LEVERS_FILE}")
+    kept = sum(bool(c.gold.any()) for c in items)
+    click.echo(f"fitted on {kept} answerable questions (with an answer among their first {fitting.RANK_DEPTH} "
+               f"candidates, of {len(items)}): {fitted}; wrote {LEVERS_FILE}")
 
 
 def _fitted_evaluation(assistant, files, loso: bool, as_json: bool, markdown: bool) -> None:

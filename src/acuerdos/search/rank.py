@@ -47,8 +47,15 @@ CONTINUATION = 0.25  # "the second measure": its paragraphs after "Second: …",
 LEVERS_FILE = Path(__file__).with_name("levers.json")  # the levers' weights, fitted: acuerdos eval --fit-levers
 
 
+LEVER_NAMES = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata", "metadata_here", "ordinal", "novelty",
+               "detail", "memory")
+
+
 def fitted_lever_weights(path: Path = LEVERS_FILE) -> dict[str, float]:
-    return {name: float(weight) for name, weight in json.loads(path.read_text(encoding="utf-8"))["weights"].items()}
+    weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+    if missing := [name for name in LEVER_NAMES if name not in weights]:
+        raise ValueError(f"{path} has no weight for {', '.join(missing)}: run `acuerdos eval SETS --fit-levers`")
+    return {name: float(weights[name]) for name in LEVER_NAMES}
 
 
 FITTED = fitted_lever_weights()
@@ -339,7 +346,7 @@ class Searcher:
             short = query.keyword and len(question.split()) <= SHORT_KEYWORD_WORDS  # measured: longer ones lose
             kind = "lexical_keyword" if short else "lexical"
             levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
-        another_step = len(turns) > 1 and bool(settings.novelty) and query.another_step
+        another_step = len(turns) > 1 and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
         if query.held and len(turns) > 1 and not (meta.sessions or meta.places or meta.years or meta.months):
             # "Which session created the cybersecurity committee?" then "And where was that session held?"
@@ -352,11 +359,11 @@ class Searcher:
                 levers["memory"] = np.where(matched >= matched.max(), levers["memory"], 0.0)
         if len(turns) > 1 and settings.metadata and query.metadata:  # "¿Y en la XVI?" outweighs the turns before
             levers["metadata_here"] = query.metadata.shares(self.table).astype(np.float32)
-        if meta.points and len(turns) > 1 and settings.ordinal_boost:
+        if meta.points and len(turns) > 1:
             levers["ordinal"] = self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
             levers["novelty"] = _one_hot(len(passages), earlier_answer(), -1.0)
-        elif len(turns) > 1 and settings.detail_boost and query.detail:
+        elif len(turns) > 1 and query.detail:
             levers["detail"] = _one_hot(len(passages), earlier_answer(), 1.0)
         weights = settings.lever_weights()
         fused = np.zeros(len(passages), np.float32)
