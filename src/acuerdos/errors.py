@@ -35,5 +35,11 @@ class StaleIndexError(IndexFileError):
     """The index was built from another corpus, model or format."""
 
 
+class FittedWeightsError(AcuerdosError):
+    """A fitted weights file shipped with the package (search/levers.json) is missing or corrupt."""
+
+    hint = "git checkout src/acuerdos/search/levers.json, or refit: acuerdos eval SETS --fit-levers"
+
+
 class QuestionError(AcuerdosError):
     """A question or filter the assistant cannot take."""

@@ -13,6 +13,7 @@ import numpy as np
 from acuerdos.config import one_blas_thread
 from acuerdos.corpus.spanish import MONTHS, STATES, fold, roman_to_int
 from acuerdos.embed.encoder import Encoder
+from acuerdos.errors import FittedWeightsError
 from acuerdos.index.lexical import DIGIT_HYPHEN, Glossary, ViewWords, passage_texts, tokenize
 from acuerdos.index.store import Index
 from acuerdos.index.vocabulary import unknown_words, word_vectors
@@ -52,10 +53,13 @@ LEVER_NAMES = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata",
 
 
 def fitted_lever_weights(path: Path = LEVERS_FILE) -> dict[str, float]:
-    weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
-    if missing := [name for name in LEVER_NAMES if name not in weights]:
-        raise ValueError(f"{path} has no weight for {', '.join(missing)}: run `acuerdos eval SETS --fit-levers`")
-    return {name: float(weights[name]) for name in LEVER_NAMES}
+    try:
+        weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+        if missing := [name for name in LEVER_NAMES if name not in weights]:
+            raise FittedWeightsError(f"{path} has no weight for {', '.join(missing)}")
+        return {name: float(weights[name]) for name in LEVER_NAMES}
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise FittedWeightsError(f"the ranking weights in {path} cannot be read ({error})") from error
 
 
 FITTED = fitted_lever_weights()
