@@ -55,6 +55,22 @@ def test_follow_up_is_resolved_from_history(real_assistant):
     assert alone.results[0].id != "cnssp-xix-16"
 
 
+def test_a_follow_up_keeps_its_topic_and_says_when_the_session_has_nothing_on_it(real_assistant):
+    """Fentanyl appears only in the XVIII: "¿Y en la XIX?" after it asks about fentanyl in the XIX."""
+    answer = real_assistant.ask("¿Y en la XIX?", history=["¿Qué se acordó sobre el fentanilo?"])
+    assert answer.abstained and answer.reason == "lost_topic"
+    assert "XIX" in answer.answer and "fentanilo" in answer.answer
+
+
+def test_a_follow_up_whose_session_covers_most_of_the_topic_is_answered(real_assistant):
+    """The XVI passage on the use of force lacks the topic's rarest word ("protocol"), but most of the topic
+    is there: it answers (paraphrase4 p4-138)."""
+    answer = real_assistant.ask("And in the 16th?", history=[
+        "What did the XVIII plenary say about the national protocol on the use of force?"])
+    assert not answer.abstained, answer.reason
+    assert answer.results[0].id == "cnssp-xvi-11"
+
+
 def test_filters_apply(real_assistant):
     answer = real_assistant.ask("protocolo de uso de la fuerza", filters={"session": ["XX"]})
     assert answer.results and {hit.session for hit in answer.results} == {"XX"}

@@ -43,7 +43,6 @@ FEATURES = (
     "fused_gap",  # the first candidate's fused score minus this one's
     "inverse_rank",
     "coverage",  # share of the question's content words found in the passage or its translation
-    "rare_coverage",  # the same, each word weighted by its rarity in the corpus
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
     "unknown_name",  # the question names something the corpus never mentions
     "unknown_share",  # share of its content words no passage uses
@@ -170,7 +169,6 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     evidence = result.evidence
     asked = set(tokenize(result.asked, drop_boilerplate=True))
     earlier = set(tokenize(result.earlier, drop_boilerplate=True)) - asked
-    rarity = _rarity(searcher, asked)
     best_cosine = max(s.dense for s in scored)
     best_lexical = max(s.lexical for s in scored)
     question = query.text
@@ -187,7 +185,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             scored[0].score - s.score, 1.0 / rank,
-            coverage, _weighted_share(asked, words, rarity),
+            coverage,
             _share(earlier, words) if earlier else coverage,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(result.follow_up),
@@ -252,13 +250,6 @@ class WordLinks:
 
 def _share(wanted: set[str], found: set[str]) -> float:
     return len(wanted & found) / len(wanted) if wanted else 1.0
-
-
-def _weighted_share(wanted: set[str], found: set[str], rarity: dict[str, float]) -> float:
-    # summed in a fixed order: a set's order changes with the process's hash seed, and so would the last bits,
-    # enough to move a tree's split and every fitted threshold
-    total = sum(rarity.get(w, 0.0) for w in sorted(wanted))
-    return sum(rarity.get(w, 0.0) for w in sorted(wanted & found)) / total if total else 1.0
 
 
 def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
@@ -345,8 +336,8 @@ def _fitted_from(fingerprint: str, path: Path) -> tuple[AnswerModel | None, str]
 
 def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
     """A follow-up that only moves the conversation ("¿Y en la XIX?" after a question on fentanyl) keeps its
-    topic. When the best passage lacks the topic's rarest word, or is not from the session the follow-up
-    names, the session has nothing on it: [the session, the topic's word as the conversation wrote it]."""
+    topic. When the best passage lacks half the topic's words or more, or is not from the session the
+    follow-up names, the session has nothing on it: [the session, the topic's word as the conversation wrote it]."""
     if (not query.conversation or not result.scored or not result.follow_up or query.follow_up == "ordinal"
             or query.intent in KEPT_INTENTS or subject_words(query.text, query.metadata)):
         return []
@@ -356,11 +347,13 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     topic = {w for w in topic - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
     if not topic:
         return []
-    rarest = max(sorted(topic), key=lambda w: _rarity(searcher, {w})[w])
     top = searcher.index.passages[result.scored[0].position]
     elsewhere = bool(query.sessions) and top.session not in query.sessions
-    if rarest in searcher.view_words.stems(result.scored[0].position) and not elsewhere:
+    missing = topic - searcher.view_words.stems(result.scored[0].position)
+    if 2 * len(missing) <= len(topic) and not elsewhere:
         return []
+    rarity = _rarity(searcher, topic)
+    rarest = max(sorted(missing or topic), key=rarity.__getitem__)
     written = next((w for text in query.conversation for w in _WORD.findall(text)
                     if tokenize(w, drop_boilerplate=True) == [rarest]), rarest)
     return [", ".join(sorted(query.sessions)), written]
