@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test test-fast lint setup model index browser bench soak quality clean
+.PHONY: serve test test-fast lint setup model index browser bench soak quality screenshots clean
 
 serve: index
 	$(PY) -m acuerdos serve
@@ -27,6 +27,11 @@ soak: index
 # docs/quality.md from a fresh measurement: leave-one-set-out, baselines, ablations, threads
 quality: index
 	$(PY) -m tools.quality_report
+
+# docs/screenshot.png and docs/screenshot-phone.png, taken by the browser tests (a plain test run keeps them in a
+# temporary directory)
+screenshots: index browser
+	ACUERDOS_SCREENSHOTS=1 $(PY) -m pytest -q tests/app/test_browser.py tests/app/test_browser_issue14.py -k "screenshot or read_in_your_language"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests tools

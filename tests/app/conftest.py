@@ -4,12 +4,24 @@ The real server uses the session's `real_assistant` (tests/conftest.py: `Assista
 """
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
 from tests.app.fakes import FakeAssistant
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+def screenshot_path(tmp_path):
+    """Where a browser test saves its picture: docs/ under `make screenshots` (ACUERDOS_SCREENSHOTS=1), else a
+    temporary directory, so a test run never rewrites tracked files."""
+    def path(name: str) -> Path:
+        return DOCS / name if os.environ.get("ACUERDOS_SCREENSHOTS") == "1" else tmp_path / name
+    return path
 
 
 @pytest.fixture

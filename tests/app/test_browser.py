@@ -1,6 +1,7 @@
 """The chat in a real headless Chromium: ask, see cited cards, copy, like, export, no XSS, nothing off-host.
 
-Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser); saves docs/screenshot.png.
+Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser); saves docs/screenshot.png under
+`make screenshots`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from acuerdos.app.feedback import read_feedback
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
 TIMEOUT = 60_000  # ms; an answer takes about a second on two cores
 # an English question answered from a Spanish agreement that has a thread across sessions
 SCREENSHOT_QUESTION = "What did the secretaries agree about the legitimate use of force?"
@@ -167,7 +167,7 @@ def test_answer_with_cards_copy_like_timeline_and_export(page, live_server):
     print(f"\nfirst answer in the browser: {answer_seconds:.1f} s")
 
 
-def test_screenshot_english_question_spanish_card_with_timeline(page, live_server):
+def test_screenshot_english_question_spanish_card_with_timeline(page, live_server, screenshot_path):
     """docs/screenshot.png: an English question, answered from a Spanish agreement, its thread below."""
     page.get_by_label("English").check()
     page.wait_for_function("() => document.querySelector('#acu-send').innerText.trim() === 'Ask'",
@@ -188,8 +188,9 @@ def test_screenshot_english_question_spanish_card_with_timeline(page, live_serve
     page.mouse.move(0, 0)
     time.sleep(0.3)
     assert thread.is_visible() and thread.bounding_box()["y"] + 40 < 900  # in the picture
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    picture = screenshot_path("screenshot.png")
+    page.screenshot(path=str(picture))
+    assert picture.stat().st_size > 10_000
     assert not page.errors, page.errors
     assert_local_only(page, live_server)
 

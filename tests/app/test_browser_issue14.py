@@ -2,7 +2,7 @@
 one language per page, the phone layout, labels that mean what they say, messages, shared links.
 
 Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser); saves
-docs/screenshot-phone.png. The server is the suite's live_server (tests/app/conftest.py).
+docs/screenshot-phone.png under `make screenshots`. The server is the suite's live_server (tests/app/conftest.py).
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from tests.app.test_browser import TIMEOUT, ask, assert_local_only
 
 pytestmark = pytest.mark.browser
 
-PHONE_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-phone.png"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 CYBER_EN = "Did the state security secretaries create a committee on cybersecurity?"
 COUNCIL_EN = "Which agreement of the Council approved the Single Police Certificate?"
@@ -76,7 +75,7 @@ def no_horizontal_scroll(page) -> None:
 
 
 # --------------------------------------------------------------------------- 1. read in your language
-def test_read_in_your_language(open_page, live_server, screen):
+def test_read_in_your_language(open_page, live_server, screen, screenshot_path):
     page = open_page()
     english(page)
     ask(page, CYBER_EN)
@@ -100,8 +99,9 @@ def test_read_in_your_language(open_page, live_server, screen):
         page.evaluate("window.scrollTo(0, 0)")
         page.mouse.move(0, 0)
         time.sleep(0.3)
-        PHONE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(PHONE_SCREENSHOT))
+        picture = screenshot_path("screenshot-phone.png")
+        page.screenshot(path=str(picture))
+        assert picture.stat().st_size > 10_000
     # the exports carry it: Markdown under the quote, JSON as its own field, never in text
     with page.expect_download() as download:
         page.locator("#acu-dl-md").click()
