@@ -2,10 +2,7 @@
 budget; the quick protocol is measured on the same records. No model, no index."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from acuerdos import fitting
 from acuerdos.search.answerability import FEATURES
@@ -99,48 +96,3 @@ def test_a_lever_fit_without_any_answer_among_the_candidates_says_so():
                                   np.zeros(fitting.RANK_DEPTH), np.zeros(fitting.RANK_DEPTH, bool))]
     with pytest.raises(ValueError, match="nothing to fit"):
         fitting.fit_lever_weights(nothing)
-
-
-def test_a_levers_file_missing_a_weight_names_it_and_the_fix(tmp_path):
-    import json
-
-    import pytest
-
-    from acuerdos.errors import FittedWeightsError
-    from acuerdos.search.rank import fitted_lever_weights
-
-    path = tmp_path / "levers.json"
-    path.write_text(json.dumps({"weights": {"dense": 1.0}}), encoding="utf-8")
-    with pytest.raises(FittedWeightsError, match="no weight for dense_alone") as raised:
-        fitted_lever_weights(path)
-    assert "--fit-levers" in raised.value.hint
-
-
-@pytest.mark.parametrize("text", ["{not json", '{"weights": {"dense": "heavy"}}', "[]", ""])
-def test_a_corrupt_levers_file_is_a_typed_error_naming_the_file(tmp_path, text):
-    from acuerdos.errors import FittedWeightsError
-    from acuerdos.search.rank import fitted_lever_weights
-
-    path = tmp_path / "levers.json"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(FittedWeightsError, match="levers.json"):
-        fitted_lever_weights(path)
-
-
-def test_a_corrupt_levers_file_is_one_line_naming_the_fix_in_the_cli(tmp_path):
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    import acuerdos
-
-    package = tmp_path / "acuerdos"
-    shutil.copytree(Path(acuerdos.__file__).parent, package)
-    (package / "search" / "levers.json").write_text("{not json", encoding="utf-8")
-    env = os.environ | {"PYTHONPATH": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "acuerdos", "ask", "¿Qué es el 911?"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0
-    assert "Traceback" not in done.stderr
-    assert "levers.json" in done.stderr and "--fit-levers" in done.stderr

@@ -38,7 +38,7 @@ class StaleIndexError(IndexFileError):
 class FittedWeightsError(AcuerdosError):
     """A fitted weights file shipped with the package (search/levers.json) is missing or corrupt."""
 
-    hint = "git checkout src/acuerdos/search/levers.json, or refit: acuerdos eval SETS --fit-levers"
+    hint = "restore it: git checkout src/acuerdos/search/levers.json (or reinstall acuerdos)"
 
 
 class QuestionError(AcuerdosError):

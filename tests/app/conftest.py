@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.app.fakes import FakeAssistant
+from tests.conftest import PROJECT
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = PROJECT / "docs"
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acuerdos.assistant import Assistant, ensure_index
-from acuerdos.errors import IndexFileError
+from acuerdos.errors import FittedWeightsError, IndexFileError
 from acuerdos.index.store import FORMAT_VERSION, MANIFEST, load_index
+from acuerdos.search.rank import LEVER_NAMES, fitted_lever_weights
 from tests.conftest import DATA, PROJECT
 
 
@@ -315,3 +316,49 @@ def test_model_cache_damaged_inside_is_reconverted(tmp_path, monkeypatch, capfd)
         :8
     ]
     shutil.rmtree(target)  # 470 MB: not kept among pytest's temporary directories
+
+
+@pytest.mark.parametrize("text", [
+    "{not json",
+    "",
+    "[]",
+    json.dumps({"weights": {name: 1.0 for name in LEVER_NAMES} | {"dense": "heavy"}}),
+    json.dumps({"weights": {name: 1.0 for name in LEVER_NAMES} | {"novelty": -1.0}}),
+    json.dumps({"weights": {name: 1.0 for name in LEVER_NAMES}}).replace("1.0", "NaN", 1),
+    json.dumps({"weights": {"dense": 1.0}}),
+])
+def test_a_corrupt_or_incomplete_levers_file_is_a_typed_error_naming_the_file(tmp_path, text):
+    path = tmp_path / "levers.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FittedWeightsError, match="levers.json"):
+        fitted_lever_weights(path)
+
+
+def test_a_missing_levers_file_is_a_typed_error_naming_the_file(tmp_path):
+    with pytest.raises(FittedWeightsError, match="absent.json cannot be read"):
+        fitted_lever_weights(tmp_path / "absent.json")
+
+
+def test_a_levers_file_missing_a_weight_names_the_weight(tmp_path):
+    path = tmp_path / "levers.json"
+    path.write_text(json.dumps({"weights": {"dense": 1.0}}), encoding="utf-8")
+    with pytest.raises(FittedWeightsError, match="no weight for dense_alone"):
+        fitted_lever_weights(path)
+
+
+def test_a_corrupt_levers_file_stops_the_cli_in_one_line_naming_the_file(tmp_path):
+    """The weights are read when ranking is imported: a copy of the package with a corrupt file, run for real."""
+    import acuerdos
+
+    package = tmp_path / "acuerdos"
+    shutil.copytree(Path(acuerdos.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    broken = package / "search" / "levers.json"
+    broken.write_text("{not json", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    run = subprocess.run([sys.executable, "-m", "acuerdos", "ask", "--no-rebuild", "fentanilo"], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    [line] = [line for line in run.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"Error: the ranking weights in {broken} cannot be read"), line
+    assert line.endswith("(run: restore it: git checkout src/acuerdos/search/levers.json (or reinstall acuerdos))")

@@ -111,3 +111,54 @@ def test_the_default_backend_is_mixed_only_where_the_int8_export_is_the_shipped_
     monkeypatch.setattr(model, "cpu_has_vnni", lambda: False)
     assert encoder.backend_for(model.DEFAULT_MODEL) == "onnx"
     assert model_file("onnx") == MODEL_FILE.with_name("answerability-onnx.json")
+
+
+class _TopicSearcher:
+    """What `lost_topic` reads of a searcher: one candidate, its session and words, and word rarities."""
+
+    def __init__(self, session: str, words: set[str], frequency: dict[str, int]):
+        from types import SimpleNamespace
+
+        self.known_words = set(frequency)
+        self.index = SimpleNamespace(passages=[SimpleNamespace(session=session)])
+        self.view_words = SimpleNamespace(stems=lambda position: words)
+        self.lexical = SimpleNamespace(size=150, document_frequency=lambda word: frequency.get(word, 0))
+
+
+def _lost(history: str, session: str, has: list[str], frequency: dict[str, int]) -> list[str]:
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from acuerdos.corpus import load_corpus
+    from acuerdos.index.lexical import tokenize
+    from acuerdos.search.answerability import lost_topic
+    from acuerdos.search.filters import CorpusFacts
+    from acuerdos.search.query import understand
+
+    facts = CorpusFacts.of(load_corpus(Path(__file__).resolve().parents[2] / "corpus").passages)
+    query = understand("¿Y en la XIX?", [history], facts)
+    stems = {tokenize(word)[0]: count for word, count in frequency.items()}
+    searcher = _TopicSearcher(session, {tokenize(word)[0] for word in has}, stems)
+    result = SimpleNamespace(scored=[SimpleNamespace(position=0)], follow_up=True)
+    return lost_topic(searcher, query, result)
+
+
+USE_OF_FORCE = "¿Qué se acordó sobre el protocolo de uso de la fuerza?"  # topic: protocolo, uso, fuerza
+RARITY = {"protocolo": 3, "uso": 40, "fuerza": 20}
+
+
+@pytest.mark.parametrize("session, has, lost", [
+    ("XIX", ["protocolo", "uso", "fuerza"], []),
+    ("XIX", ["uso", "fuerza"], []),  # one of three missing, the rarest among them: kept
+    ("XIX", ["uso"], ["XIX", "protocolo"]),  # two of three missing: lost, named by the rarest missing word
+    ("XIX", ["protocolo"], ["XIX", "fuerza"]),
+    ("XVIII", ["protocolo", "uso", "fuerza"], ["XIX", "protocolo"]),  # all there, but another session's passage
+])
+def test_a_follow_ups_topic_is_lost_when_more_than_half_of_it_is_missing(session, has, lost):
+    assert _lost(USE_OF_FORCE, session, has, RARITY) == lost
+
+
+def test_a_topic_half_of_which_the_passage_states_is_kept():
+    two_words = "¿Qué se acordó sobre fentanilo y opioides?"
+    assert _lost(two_words, "XIX", ["opioides"], {"fentanilo": 2, "opioides": 5}) == []
+    assert _lost(two_words, "XIX", [], {"fentanilo": 2, "opioides": 5}) == ["XIX", "fentanilo"]

@@ -336,8 +336,9 @@ def _fitted_from(fingerprint: str, path: Path) -> tuple[AnswerModel | None, str]
 
 def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
     """A follow-up that only moves the conversation ("¿Y en la XIX?" after a question on fentanyl) keeps its
-    topic. When the best passage lacks half the topic's words or more, or is not from the session the
-    follow-up names, the session has nothing on it: [the session, the topic's word as the conversation wrote it]."""
+    topic. When the best passage lacks more than half the topic's words, or is not from the session the
+    follow-up names, the session has nothing on it: [the session, the rarest topic word the passage lacks (any
+    topic word when it lacks none), as the conversation wrote it]."""
     if (not query.conversation or not result.scored or not result.follow_up or query.follow_up == "ordinal"
             or query.intent in KEPT_INTENTS or subject_words(query.text, query.metadata)):
         return []
@@ -352,8 +353,9 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     missing = topic - searcher.view_words.stems(result.scored[0].position)
     if 2 * len(missing) <= len(topic) and not elsewhere:
         return []
-    rarity = _rarity(searcher, topic)
-    rarest = max(sorted(missing or topic), key=rarity.__getitem__)
+    named = missing or topic
+    rarity = _rarity(searcher, named)
+    rarest = max(sorted(named), key=rarity.__getitem__)
     written = next((w for text in query.conversation for w in _WORD.findall(text)
                     if tokenize(w, drop_boilerplate=True) == [rarest]), rarest)
     return [", ".join(sorted(query.sessions)), written]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -55,11 +56,15 @@ LEVER_NAMES = ("dense", "dense_alone", "lexical", "lexical_keyword", "metadata",
 def fitted_lever_weights(path: Path = LEVERS_FILE) -> dict[str, float]:
     try:
         weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
-        if missing := [name for name in LEVER_NAMES if name not in weights]:
-            raise FittedWeightsError(f"{path} has no weight for {', '.join(missing)}")
-        return {name: float(weights[name]) for name in LEVER_NAMES}
+        missing = [name for name in LEVER_NAMES if name not in weights]
+        fitted = {name: float(weights[name]) for name in LEVER_NAMES if name in weights}
     except (OSError, ValueError, TypeError, KeyError) as error:
         raise FittedWeightsError(f"the ranking weights in {path} cannot be read ({error})") from error
+    if missing:
+        raise FittedWeightsError(f"{path} has no weight for {', '.join(missing)}")
+    if wrong := [name for name, weight in fitted.items() if not math.isfinite(weight) or weight < 0]:
+        raise FittedWeightsError(f"{path} has a negative or non-finite weight for {', '.join(wrong)}")
+    return fitted
 
 
 FITTED = fitted_lever_weights()
