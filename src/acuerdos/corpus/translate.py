@@ -235,6 +235,7 @@ class Reading:
     """Sentence translations for reading, looked up by the sentence's hash; empty without a cache."""
 
     sentences: Mapping[str, str] = field(default_factory=dict)
+    _translated: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, corpus_dir: Path) -> Reading:
@@ -247,6 +248,11 @@ class Reading:
     def translate(self, text: str, language: str) -> str | None:
         """The text's translation, sentence by sentence; None when no sentence of it is cached.
         A sentence the cache lacks shows as "[…]", so the reader sees that something is missing."""
+        if (text, language) not in self._translated:  # a passage is shown again and again: split it once
+            self._translated[text, language] = self._translation(text, language)
+        return self._translated[text, language]
+
+    def _translation(self, text: str, language: str) -> str | None:
         from acuerdos.answer.compose import split_sentences
 
         found = [self.sentence(s, language) for s in split_sentences(text) if s.strip()]

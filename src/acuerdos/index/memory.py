@@ -63,6 +63,7 @@ class QuestionMemory:
     sets: tuple[str, ...]  # the labelled set each row's question comes from
     words: dict[str, dict[str, int]] = field(default_factory=dict)  # per set, its answered questions using each stem
     _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
+    _last: tuple[bytes, np.ndarray] = field(default=(b"", np.zeros(0, np.float32)), repr=False)
 
     @classmethod
     def empty(cls, dimension: int = 0) -> QuestionMemory:
@@ -77,7 +78,7 @@ class QuestionMemory:
         kept = self._rows(without, answered=True)
         if not len(kept):
             return None
-        similarities = self.vectors[kept] @ np.ravel(query)
+        similarities = self._similarities(query)[kept]
         best = np.full(passages, -np.inf, dtype=np.float32)
         np.maximum.at(best, self.positions[kept], similarities)
         answered = np.isfinite(best)
@@ -86,7 +87,7 @@ class QuestionMemory:
     def unanswered_likeness(self, query: np.ndarray, without: frozenset[str] = frozenset()) -> float:
         """The highest cosine between the query and a question the documents do not answer; 0 without any."""
         kept = self._rows(without, answered=False)
-        return float((self.vectors[kept] @ np.ravel(query)).max()) if len(kept) else 0.0
+        return float(self._similarities(query)[kept].max()) if len(kept) else 0.0
 
     def familiarity(self, words: Sequence[str], without: frozenset[str] = frozenset()) -> float:
         """log(1 + the answered questions, outside the measured sets, that use the least used of `words`); with
@@ -96,6 +97,16 @@ class QuestionMemory:
             return ALL_FAMILIAR
         kept = [counts for name, counts in self.words.items() if name not in without]
         return math.log1p(min(sum(counts.get(w, 0) for counts in kept) for w in words))
+
+    def _similarities(self, query: np.ndarray) -> np.ndarray:
+        """The query's cosine to every row. An ask reads them twice (best, unanswered_likeness), and the product
+        over the whole memory is most of their cost, so the last query's are kept."""
+        key = np.ravel(query).astype(np.float32).tobytes()
+        last_key, last = self._last
+        if key != last_key:
+            last = self.vectors @ np.ravel(query)
+            self._last = (key, last)
+        return last
 
     def _rows(self, without: frozenset[str], answered: bool) -> np.ndarray:
         if (without, answered) not in self._kept:

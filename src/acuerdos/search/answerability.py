@@ -98,11 +98,11 @@ class AnswerModel:
         return self.threshold if self.first_threshold is None else self.first_threshold
 
     @cached_property
-    def _forest(self) -> tuple[np.ndarray, ...]:
+    def _forest(self) -> _Forest:
         return _arrays(self.trees)
 
     @cached_property
-    def _first_forest(self) -> tuple[np.ndarray, ...]:
+    def _first_forest(self) -> _Forest:
         return _arrays(self.first_trees)
 
     def to_dict(self) -> dict:
@@ -135,30 +135,54 @@ class AnswerModel:
         os.replace(temporary, path)
 
 
-def _walk(forest: tuple[np.ndarray, ...], baseline: float, rows: np.ndarray) -> np.ndarray:
+def _walk(forest: _Forest, baseline: float, rows: np.ndarray) -> np.ndarray:
     """Every row walked down every tree at once: left where its feature is at most the node's threshold."""
     if len(rows) == 0:
         return np.zeros(0)
-    feature, threshold, left, right, value = forest
-    trees, columns = np.arange(len(feature))[:, None], np.arange(len(rows))[None, :]
-    node = np.zeros((len(feature), len(rows)), dtype=int)
-    while (inner := feature[trees, node] >= 0).any():
-        at = feature[trees, node]
-        goes_left = rows[columns, np.maximum(at, 0)] <= threshold[trees, node]
-        node = np.where(inner, np.where(goes_left, left[trees, node], right[trees, node]), node)
-    log_odds = baseline + value[trees, node].sum(axis=0)
+    node = np.repeat(forest.roots[:, None], len(rows), axis=1)
+    columns = np.arange(len(rows))[None, :]
+    for _ in range(forest.depth):  # a leaf leads to itself
+        goes_left = rows[columns, forest.feature[node]] <= forest.threshold[node]
+        node = np.where(goes_left, forest.left[node], forest.right[node])
+    log_odds = baseline + forest.value[node].sum(axis=0)
     return 1.0 / (1.0 + np.exp(-log_odds))
 
 
-def _arrays(trees: tuple[dict, ...]) -> tuple[np.ndarray, ...]:
-    """The trees' node lists as arrays, one row per tree (padded with leaves)."""
-    width = max((len(tree["feature"]) for tree in trees), default=1)
+@dataclass(frozen=True)
+class _Forest:
+    """The trees' nodes in flat arrays, the trees one after another; a leaf's children are itself."""
 
-    def padded(key: str, fill: float) -> np.ndarray:
-        return np.array([list(tree[key]) + [fill] * (width - len(tree[key])) for tree in trees] or [[fill]])
+    roots: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
 
-    return (padded("feature", -1).astype(int), padded("threshold", 0.0), padded("left", 0).astype(int),
-            padded("right", 0).astype(int), padded("value", 0.0))
+
+def _arrays(trees: tuple[dict, ...]) -> _Forest:
+    roots, feature, threshold, left, right, value, depth = [], [], [], [], [], [], 0
+    for tree in trees:
+        start = len(feature)
+        roots.append(start)
+        for node, (at, limit, low, high, leaf_value) in enumerate(zip(
+                tree["feature"], tree["threshold"], tree["left"], tree["right"], tree["value"], strict=True)):
+            leaf = at < 0
+            feature.append(0 if leaf else at)
+            threshold.append(limit)
+            left.append(start + (node if leaf else low))
+            right.append(start + (node if leaf else high))
+            value.append(leaf_value)
+        depth = max(depth, _depth(tree, 0))
+    return _Forest(np.array(roots, dtype=np.intp), np.array(feature, dtype=np.intp), np.array(threshold),
+                   np.array(left, dtype=np.intp), np.array(right, dtype=np.intp), np.array(value), depth)
+
+
+def _depth(tree: dict, node: int) -> int:
+    if tree["feature"][node] < 0:
+        return 0
+    return 1 + max(_depth(tree, tree["left"][node]), _depth(tree, tree["right"][node]))
 
 
 def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -> np.ndarray:
