@@ -7,7 +7,7 @@ embedded once, at build time, with the same model as the passages.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -38,6 +38,7 @@ def corpus_words(texts: Sequence[str]) -> list[str]:
 class Vocabulary:
     words: list[str]
     vectors: np.ndarray  # one normalized embedding per word, "query: " prompt
+    _rows: dict[frozenset[str], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def stems(self) -> list[str]:
@@ -47,6 +48,13 @@ class Vocabulary:
     @cached_property
     def position(self) -> dict[str, int]:
         return {word: i for i, word in enumerate(self.words)}
+
+    def rows(self, words: frozenset[str]) -> np.ndarray:
+        """The rows of `words` the vocabulary holds, in order; kept per word set (a passage's come back question
+        after question)."""
+        if words not in self._rows:
+            self._rows[words] = np.array(sorted(self.position[w] for w in words if w in self.position), np.intp)
+        return self._rows[words]
 
     def linked(self, asked: str) -> tuple[list[str], list[str], list[str]]:
         """The words of `asked` the answerability features compare with each passage's (WordLinks): those

@@ -240,9 +240,11 @@ class WordLinks:
         known, unknown, unlinked = vocabulary.linked(asked)
         self.stems = [tokenize(w) for w in known + unknown + unlinked]  # in the rows' order
         # only the candidates' words are compared: not the whole vocabulary
-        self.column = {w: i for i, w in enumerate(sorted({w for p in positions for w in self.view_words.words(p)
-                                                          if w in position}))}
-        vectors = vocabulary.vectors[[position[w] for w in self.column]] if self.column else None
+        passage_rows = {p: vocabulary.rows(self.view_words.words(p)) for p in positions}
+        self.columns = (np.unique(np.concatenate(list(passage_rows.values()))) if passage_rows
+                        else np.zeros(0, np.intp))
+        self.column_of = {p: np.searchsorted(self.columns, these) for p, these in passage_rows.items()}
+        vectors = vocabulary.vectors[self.columns] if len(self.columns) else None
         rows = [vocabulary.vectors[[position[w] for w in known]]] if known else []
         if unknown and searcher.encoder is not None and len(vocabulary.vectors):
             rows.append(word_vectors(searcher.encoder, unknown, searcher.index.lexicon))
@@ -256,8 +258,8 @@ class WordLinks:
 
     def nearest(self, position: int) -> np.ndarray:
         """For each question word, its similarity to the passage's nearest word."""
-        columns = [self.column[w] for w in self.view_words.words(position) if w in self.column]
-        if not len(self.similarities) or not columns:
+        columns = self.column_of.get(position, ())
+        if not len(self.similarities) or not len(columns):
             return np.ones(len(self.similarities))
         return self.similarities[:, columns].max(axis=1)
 
