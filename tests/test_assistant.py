@@ -71,6 +71,15 @@ def test_a_follow_up_whose_session_covers_most_of_the_topic_is_answered(real_ass
     assert answer.results[0].id == "cnssp-xvi-11"
 
 
+def test_a_relative_session_after_a_question_naming_none_steps_from_its_answers_session(real_assistant):
+    """The Querétaro presentation of June 2018 is the XIX's; "the previous plenary" is the XVIII (nearmiss12
+    nm12-014, which answered from the XIX when only a named session could be stepped from)."""
+    answer = real_assistant.ask("and in the previous plenary?", history=[
+        "What did the Querétaro Secretary of Citizen Security present in June 2018?"])
+    assert all(hit.session == "XVIII" for hit in answer.results[:3])
+    assert answer.results[0].id == "cnssp-xviii-05"
+
+
 def test_filters_apply(real_assistant):
     answer = real_assistant.ask("protocolo de uso de la fuerza", filters={"session": ["XX"]})
     assert answer.results and {hit.session for hit in answer.results} == {"XX"}

@@ -17,6 +17,7 @@ from acuerdos.index.memory import (
     UNANSWERED,
     QuestionMemory,
     Remembered,
+    _nearest_distinct,
     build_memory,
     read_remembered,
 )
@@ -149,3 +150,30 @@ def test_search_finds_a_passage_through_a_question_it_answers(remembering_corpus
     assert first(searcher.settings) == target.id
     assert first(replace(searcher.settings, memory=False)) != target.id
     assert first(replace(searcher.settings, memory_without=frozenset({"dev"}))) != target.id
+
+
+def test_the_vote_counts_each_question_once_among_the_nearest():
+    # rows 0 and 1 are one question answering two passages; rows 2 and 3 are unanswered questions
+    memory = QuestionMemory(np.array([[1, 0], [1, 0], [0.8, 0.6], [0, 1]], np.float32),
+                            np.array([0, 1, UNANSWERED, UNANSWERED]), ("a", "a", "b", "b"))
+    query = np.array([1.0, 0.0], np.float32)
+    assert memory.unanswered_vote(query, count=2) == pytest.approx(0.5)  # the answered one, once; the 0.8
+    assert memory.unanswered_vote(query, count=3) == pytest.approx(2 / 3)
+    assert memory.unanswered_vote(query, frozenset({"a"}), count=2) == pytest.approx(1.0)
+    assert QuestionMemory.empty(2).unanswered_vote(query) == 0.0
+
+
+def test_a_new_query_is_not_answered_with_the_last_ones_cosines():
+    first = MEMORY.unanswered_likeness(np.array([0.0, 0.0, 0.0, 1.0], np.float32))
+    second = MEMORY.unanswered_likeness(np.array([1.0, 0.0, 0.0, 0.0], np.float32))
+    assert (first, second) == (pytest.approx(1.0), pytest.approx(0.0))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_nearest_distinct_values_from_a_pool_are_those_of_a_full_sort(seed):
+    rng = np.random.default_rng(seed)
+    values = rng.choice(rng.normal(size=rng.integers(1, 40)), size=int(rng.integers(1, 200)))
+    order = np.argsort(-values, kind="stable")
+    _, first = np.unique(values[order], return_index=True)
+    expected = values[order[np.sort(first)][:10]]
+    assert values[_nearest_distinct(values, 10, min(len(values), 40))].tolist() == expected.tolist()

@@ -669,3 +669,13 @@ def test_what_was_decided_about_the_conversations_subject_is_not_a_listing(real_
     assert listed(real_assistant, "¿Y en la XVII?", ["¿Qué acuerdos se tomaron en la XV Asamblea?"]) == "XVII"
     topic = ["licencias de conducir con datos biometricos yucatan, xv asamblea"]
     assert listed(real_assistant, "y en la XVII que aprobaron sobre eso?", topic) == ""
+
+
+@pytest.mark.parametrize("question, session, expected", [
+    ("and in the previous plenary?", "XIX", {"XVIII"}),
+    ("¿Y en la asamblea siguiente?", "XVII", {"XVIII"}),
+    ("and in the previous plenary?", "", set()),  # an answer without a session: nothing to step from
+    ("¿Y en Morelia?", "XVII", set()),  # no step
+])
+def test_a_relative_session_steps_from_the_session_of_the_answer(real_corpus, question, session, expected):
+    assert question_metadata(question, real_corpus.passages).stepped_from(session).sessions == expected

@@ -89,6 +89,18 @@ class QuestionMemory:
         kept = self._rows(without, answered=False)
         return float(self._similarities(query)[kept].max()) if len(kept) else 0.0
 
+    def unanswered_vote(self, query: np.ndarray, without: frozenset[str] = frozenset(), count: int = 10) -> float:
+        """The share of questions no passage answers among the `count` remembered questions nearest the query
+        (each question once, however many passages it answers); 0 without any."""
+        answered, unanswered = self._rows(without, answered=True), self._rows(without, answered=False)
+        similarities = self._similarities(query)
+        pooled = np.concatenate([similarities[answered], similarities[unanswered]])
+        if not len(pooled):
+            return 0.0
+        is_unanswered = np.r_[np.zeros(len(answered), bool), np.ones(len(unanswered), bool)]
+        nearest = _nearest_distinct(pooled, count, len(pooled) if len(pooled) <= 4 * count else 4 * count)
+        return float(is_unanswered[nearest].mean())
+
     def familiarity(self, words: Sequence[str], without: frozenset[str] = frozenset()) -> float:
         """log(1 + the answered questions, outside the measured sets, that use the least used of `words`); with
         no words, ALL_FAMILIAR. Not the number of questions left: that differs with the set measured, and
@@ -114,6 +126,17 @@ class QuestionMemory:
                 name not in without and (position != UNANSWERED) == answered
                 for name, position in zip(self.sets, self.positions, strict=True)])
         return self._kept[without, answered]
+
+
+def _nearest_distinct(values: np.ndarray, count: int, pool: int) -> np.ndarray:
+    """The positions of the `count` highest values, one per distinct value (a question answering two passages
+    has two rows with one cosine), found among the `pool` highest and, if that holds too few, among all."""
+    top = np.argpartition(-values, pool - 1)[:pool] if pool < len(values) else np.arange(len(values))
+    top = top[np.argsort(-values[top], kind="stable")]
+    _, first = np.unique(values[top], return_index=True)
+    if len(first) < count and pool < len(values):
+        return _nearest_distinct(values, count, len(values))
+    return top[np.sort(first)][:count]
 
 
 def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], encode,

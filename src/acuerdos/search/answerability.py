@@ -58,6 +58,7 @@ FEATURES = (
     "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
     "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
+    "unanswered_vote",  # share of unanswered questions among the ten labelled questions nearest it
 )
 
 
@@ -218,6 +219,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
             evidence.familiarity,
             float(remembered[s.position]) if remembered is not None else 0.0,
+            evidence.unanswered_vote,
         ])
     return np.asarray(rows, dtype=np.float64)
 

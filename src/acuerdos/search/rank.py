@@ -139,6 +139,7 @@ class Evidence:
     nearness: float = 1.0  # how near the question's farthest unknown word comes to a corpus word (Vocabulary)
     unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
     familiarity: float = 0.0  # log(1 + remembered answered questions using its least used uncommon unknown word)
+    unanswered_vote: float = 0.0  # share of unanswered questions among the ten remembered questions nearest it
 
 
 @dataclass
@@ -357,6 +358,11 @@ class Searcher:
             levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
         another_step = len(turns) > 1 and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
+        stepped = len(turns) > 1 and settings.metadata and named[-1].step
+        if stepped and not meta.sessions:
+            meta = named[-1].stepped_from(passages[earlier_answer()].session)
+        # "¿Y en la sesión anterior?" names the session it steps to, as "¿Y en la XVI?" names the XVI
+        here = replace(query.metadata, sessions=meta.sessions) if stepped else query.metadata
         if query.held and len(turns) > 1 and not (meta.sessions or meta.places or meta.years or meta.months):
             # "Which session created the cybersecurity committee?" then "And where was that session held?"
             answered = passages[earlier_answer()].session
@@ -366,8 +372,8 @@ class Searcher:
             if "memory" in levers:  # "… en la XVI": a question remembered for another session does not answer it
                 matched = levers["metadata"]
                 levers["memory"] = np.where(matched >= matched.max(), levers["memory"], 0.0)
-        if len(turns) > 1 and settings.metadata and query.metadata:  # "¿Y en la XVI?" outweighs the turns before
-            levers["metadata_here"] = query.metadata.shares(self.table).astype(np.float32)
+        if len(turns) > 1 and settings.metadata and here:  # "¿Y en la XVI?" outweighs the turns before
+            levers["metadata_here"] = here.shares(self.table).astype(np.float32)
         if meta.points and len(turns) > 1:
             levers["ordinal"] = self._nth_of_the_list(earlier_answer(), meta.points)
         if another_step:
@@ -548,10 +554,13 @@ class Searcher:
         likeness = (self.index.memory.unanswered_likeness(self.encoder.encode_queries([question]),
                                                           settings.memory_without)
                     if settings.dense and settings.memory else 0.0)
+        vote = (self.index.memory.unanswered_vote(self.encoder.encode_queries([question]), settings.memory_without)
+                if settings.dense and settings.memory else 0.0)
         uncommon = [w for w in unknown if w not in self.common_words]
         familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness, familiarity)
+                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness, familiarity,
+                        vote)
 
     @cached_property
     def common_words(self) -> frozenset[str]:
