@@ -160,7 +160,21 @@ def test_the_vote_counts_each_question_once_among_the_nearest():
     assert memory.unanswered_vote(query, count=2) == pytest.approx(0.5)  # the answered one, once; the 0.8
     assert memory.unanswered_vote(query, count=3) == pytest.approx(2 / 3)
     assert memory.unanswered_vote(query, frozenset({"a"}), count=2) == pytest.approx(1.0)
-    assert QuestionMemory.empty(2).unanswered_vote(query) == 0.0
+    assert QuestionMemory.empty().unanswered_vote(query) == 0.0  # no rows: no product with the query
+    assert memory.unanswered_vote(query, count=0) == 0.0
+
+
+def test_the_vote_looks_past_its_pool_when_the_pool_holds_too_few_questions():
+    # forty rows of one answered question nearest, then an unanswered one: a pool of 4 x 2 rows holds one question
+    vectors = np.array([[1, 0]] * 40 + [[0.6, 0.8]], np.float32)
+    memory = QuestionMemory(vectors, np.array([0] * 40 + [UNANSWERED]), ("a",) * 41)
+    assert memory.unanswered_vote(np.array([1.0, 0.0], np.float32), count=2) == pytest.approx(0.5)
+
+
+def test_the_kept_cosines_cannot_be_changed_by_a_reader():
+    cosines = MEMORY._similarities(np.array([1.0, 0.0, 0.0, 0.0], np.float32))
+    with pytest.raises(ValueError):
+        cosines[0] = 5.0
 
 
 def test_a_new_query_is_not_answered_with_the_last_ones_cosines():

@@ -29,6 +29,8 @@ from acuerdos.index.lexical import tokenize
 QUESTIONS_FILE = Path("aids") / "questions.jsonl"
 UNANSWERED = -1  # the position of a question no passage answers
 ALL_FAMILIAR = math.log1p(10**6)  # no unknown word to judge: as if a million answered questions used each
+NEAREST_VOTERS = 10  # the remembered questions that vote (chosen before measuring; no other count was tried)
+VOTE_POOL = 4  # the nearest voters are looked for among this many times as many highest cosines
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class QuestionMemory:
     sets: tuple[str, ...]  # the labelled set each row's question comes from
     words: dict[str, dict[str, int]] = field(default_factory=dict)  # per set, its answered questions using each stem
     _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
-    _last: tuple[bytes, np.ndarray] = field(default=(b"", np.zeros(0, np.float32)), repr=False)
+    _last: tuple[bytes, np.ndarray] = field(default=(b"", np.zeros(0, np.float32)), init=False, repr=False,
+                                            compare=False)
 
     @classmethod
     def empty(cls, dimension: int = 0) -> QuestionMemory:
@@ -89,16 +92,18 @@ class QuestionMemory:
         kept = self._rows(without, answered=False)
         return float(self._similarities(query)[kept].max()) if len(kept) else 0.0
 
-    def unanswered_vote(self, query: np.ndarray, without: frozenset[str] = frozenset(), count: int = 10) -> float:
-        """The share of questions no passage answers among the `count` remembered questions nearest the query
-        (each question once, however many passages it answers); 0 without any."""
+    def unanswered_vote(self, query: np.ndarray, without: frozenset[str] = frozenset(),
+                        count: int = NEAREST_VOTERS) -> float:
+        """The share of questions no passage answers among the `count` remembered questions nearest the query;
+        0 without any. Each question votes once however many passages it answers: its rows share one vector,
+        so one cosine (and a question written alike in two sets is one question)."""
         answered, unanswered = self._rows(without, answered=True), self._rows(without, answered=False)
+        if not len(answered) + len(unanswered) or count < 1:
+            return 0.0
         similarities = self._similarities(query)
         pooled = np.concatenate([similarities[answered], similarities[unanswered]])
-        if not len(pooled):
-            return 0.0
         is_unanswered = np.r_[np.zeros(len(answered), bool), np.ones(len(unanswered), bool)]
-        nearest = _nearest_distinct(pooled, count, len(pooled) if len(pooled) <= 4 * count else 4 * count)
+        nearest = _nearest_distinct(pooled, count, min(len(pooled), VOTE_POOL * count))
         return float(is_unanswered[nearest].mean())
 
     def familiarity(self, words: Sequence[str], without: frozenset[str] = frozenset()) -> float:
@@ -111,12 +116,15 @@ class QuestionMemory:
         return math.log1p(min(sum(counts.get(w, 0) for counts in kept) for w in words))
 
     def _similarities(self, query: np.ndarray) -> np.ndarray:
-        """The query's cosine to every row. An ask reads them twice (best, unanswered_likeness), and the product
-        over the whole memory is most of their cost, so the last query's are kept."""
-        key = np.ravel(query).astype(np.float32).tobytes()
+        """The query's cosine to every row, read only. An ask reads them three times (best, unanswered_likeness,
+        unanswered_vote), and the product over the whole memory is most of their cost: the last query's are
+        kept."""
+        vector = np.ravel(query).astype(np.float32)
+        key = vector.tobytes()
         last_key, last = self._last
         if key != last_key:
-            last = self.vectors @ np.ravel(query)
+            last = self.vectors @ vector
+            last.flags.writeable = False
             self._last = (key, last)
         return last
 

@@ -50,8 +50,8 @@ class Vocabulary:
         return {word: i for i, word in enumerate(self.words)}
 
     def rows(self, words: frozenset[str]) -> np.ndarray:
-        """The rows of `words` the vocabulary holds, in order; kept per word set (a passage's come back question
-        after question)."""
+        """The rows of the vocabulary that hold `words`, in order. Kept per word set: the same passages' words
+        are asked for question after question."""
         if words not in self._rows:
             self._rows[words] = np.array(sorted(self.position[w] for w in words if w in self.position), np.intp)
         return self._rows[words]

@@ -58,7 +58,7 @@ FEATURES = (
     "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
     "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
-    "unanswered_vote",  # share of unanswered questions among the ten labelled questions nearest it
+    "unanswered_vote",  # share of unanswered questions among the labelled questions nearest it (memory.py)
 )
 
 
@@ -163,6 +163,7 @@ class _Forest:
 
 
 def _arrays(trees: tuple[dict, ...]) -> _Forest:
+    """The trees' node lists (scikit-learn's, kept as plain lists) as one flat forest."""
     roots, feature, threshold, left, right, value, depth = [], [], [], [], [], [], 0
     for tree in trees:
         start = len(feature)
@@ -181,6 +182,7 @@ def _arrays(trees: tuple[dict, ...]) -> _Forest:
 
 
 def _depth(tree: dict, node: int) -> int:
+    """The number of splits on the longest path from `node` down to a leaf."""
     if tree["feature"][node] < 0:
         return 0
     return 1 + max(_depth(tree, tree["left"][node]), _depth(tree, tree["right"][node]))
@@ -260,7 +262,7 @@ class WordLinks:
 
     def nearest(self, position: int) -> np.ndarray:
         """For each question word, its similarity to the passage's nearest word."""
-        columns = self.column_of.get(position, ())
+        columns = self.column_of[position]
         if not len(self.similarities) or not len(columns):
             return np.ones(len(self.similarities))
         return self.similarities[:, columns].max(axis=1)

@@ -139,7 +139,7 @@ class Evidence:
     nearness: float = 1.0  # how near the question's farthest unknown word comes to a corpus word (Vocabulary)
     unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
     familiarity: float = 0.0  # log(1 + remembered answered questions using its least used uncommon unknown word)
-    unanswered_vote: float = 0.0  # share of unanswered questions among the ten remembered questions nearest it
+    unanswered_vote: float = 0.0  # share of unanswered questions among the remembered questions nearest it
 
 
 @dataclass
@@ -358,7 +358,7 @@ class Searcher:
             levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
         another_step = len(turns) > 1 and query.another_step
         meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
-        stepped = len(turns) > 1 and settings.metadata and named[-1].step
+        stepped = len(turns) > 1 and settings.metadata and named[-1].step != 0
         if stepped and not meta.sessions:
             meta = named[-1].stepped_from(passages[earlier_answer()].session)
         # "¿Y en la sesión anterior?" names the session it steps to, as "¿Y en la XVI?" names the XVI
