@@ -10,13 +10,13 @@ from acuerdos import evaluate, fitting
 from tests.conftest import PROJECT
 
 SETS = tuple(json.loads((PROJECT / "tests" / "eval" / "sets.json").read_text(encoding="utf-8"))["training"])
-# Measured (2026-12-07, 35 training sets, 4,898 questions, onnx-mixed, each set searched without its own
+# Measured (2026-12-07, 36 training sets, 5,078 questions, onnx-mixed, each set searched without its own
 # questions in the question memory, fitted lever weights, the abstention decided by the first-passage trees,
-# thresholds chosen out of fold at a 2.5% budget; docs/quality.md): hit@1 0.915, hit@5 0.960, MRR 0.936,
-# abstention 0.674, false abstention 0.026, confidently wrong 0.176, top label on unanswerable 0.020. The margins
+# thresholds chosen out of fold at a 2.5% budget; docs/quality.md): hit@1 0.916, hit@5 0.959, MRR 0.936,
+# abstention 0.681, false abstention 0.028, confidently wrong 0.173, top label on unanswerable 0.018. The margins
 # allow a dozen to three dozen questions to move. The targets are above several of these.
-FLOOR = {"hit@1": 0.90, "hit@5": 0.945, "mrr@10": 0.92, "abstention": 0.66}
-CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.19, "top_label_unanswerable": 0.03}
+FLOOR = {"hit@1": 0.90, "hit@5": 0.945, "mrr@10": 0.92, "abstention": 0.67}
+CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.185, "top_label_unanswerable": 0.03}
 
 
 @pytest.fixture(scope="module")
