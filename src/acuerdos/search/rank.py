@@ -551,11 +551,11 @@ class Searcher:
         out_of_range = self._out_of_range(query, texts) + ranking.missing_sessions
         held = ranking.held if scored and self.index.passages[scored[0].position].session in ranking.held else []
         exact = bool(scored) and scored[0].position in ranking.exact
-        likeness = (self.index.memory.unanswered_likeness(self.encoder.encode_queries([question]),
-                                                          settings.memory_without)
-                    if settings.dense and settings.memory else 0.0)
-        vote = (self.index.memory.unanswered_vote(self.encoder.encode_queries([question]), settings.memory_without)
-                if settings.dense and settings.memory else 0.0)
+        likeness = vote = 0.0
+        if settings.dense and settings.memory:
+            vector = self.encoder.encode_queries([question])
+            likeness = self.index.memory.unanswered_likeness(vector, settings.memory_without)
+            vote = self.index.memory.unanswered_vote(vector, settings.memory_without)
         uncommon = [w for w in unknown if w not in self.common_words]
         familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
