@@ -18,7 +18,7 @@ def records(seed: int = 0) -> list[fitting.Record]:
         for i in range(100):
             answerable = i % 2 == 0
             gold = ["right"] if answerable else []
-            question = {"id": f"{s}-{i}", "question": f"q{i}", "kind": "fact" if answerable else "unanswerable",
+            question = {"id": f"{s}-{i}", "question": f"q{s}-{i}", "kind": "fact" if answerable else "unanswerable",
                         "gold": gold, "lang": "es"}
             rows = rng.rand(5, len(FEATURES))
             rows[0, COSINE] = rng.rand() * 0.5 + (0.5 if answerable else 0.0)
@@ -34,6 +34,15 @@ def test_budgets_share_their_fits_and_agree_with_loso_at_each_budget():
     assert both[0.1] == fitting.loso(recs, "", 0.1)
     assert both[0.02]["overall"]["abstention"] <= both[0.1]["overall"]["abstention"]
     assert {"set=set0", "set=set1", "set=set2", "kind=fact", "lang=es"} <= set(both[0.1])
+
+
+def test_a_question_asked_alike_in_another_set_is_not_learnt_from_when_either_is_measured():
+    recs = records()[:3] + records()[100:103]
+    twin = recs[3]
+    twin.question["question"] = recs[0].question["question"]
+    assert fitting._apart(recs, recs[:3]) == recs[4:]
+    twin.question["history"] = ["an earlier turn"]  # asked after other turns: another question
+    assert fitting._apart(recs, recs[:3]) == recs[3:]
 
 
 def test_the_quick_protocol_scores_every_set():

@@ -142,7 +142,7 @@ def _out_of_fold(records: Sequence[Record], fingerprint: str) -> dict[int, Answe
     fold = {name: i % THRESHOLD_FOLDS for i, name in enumerate(names)}
     scorer: dict[int, AnswerModel] = {}
     for k in range(min(THRESHOLD_FOLDS, len(names))):
-        outside = [r for r in records if fold[r.set_name] != k]
+        outside = _apart(records, [r for r in records if fold[r.set_name] == k])
         if not outside:
             continue
         trees = _fit_trees(outside, fingerprint)
@@ -195,16 +195,28 @@ def loso_budgets(records: Sequence[Record], fingerprint: str = "", budgets: Sequ
     by_set: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_set[r.set_name].append(r)
-    without = {name: _fit_trees([r for r in records if r.set_name != name], fingerprint) for name in by_set}
+    without = {name: _fit_trees(_apart(records, held_out), fingerprint) for name, held_out in by_set.items()}
     pooled = {id(r): without[r.set_name] for r in records} if quick else {}
     judged: dict[float, dict[str, list[Judged]]] = {budget: {} for budget in budgets}
     for name, held_out in by_set.items():
-        others = [r for r in records if r.set_name != name]
+        others = _apart(records, held_out)
         scorer = pooled if quick else _out_of_fold(others, fingerprint)
         for budget in budgets:
             model = with_thresholds(without[name], others, scorer, budget)
             judged[budget][name] = [judge_with(r, model) for r in held_out]
     return {budget: _groups(group) for budget, group in judged.items()}
+
+
+def _apart(records: Sequence[Record], held_out: Sequence[Record]) -> list[Record]:
+    """The records outside `held_out`'s sets that do not ask one of its questions: a question written alike in
+    two sets (with the same turns before it) is not learnt from when either is measured."""
+    sets = {r.set_name for r in held_out}
+    asked = {_asked(r) for r in held_out}
+    return [r for r in records if r.set_name not in sets and _asked(r) not in asked]
+
+
+def _asked(record: Record) -> tuple[str, ...]:
+    return (*(record.question.get("history") or []), record.question["question"])
 
 
 def _groups(judged: dict[str, list[Judged]]) -> dict[str, dict[str, Any]]:

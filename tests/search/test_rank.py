@@ -671,11 +671,21 @@ def test_what_was_decided_about_the_conversations_subject_is_not_a_listing(real_
     assert listed(real_assistant, "y en la XVII que aprobaron sobre eso?", topic) == ""
 
 
-@pytest.mark.parametrize("question, session, expected", [
-    ("and in the previous plenary?", "XIX", {"XVIII"}),
-    ("¿Y en la asamblea siguiente?", "XVII", {"XVIII"}),
-    ("and in the previous plenary?", "", set()),  # an answer without a session: nothing to step from
-    ("¿Y en Morelia?", "XVII", set()),  # no step
+@pytest.mark.parametrize("earlier, question, session, expected", [
+    ("What was agreed in June 2018?", "and in the previous plenary?", "XIX", {"XVIII"}),
+    ("¿Qué se acordó sobre fentanilo?", "¿Y en la asamblea siguiente?", "XVII", {"XVIII"}),
+    ("What was agreed in June 2018?", "and in the previous plenary?", "", set()),  # nothing to step from
+    ("¿Qué se acordó en la XV?", "¿Y en la asamblea siguiente?", "XIX", {"XVI"}),  # the named session first
+    ("¿Qué se acordó sobre fentanilo?", "¿Y en Morelia?", "XVII", set()),  # no step
 ])
-def test_a_relative_session_steps_from_the_session_of_the_answer(real_corpus, question, session, expected):
-    assert question_metadata(question, real_corpus.passages).stepped_from(session).sessions == expected
+def test_a_relative_session_steps_from_the_session_of_the_answer(real_corpus, earlier, question, session,
+                                                                 expected):
+    named = [question_metadata(q, real_corpus.passages) for q in (earlier, question)]
+    assert Searcher._metadata(named, answered=lambda: session).sessions == expected
+
+
+def test_a_step_from_the_answer_keeps_what_the_conversation_named(real_corpus):
+    turns = ("¿Qué dijo Peña Nieto?", "and in the previous plenary?")
+    named = [question_metadata(q, real_corpus.passages) for q in turns]
+    meta = Searcher._metadata(named, answered=lambda: "XVIII")
+    assert meta.sessions == {"XVII"} and meta.speakers == named[0].speakers != set()

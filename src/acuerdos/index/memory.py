@@ -10,7 +10,8 @@ its uncommon unknown words are: a word that no passage uses and that is not a co
 questions use ("opioid"), is how people ask about what the documents hold; one no answered question uses
 ("drones", "táser") is a subject they lack. The questions are the training sets', written to
 corpus/aids/questions.jsonl by `python -m tools.memory`; each keeps the name of its set, so that a set is never
-searched with its own questions when it is measured (Settings.memory_without).
+searched with its own questions when it is measured (Settings.memory_without). A question written alike in
+several sets belongs to all of them ("nearmiss3+variants"): measuring any of them leaves it out.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ UNANSWERED = -1  # the position of a question no passage answers
 ALL_FAMILIAR = math.log1p(10**6)  # no unknown word to judge: as if a million answered questions used each
 NEAREST_VOTERS = 10  # the remembered questions that vote (chosen before measuring; no other count was tried)
 VOTE_POOL = 4  # the nearest voters are looked for among this many times as many highest cosines
+SHARED = "+"  # joins the names of the sets that hold one question's text
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ def read_remembered(corpus_dir: Path) -> list[Remembered]:
 class QuestionMemory:
     vectors: np.ndarray  # one normalized query embedding per (question, passage) pair
     positions: np.ndarray  # the passage (index into Index.passages) each row answers; UNANSWERED: none does
-    sets: tuple[str, ...]  # the labelled set each row's question comes from
-    words: dict[str, dict[str, int]] = field(default_factory=dict)  # per set, its answered questions using each stem
+    sets: tuple[str, ...]  # the labelled sets each row's question comes from, joined by SHARED
+    words: dict[str, dict[str, int]] = field(default_factory=dict)  # per such sets, answered questions using a stem
     _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
     _last: tuple[bytes, np.ndarray] = field(default=(b"", np.zeros(0, np.float32)), init=False, repr=False,
                                             compare=False)
@@ -112,7 +114,7 @@ class QuestionMemory:
         trees would learn which set a question comes from."""
         if not words:
             return ALL_FAMILIAR
-        kept = [counts for name, counts in self.words.items() if name not in without]
+        kept = [counts for names, counts in self.words.items() if not _measured(names, without)]
         return math.log1p(min(sum(counts.get(w, 0) for counts in kept) for w in words))
 
     def _similarities(self, query: np.ndarray) -> np.ndarray:
@@ -131,9 +133,13 @@ class QuestionMemory:
     def _rows(self, without: frozenset[str], answered: bool) -> np.ndarray:
         if (without, answered) not in self._kept:
             self._kept[without, answered] = np.flatnonzero([
-                name not in without and (position != UNANSWERED) == answered
-                for name, position in zip(self.sets, self.positions, strict=True)])
+                not _measured(names, without) and (position != UNANSWERED) == answered
+                for names, position in zip(self.sets, self.positions, strict=True)])
         return self._kept[without, answered]
+
+
+def _measured(names: str, without: frozenset[str]) -> bool:
+    return not without.isdisjoint(names.split(SHARED))
 
 
 def _nearest_distinct(values: np.ndarray, count: int, pool: int) -> np.ndarray:
@@ -149,18 +155,23 @@ def _nearest_distinct(values: np.ndarray, count: int, pool: int) -> np.ndarray:
 
 def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], encode,
                  dimension: int) -> QuestionMemory:
-    """Embed the questions (`encode`: texts -> query vectors), one row per passage each answers, one for a
+    """Embed the questions (`encode`: texts -> query vectors), one row per passage each text answers, one for a
     question none answers; questions naming only passages the corpus no longer has are left out."""
     position = {pid: i for i, pid in enumerate(passage_ids)}
-    rows = [(q, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
-    rows += [(q, UNANSWERED) for q in questions if not q.passage_ids]
+    holders: dict[str, set[str]] = {}
+    for q in questions:
+        holders.setdefault(q.question, set()).add(q.set_name)
+    sets = {text: SHARED.join(sorted(names)) for text, names in holders.items()}
+    answered = [(q.question, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
+    unanswered = [(q.question, UNANSWERED) for q in questions if not q.passage_ids]
+    rows = list(dict.fromkeys(answered + unanswered))  # a question written alike in two sets: one row
     if not rows:
         return QuestionMemory.empty(dimension)
     words: dict[str, Counter] = {}
-    for q in dict.fromkeys(q for q, position in rows if position != UNANSWERED):
-        words.setdefault(q.set_name, Counter()).update(set(tokenize(q.question, drop_boilerplate=True)))
-    texts = list(dict.fromkeys(q.question for q, _ in rows))
+    for text in dict.fromkeys(text for text, position in rows if position != UNANSWERED):
+        words.setdefault(sets[text], Counter()).update(set(tokenize(text, drop_boilerplate=True)))
+    texts = list(dict.fromkeys(text for text, _ in rows))
     vectors = dict(zip(texts, np.asarray(encode(texts), np.float32), strict=True))
-    return QuestionMemory(np.stack([vectors[q.question] for q, _ in rows]),
-                          np.array([p for _, p in rows], np.int64), tuple(q.set_name for q, _ in rows),
-                          {name: dict(counts) for name, counts in words.items()})
+    return QuestionMemory(np.stack([vectors[text] for text, _ in rows]),
+                          np.array([p for _, p in rows], np.int64), tuple(sets[text] for text, _ in rows),
+                          {names: dict(counts) for names, counts in words.items()})

@@ -46,8 +46,8 @@ from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 7  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
-# 6: the lexicon; 7: the memory's words
+FORMAT_VERSION = 8  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+# 6: the lexicon; 7: the memory's words; 8: a question shared by sets is one row owned by all of them
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"

@@ -166,13 +166,6 @@ class QuestionMetadata:
         return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
                                 self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
 
-    def stepped_from(self, session: str) -> QuestionMetadata:
-        """This turn's step from the session the conversation's answer came from: "and in the previous plenary?"
-        after a question that named a month, not a session."""
-        sessions = {_step_session(session, self.step)} - {""} if session and self.step else set()
-        return QuestionMetadata(sessions, set(), set(), self.places, self.points, self.bodies, self.speakers,
-                                self.step)
-
     def matches(self, passage: Passage) -> float:
         """The share of the named metadata this passage agrees with (0 when nothing is named)."""
         checks = []

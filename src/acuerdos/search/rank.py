@@ -5,6 +5,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -357,10 +358,9 @@ class Searcher:
             kind = "lexical_keyword" if short else "lexical"
             levers[kind if settings.dense else "lexical_only"] = zscore(lexical)
         another_step = len(turns) > 1 and query.another_step
-        meta = self._metadata(named, another_step) if settings.metadata else QuestionMetadata()
+        meta = (self._metadata(named, another_step, lambda: passages[earlier_answer()].session)
+                if settings.metadata else QuestionMetadata())
         stepped = len(turns) > 1 and settings.metadata and named[-1].step != 0
-        if stepped and not meta.sessions:
-            meta = named[-1].stepped_from(passages[earlier_answer()].session)
         # "¿Y en la sesión anterior?" names the session it steps to, as "¿Y en la XVI?" names the XVI
         here = replace(query.metadata, sessions=meta.sessions) if stepped else query.metadata
         if query.held and len(turns) > 1 and not (meta.sessions or meta.places or meta.years or meta.months):
@@ -517,14 +517,19 @@ class Searcher:
         return bridges, self.index.vocabulary.bridges(vectors[len(unknown):]), nearness
 
     @staticmethod
-    def _metadata(named: list[QuestionMetadata], another_step: bool = False) -> QuestionMetadata:
+    def _metadata(named: list[QuestionMetadata], another_step: bool = False,
+                  answered: Callable[[], str] = str) -> QuestionMetadata:
         """What the question names, or else what the conversation before it named — but for its when,
-        if it asks what came before or after ("¿Y qué se acordó después?")."""
+        if it asks what came before or after ("¿Y qué se acordó después?"). A relative session ("and in the
+        previous plenary?") steps from the session the conversation named or, when it named none, from the
+        session of `answered`, the earlier answer's."""
         meta = QuestionMetadata()
         for turn in named[:-1]:
             meta = turn.or_else(meta)
         if another_step and not named[-1].step:
             meta = replace(meta, sessions=set(), years=set(), months=set())
+        if named[-1].step and len(named) > 1 and not meta.sessions and (session := answered()):
+            meta = replace(meta, sessions={session})
         return named[-1].or_else(meta)
 
     def _evidence(self, query: Query, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
