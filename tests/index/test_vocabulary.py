@@ -45,15 +45,6 @@ def test_only_real_evolution_questions_get_a_timeline(question, evolution):
     assert asks_evolution(question) is evolution
 
 
-def test_nearness_is_the_farthest_unknown_words_best_similarity():
-    vocabulary = Vocabulary(["fentanilo", "violencia"], np.eye(2, dtype=np.float32))
-    near, far = np.array([0.97, 0.1], np.float32), np.array([0.3, 0.6], np.float32)
-    assert vocabulary.nearness(np.stack([near])) == pytest.approx(0.97)
-    assert vocabulary.nearness(np.stack([near, far])) == pytest.approx(0.6)  # the farther word decides
-    assert vocabulary.nearness(np.zeros((0, 2), np.float32)) == 1.0  # no unknown word
-    assert Vocabulary([], np.zeros((0, 2), np.float32)).nearness(np.stack([near])) == 1.0
-
-
 class CountingEncoder:
     """Embeds each word as a fixed vector and records which words it was asked for."""
 

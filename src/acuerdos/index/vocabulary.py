@@ -65,27 +65,16 @@ class Vocabulary:
         unlinked = [w for w in words if w not in self.position and len(w) < MIN_UNKNOWN_LENGTH]
         return known, unknown, unlinked
 
-    def reach(self, unknown_vectors: np.ndarray) -> tuple[list[str], float]:
-        """The word bridges of the unknown words, and their nearness, from one comparison with the vocabulary.
-
-        Bridges: stems of the corpus words nearest to each unknown word, when near enough. A stem reached from
-        two words ("homologas", "homologos") counts twice, as BM25 counts a question word written twice.
-        Nearness: how near the farthest unknown word comes to some corpus word: "fentanyl" 0.97
-        ("fentanilo"), "lynchings" 0.89 ("violence"); 1 without unknown words.
-        """
+    def bridges(self, unknown_vectors: np.ndarray) -> list[str]:
+        """The word bridges of the unknown words: stems of the corpus words nearest to each, when near enough.
+        A stem reached from two words ("homologas", "homologos") counts twice, as BM25 counts a question word
+        written twice."""
         if not self.words or not len(unknown_vectors):
-            return [], 1.0
+            return []
         similarities = unknown_vectors @ self.vectors.T
         nearest = _nearest(similarities, PER_WORD)
-        bridges = [self.stems[column] for row, columns in zip(similarities, nearest, strict=True)
-                   for column in columns if row[column] >= MIN_SIMILARITY]
-        return bridges, float(similarities.max(axis=1).min())
-
-    def bridges(self, unknown_vectors: np.ndarray) -> list[str]:
-        return self.reach(unknown_vectors)[0]
-
-    def nearness(self, unknown_vectors: np.ndarray) -> float:
-        return self.reach(unknown_vectors)[1]
+        return [self.stems[column] for row, columns in zip(similarities, nearest, strict=True)
+                for column in columns if row[column] >= MIN_SIMILARITY]
 
 
 def no_words() -> Vocabulary:

@@ -40,14 +40,11 @@ FEATURES = (
     "cosine_gap",  # best cosine among the candidates minus this one's
     "bm25",  # log(1 + BM25) of the candidate
     "bm25_share",  # its BM25 against the best candidate's
-    "fused_gap",  # the first candidate's fused score minus this one's
-    "inverse_rank",
     "coverage",  # share of the question's content words found in the passage or its translation
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
     "unknown_name",  # the question names something the corpus never mentions
     "unknown_share",  # share of its content words no passage uses
     "missing_answer",  # the first passage lacks what the question asks for (Query.asks)
-    "follow_up",
     "asks_number",
     "number_missing",  # a number of what is asked is not in the passage
     "asks_outcome",  # "actually", "finalmente", "se cumplió": what came of it
@@ -55,7 +52,6 @@ FEATURES = (
     "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
     "mean_link",  # the mean of those similarities
     "unanswered_likeness",  # the question's cosine to the nearest labelled question no passage answers
-    "nearness",  # how near the question's farthest unknown word comes to a corpus word ("fentanyl": 0.97)
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
     "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
     "unanswered_vote",  # share of unanswered questions among the labelled questions nearest it (memory.py)
@@ -203,7 +199,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
-    for rank, s in enumerate(scored, 1):
+    for s in scored:
         view = searcher.views[s.position]
         nearest = links.nearest(s.position)
         words = searcher.view_words.stems(s.position) | links.bridged(nearest)
@@ -211,15 +207,12 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
         rows.append([
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
-            scored[0].score - s.score, 1.0 / rank,
             coverage,
             _share(earlier, words) if earlier else coverage,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
-            float(result.follow_up),
             float(number), float(number and not quantities(view, question)),
             float(query.outcome),
-            math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.nearness,
-            evidence.familiarity,
+            math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.familiarity,
             float(remembered[s.position]) if remembered is not None else 0.0,
             evidence.unanswered_vote,
         ])

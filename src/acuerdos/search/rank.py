@@ -137,7 +137,6 @@ class Evidence:
     # a session and an agreement number it lacks ("el acuerdo 14 de la XVI", which has 11): (session, number, count)
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
     bridged: bool = False  # a word the corpus never uses is near one it does ("fentanyl": "fentanilo")
-    nearness: float = 1.0  # how near the question's farthest unknown word comes to a corpus word (Vocabulary)
     unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
     familiarity: float = 0.0  # log(1 + remembered answered questions using its least used uncommon unknown word)
     unanswered_vote: float = 0.0  # share of unanswered questions among the remembered questions nearest it
@@ -160,7 +159,6 @@ class _Ranking:
     asked: list[str] = field(default_factory=list)  # each turn with the metadata it names cut out
     missing_agreement: tuple[str, int, int] | tuple[()] = ()
     bridged: bool = False
-    nearness: float = 1.0
     remembered: np.ndarray | None = None  # each passage's cosine to the nearest labelled question it answers
 
 
@@ -323,8 +321,8 @@ class Searcher:
             second = None
 
         self._prefetch(query, asked, settings, evidence)
-        bridges, earlier_bridges, nearness = (self._bridges(asked[-1], " ".join(asked[:-1]))
-                                              if settings.lexical and settings.word_bridges else ([], [], 1.0))
+        bridges, earlier_bridges = (self._bridges(asked[-1], " ".join(asked[:-1]))
+                                    if settings.lexical and settings.word_bridges else ([], []))
         started = time.perf_counter()
         lexical_index = self.lexical if settings.translations else self.lexical_original
         lexical = np.zeros(len(passages), np.float32)
@@ -398,7 +396,7 @@ class Searcher:
         missing = sorted(meta.sessions - self.facts.sessions) if meta.step else []
         return _Ranking(fused, dense, lexical, leans, missing, timings, context, held, named_here, asked=asked,
                         exact=exact, levers=levers, lookups=lookups, missing_agreement=lacking,
-                        bridged=bool(bridges or earlier_bridges), nearness=nearness, remembered=remembered)
+                        bridged=bool(bridges or earlier_bridges), remembered=remembered)
 
     def _lookups(self, meta: QuestionMetadata, agreements: set[int], named_here: set[str], held: list[str],
                  settings: Settings) -> np.ndarray:
@@ -506,15 +504,14 @@ class Searcher:
             names = unknown_names(query.text, self.known_words) if settings.dense else []
         prefetch(names, [w for w in words if w not in self.index.lexicon.position])
 
-    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str], float]:
-        """The word bridges of the question, and of the turns before it (one model run for both), and how near
-        the question's farthest unknown word comes to a corpus word."""
+    def _bridges(self, question: str, earlier: str) -> tuple[list[str], list[str]]:
+        """The word bridges of the question, and of the turns before it (one model run for both)."""
         unknown, unknown_earlier = unknown_words(question, self.known_words), unknown_words(earlier, self.known_words)
         if not (unknown or unknown_earlier) or self.encoder is None or not self.index.vocabulary.words:
-            return [], [], 1.0
+            return [], []
         vectors = word_vectors(self.encoder, unknown + unknown_earlier, self.index.lexicon)
-        bridges, nearness = self.index.vocabulary.reach(vectors[:len(unknown)])
-        return bridges, self.index.vocabulary.bridges(vectors[len(unknown):]), nearness
+        vocabulary = self.index.vocabulary
+        return vocabulary.bridges(vectors[:len(unknown)]), vocabulary.bridges(vectors[len(unknown):])
 
     @staticmethod
     def _metadata(named: list[QuestionMetadata], another_step: bool = False,
@@ -564,8 +561,7 @@ class Searcher:
         uncommon = [w for w in unknown if w not in self.common_words]
         familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement, ranking.bridged, ranking.nearness, likeness, familiarity,
-                        vote)
+                        ranking.missing_agreement, ranking.bridged, likeness, familiarity, vote)
 
     @cached_property
     def common_words(self) -> frozenset[str]:
