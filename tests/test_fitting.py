@@ -41,8 +41,20 @@ def test_a_question_asked_alike_in_another_set_is_not_learnt_from_when_either_is
     twin = recs[3]
     twin.question["question"] = recs[0].question["question"]
     assert fitting._apart(recs, recs[:3]) == recs[4:]
+    twin.question["question"] = recs[0].question["question"].upper() + "?"  # case and punctuation aside, alike
+    assert fitting._apart(recs, recs[:3]) == recs[4:]
     twin.question["history"] = ["an earlier turn"]  # asked after other turns: another question
     assert fitting._apart(recs, recs[:3]) == recs[3:]
+
+
+def test_lever_weights_fitted_without_a_set_learn_nothing_from_another_sets_copy_of_its_questions(monkeypatch):
+    items = candidates(n=30)
+    for c in items[:10]:
+        c.asked = ("alike",)
+    seen = []
+    monkeypatch.setattr(fitting, "fit_lever_weights", lambda group: seen.append(group) or np.zeros(len(fitting.LEVERS)))
+    fitting.lever_loso(items, np.zeros(len(fitting.LEVERS)))
+    assert seen and all(c.asked != ("alike",) for group in seen for c in group)
 
 
 def test_the_quick_protocol_scores_every_set():
@@ -60,7 +72,7 @@ def candidates(seed: int = 0, n: int = 200) -> list[fitting.Candidates]:
         gold = np.zeros(fitting.RANK_DEPTH, bool)
         gold[i % fitting.RANK_DEPTH] = True
         columns[gold, 0] += 1.0
-        out.append(fitting.Candidates(f"set{i % 3}", columns, np.zeros(fitting.RANK_DEPTH), gold))
+        out.append(fitting.Candidates(f"set{i % 3}", columns, np.zeros(fitting.RANK_DEPTH), gold, (f"q{i}",)))
     return out
 
 
@@ -102,6 +114,6 @@ def test_a_lever_fit_without_any_answer_among_the_candidates_says_so():
     import pytest
 
     nothing = [fitting.Candidates("set0", np.ones((fitting.RANK_DEPTH, len(fitting.LEVERS))),
-                                  np.zeros(fitting.RANK_DEPTH), np.zeros(fitting.RANK_DEPTH, bool))]
+                                  np.zeros(fitting.RANK_DEPTH), np.zeros(fitting.RANK_DEPTH, bool), ("q",))]
     with pytest.raises(ValueError, match="nothing to fit"):
         fitting.fit_lever_weights(nothing)

@@ -20,6 +20,7 @@ import numpy as np
 
 from acuerdos import evaluate, fitting
 from acuerdos.assistant import Assistant
+from acuerdos.index.memory import SHARED
 from acuerdos.search.answerability import FEATURES, no_word_known
 from acuerdos.search.query import HARD_ANSWERS
 
@@ -185,6 +186,8 @@ def render(records, assistant) -> str:
     loso = at_budget[fitting.MAX_FALSE_ABSTENTION]
     quick = fitting.loso(records, fingerprint, quick=True)["overall"]
     base = baselines(assistant, records)
+    memory = assistant.index.memory
+    shared = sum(SHARED in names for names in memory.sets)
     worst = {m: fitting.worst_set(loso, m, lowest=m not in ("false_abstention", "confidently_wrong",
                                                             "top_label_unanswerable")) for m in MEASURES}
     finals = {name: json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
@@ -229,11 +232,13 @@ def render(records, assistant) -> str:
         "match it as well as any (\"… en la XVI\" is not answered by a question remembered for the XIX: hit@1 "
         "0.905 to 0.903, abstention 0.556 to 0.557). "
         "**Every set is scored without its own questions in the memory** (`Settings.memory_without`), as a new "
-        "question would be. A question written alike in several sets (191 of the memory's texts) belongs to all "
-        "of them, and the trees that judge a held-out set are not fitted on another set's record of the same "
-        "question after the same turns (`fitting._apart`). Both leaked before: over the 36 sets, abstention "
-        "0.681 with both leaks, 0.682 without the trees', 0.674 without either; confidently wrong 0.173, 0.173, "
-        "0.177; no question changed rank. Not nested: when the answerability model is fitted for one held-out "
+        f"question would be. A question written alike in several sets (case and punctuation aside: {shared} of "
+        f"the memory's {len(memory)} rows) belongs to all of them, and neither the trees that judge a held-out set "
+        "nor the lever weights fitted without it learn from another set's record of the same question after the "
+        "same turns (`fitting.asked`). Both leaked before: over the 36 sets (then matched as written exactly), "
+        "abstention 0.681 with both leaks, 0.682 without the trees', 0.674 without either; confidently wrong "
+        "0.173, 0.173, 0.177; no question changed rank. Not nested: when the answerability model is fitted for "
+        "one held-out "
         "set, the other "
         "sets' records were searched with the held-out set's questions in the memory, as deployed. Its weight "
         "was first chosen leave one set out over the 19 sets, as a two-sided z-score: hit@1 0.867 at 0.3, 0.883 "
@@ -269,7 +274,8 @@ def render(records, assistant) -> str:
         "0.910 to 0.911). `weakest_link` stays (without it: abstention 0.708, confidently wrong 0.159).",
         "   - **Familiar and unfamiliar words.** Half the training questions that use a word no passage uses are "
         "answerable: \"decidió\", \"anything\", \"agents\" are how people ask, \"drones\" and \"táser\" are "
-        "subjects the corpus lacks. The memory also counts, per set, the stems its answered questions use "
+        "subjects the corpus lacks. The memory also counts, per set (a question several sets hold, once for "
+        "them all), the stems its answered questions use "
         "(`QuestionMemory.words`); the feature `familiarity` is log(1 + the answered questions, outside the "
         "measured set, that use the question's least used unknown word), leaving out the common words of either "
         "language (the index's lexicon, wordfreq's 10,000 most frequent: \"declared\"); with no such word it "

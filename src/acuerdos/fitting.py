@@ -21,6 +21,7 @@ import numpy as np
 
 from acuerdos.answer.compose import clean_question
 from acuerdos.evaluate import KINDS_WITHOUT_ANSWER, Outcome, judge, measuring, metrics
+from acuerdos.index.memory import written_alike
 from acuerdos.index.store import write_json_atomically
 from acuerdos.search.answerability import (
     FEATURES,
@@ -125,6 +126,8 @@ def _fit_trees(records: Sequence[Record], fingerprint: str) -> AnswerModel:
     """Both forests, without thresholds: the card trees on each record's first TRAIN_DEPTH candidates, the
     first-passage trees on its first candidate alone."""
     with_rows = [r for r in records if len(r.rows)]
+    if not with_rows:
+        raise ValueError("no labelled question with candidates to fit on")
     baseline, trees = fit(np.vstack([r.rows[:TRAIN_DEPTH] for r in with_rows]),
                           np.concatenate([r.gold()[:TRAIN_DEPTH] for r in with_rows]))
     first_baseline, first_trees = fit(np.vstack([r.rows[:1] for r in with_rows]),
@@ -215,8 +218,13 @@ def _apart(records: Sequence[Record], held_out: Sequence[Record]) -> list[Record
     return [r for r in records if r.set_name not in sets and _asked(r) not in asked]
 
 
+def asked(question: dict[str, Any]) -> tuple[str, ...]:
+    """The question and the turns before it, as written alike (index/memory.py)."""
+    return tuple(written_alike(text) for text in (*(question.get("history") or []), question["question"]))
+
+
 def _asked(record: Record) -> tuple[str, ...]:
-    return (*(record.question.get("history") or []), record.question["question"])
+    return asked(record.question)
 
 
 def _groups(judged: dict[str, list[Judged]]) -> dict[str, dict[str, Any]]:
@@ -291,6 +299,7 @@ class Candidates:
     columns: np.ndarray  # RANK_DEPTH x len(LEVERS)
     fixed: np.ndarray
     gold: np.ndarray
+    asked: tuple[str, ...]  # `asked`: another set's question asked alike is not learnt from when this one is measured
 
 
 def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name: str) -> list[Candidates]:
@@ -306,7 +315,7 @@ def collect_candidates(assistant, questions: Sequence[dict[str, Any]], set_name:
         empty = np.zeros(len(ranking.fused), np.float32)
         columns = np.stack([ranking.levers.get(name, empty)[top] for name in LEVERS], axis=1).astype(np.float64)
         gold = np.array([any(g in assistant.index.passages[i].text for g in q["gold"]) for i in top])
-        out.append(Candidates(set_name, columns, ranking.lookups[top].astype(np.float64), gold))
+        out.append(Candidates(set_name, columns, ranking.lookups[top].astype(np.float64), gold, asked(q)))
     return out
 
 
@@ -356,7 +365,8 @@ def lever_loso(items: Sequence[Candidates], deployed: np.ndarray) -> dict[str, d
     table = {}
     for name in dict.fromkeys(c.set_name for c in items):
         held_out = [c for c in items if c.set_name == name]
-        fitted = fit_lever_weights([c for c in items if c.set_name != name])
+        alike = {c.asked for c in held_out}
+        fitted = fit_lever_weights([c for c in items if c.set_name != name and c.asked not in alike])
         (h1, m1), (h2, m2) = figures(held_out, deployed), figures(held_out, fitted)
         table[name] = {"n": len(held_out), "deployed hit@1": h1, "fitted hit@1": h2, "deployed mrr@10": m1,
                        "fitted mrr@10": m2}

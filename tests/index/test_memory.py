@@ -62,15 +62,21 @@ def test_build_embeds_each_question_once_and_drops_passages_the_corpus_lost():
 
 
 def test_a_question_written_alike_in_two_sets_is_one_row_that_measuring_either_leaves_out():
-    questions = [Remembered("dev", "q1", ("a",)), Remembered("final", "q1", ("a",)), Remembered("nm", "q2", ()),
+    questions = [Remembered("dev", "q1", ("a",)), Remembered("final", "Q1?", ("a",)), Remembered("nm", "q2", ()),
                  Remembered("final", "q2", ())]
-    memory = build_memory(questions, ["a"], lambda texts: np.eye(len(texts), 2, dtype=np.float32), 2)
-    assert memory.sets == ("dev+final", "final+nm") and memory.positions.tolist() == [0, UNANSWERED]
+    memory = build_memory(questions, ["a"], lambda texts: np.array([[1, 0], [1, 0], [0, 1]], np.float32), 2)
+    assert memory.sets == ("dev+final", "dev+final", "final+nm")  # case and punctuation aside, alike
+    assert memory.positions.tolist() == [0, 0, UNANSWERED]
     for measured in ("dev", "final"):
         assert memory.best(np.array([1.0, 0.0]), 1, frozenset({measured})) is None
         assert memory.familiarity([tokenize("q1")[0]], frozenset({measured})) == 0.0
     assert memory.unanswered_likeness(np.array([0.0, 1.0]), frozenset({"nm"})) == 0.0
     assert memory.unanswered_likeness(np.array([0.0, 1.0]), frozenset({"dev"})) == pytest.approx(1.0)
+
+
+def test_a_set_name_holding_the_joiner_is_refused():
+    with pytest.raises(CorpusError, match="a\+b"):
+        build_memory([Remembered("a+b", "q", ())], ["a"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
 
 
 def test_familiarity_counts_the_answered_questions_using_the_least_used_word_outside_the_measured_sets():

@@ -676,6 +676,7 @@ def test_what_was_decided_about_the_conversations_subject_is_not_a_listing(real_
     ("¿Qué se acordó sobre fentanilo?", "¿Y en la asamblea siguiente?", "XVII", {"XVIII"}),
     ("What was agreed in June 2018?", "and in the previous plenary?", "", set()),  # nothing to step from
     ("¿Qué se acordó en la XV?", "¿Y en la asamblea siguiente?", "XIX", {"XVI"}),  # the named session first
+    ("What was agreed in June 2018?", "¿Y en la sesión anterior a la XVIII?", "XX", {"XVIII"}),  # names its own
     ("¿Qué se acordó sobre fentanilo?", "¿Y en Morelia?", "XVII", set()),  # no step
 ])
 def test_a_relative_session_steps_from_the_session_of_the_answer(real_corpus, earlier, question, session,

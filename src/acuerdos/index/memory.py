@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,11 @@ class QuestionMemory:
         return self._kept[without, answered]
 
 
+def written_alike(text: str) -> str:
+    """What two questions written alike share: their words, whatever the case and punctuation."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
 def _measured(names: str, without: frozenset[str]) -> bool:
     return not without.isdisjoint(names.split(SHARED))
 
@@ -157,11 +163,13 @@ def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], en
                  dimension: int) -> QuestionMemory:
     """Embed the questions (`encode`: texts -> query vectors), one row per passage each text answers, one for a
     question none answers; questions naming only passages the corpus no longer has are left out."""
+    if shared := [q.set_name for q in questions if SHARED in q.set_name]:
+        raise CorpusError(f"a labelled set's name holds {SHARED!r}: {shared[0]}", hint="rename it in sets.json")
     position = {pid: i for i, pid in enumerate(passage_ids)}
     holders: dict[str, set[str]] = {}
     for q in questions:
-        holders.setdefault(q.question, set()).add(q.set_name)
-    sets = {text: SHARED.join(sorted(names)) for text, names in holders.items()}
+        holders.setdefault(written_alike(q.question), set()).add(q.set_name)
+    sets = {q.question: SHARED.join(sorted(holders[written_alike(q.question)])) for q in questions}
     answered = [(q.question, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
     unanswered = [(q.question, UNANSWERED) for q in questions if not q.passage_ids]
     rows = list(dict.fromkeys(answered + unanswered))  # a question written alike in two sets: one row

@@ -46,8 +46,8 @@ from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 8  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
-# 6: the lexicon; 7: the memory's words; 8: a question shared by sets is one row owned by all of them
+FORMAT_VERSION = 9  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+# 6: the lexicon; 7: the memory's words; 8: a question shared by sets is owned by all of them; 9: alike whatever the case
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -192,7 +192,7 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
         "views": sorted({d.view for d in documents}, key=["original", "translation"].index),
         "corpus_sha256": corpus.sha256,
         "passage_count": len(corpus.passages),
-        "remembered_questions": len({(q.set_name, q.question) for q in questions}),
+        "remembered_questions": len({q.question for q in questions}),
         "lexicon_words": len(common),
         "files": {name: file_sha256(build / name) for name in (*_files(second is not None), *DERIVED_FILES)},
         "libraries": {name: _version(name) for name in LIBRARIES},

@@ -525,8 +525,8 @@ class Searcher:
             meta = turn.or_else(meta)
         if another_step and not named[-1].step:
             meta = replace(meta, sessions=set(), years=set(), months=set())
-        if named[-1].step and len(named) > 1 and not meta.sessions and (session := answered()):
-            meta = replace(meta, sessions={session})
+        if named[-1].step and not named[-1].sessions and len(named) > 1 and not meta.sessions:
+            meta = replace(meta, sessions={answered()} - {""}, years=set(), months=set())
         return named[-1].or_else(meta)
 
     def _evidence(self, query: Query, ranking: _Ranking, scored: list[Scored], settings: Settings) -> Evidence:
