@@ -16,8 +16,8 @@ SETS = tuple(json.loads((PROJECT / "tests" / "eval" / "sets.json").read_text(enc
 # thresholds chosen out of fold at a 2.5% budget; docs/quality.md): hit@1 0.916, hit@5 0.959, MRR 0.936,
 # abstention 0.681, false abstention 0.028, confidently wrong 0.173, top label on unanswerable 0.018. The margins
 # allow a dozen to three dozen questions to move. The targets are above several of these.
-FLOOR = {"hit@1": 0.90, "hit@5": 0.945, "mrr@10": 0.92, "abstention": 0.67}
-CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.185, "top_label_unanswerable": 0.03}
+FLOOR = {"hit@1": 0.90, "hit@5": 0.945, "mrr@10": 0.92, "abstention": 0.69}
+CEILING = {"false_abstention": 0.035, "confidently_wrong": 0.17, "top_label_unanswerable": 0.03}
 
 
 @pytest.fixture(scope="module")
