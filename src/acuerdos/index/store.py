@@ -47,7 +47,8 @@ from acuerdos.records import Passage
 
 T = TypeVar("T")
 FORMAT_VERSION = 9  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
-# 6: the lexicon; 7: the memory's words; 8: a question shared by sets is owned by all of them; 9: alike whatever the case
+# 6: the lexicon; 7: the memory's words; 8: a question shared by sets is owned by all of them;
+# 9: questions alike whatever their case and punctuation
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
