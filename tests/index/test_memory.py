@@ -75,7 +75,7 @@ def test_a_question_written_alike_in_two_sets_is_one_row_that_measuring_either_l
 
 
 def test_a_set_name_holding_the_joiner_is_refused():
-    with pytest.raises(CorpusError, match="a\+b"):
+    with pytest.raises(CorpusError, match=r"a\+b"):
         build_memory([Remembered("a+b", "q", ())], ["a"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
 
 
