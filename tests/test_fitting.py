@@ -3,6 +3,7 @@ budget; the quick protocol is measured on the same records. No model, no index."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from acuerdos import fitting
 from acuerdos.search.answerability import FEATURES
@@ -36,15 +37,15 @@ def test_budgets_share_their_fits_and_agree_with_loso_at_each_budget():
     assert {"set=set0", "set=set1", "set=set2", "kind=fact", "lang=es"} <= set(both[0.1])
 
 
-def test_a_question_asked_alike_in_another_set_is_not_learnt_from_when_either_is_measured():
+@pytest.mark.parametrize("twin, history, learnt_from", [
+    ("q0-0", [], False),
+    ("Q0-0?", [], False),  # case and punctuation aside, alike
+    ("q0-0", ["an earlier turn"], True),  # asked after other turns: another question
+])
+def test_a_question_asked_alike_in_another_set_is_not_learnt_from_when_either_is_measured(twin, history, learnt_from):
     recs = records()[:3] + records()[100:103]
-    twin = recs[3]
-    twin.question["question"] = recs[0].question["question"]
-    assert fitting._apart(recs, recs[:3]) == recs[4:]
-    twin.question["question"] = recs[0].question["question"].upper() + "?"  # case and punctuation aside, alike
-    assert fitting._apart(recs, recs[:3]) == recs[4:]
-    twin.question["history"] = ["an earlier turn"]  # asked after other turns: another question
-    assert fitting._apart(recs, recs[:3]) == recs[3:]
+    recs[3].question |= {"question": twin, "history": history}
+    assert fitting._apart(recs, recs[:3]) == (recs[3:] if learnt_from else recs[4:])
 
 
 def test_lever_weights_fitted_without_a_set_learn_nothing_from_another_sets_copy_of_its_questions(monkeypatch):

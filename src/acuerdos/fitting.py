@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ class Record:
     timeline: bool
     evidence: Any
     lost_topic: list[str] = field(default_factory=list)
+
+    @cached_property
+    def asked(self) -> tuple[str, ...]:
+        """`asked`: the key by which another set's copy of this question is left out when this one is measured."""
+        return asked(self.question)
 
     @property
     def answerable(self) -> bool:
@@ -214,17 +220,13 @@ def _apart(records: Sequence[Record], held_out: Sequence[Record]) -> list[Record
     """The records outside `held_out`'s sets that do not ask one of its questions: a question written alike in
     two sets (with the same turns before it) is not learnt from when either is measured."""
     sets = {r.set_name for r in held_out}
-    asked = {_asked(r) for r in held_out}
-    return [r for r in records if r.set_name not in sets and _asked(r) not in asked]
+    alike = {r.asked for r in held_out}
+    return [r for r in records if r.set_name not in sets and r.asked not in alike]
 
 
 def asked(question: dict[str, Any]) -> tuple[str, ...]:
     """The question and the turns before it, as written alike (index/memory.py)."""
     return tuple(written_alike(text) for text in (*(question.get("history") or []), question["question"]))
-
-
-def _asked(record: Record) -> tuple[str, ...]:
-    return asked(record.question)
 
 
 def _groups(judged: dict[str, list[Judged]]) -> dict[str, dict[str, Any]]:

@@ -664,6 +664,24 @@ def test_each_candidate_carries_its_cosine_to_the_nearest_labelled_question_it_a
     assert not candidate_features(searcher, follow, searcher.search(follow))[:, column].any()
 
 
+def test_each_candidate_carries_how_much_of_the_named_session_it_matches(real_assistant):
+    from acuerdos.search.answerability import FEATURES, candidate_features
+
+    searcher = real_assistant.searcher
+    column = FEATURES.index("metadata_match")
+
+    def matches(question: str) -> dict[str, float]:
+        query = searcher.understand(question, [])
+        rows = candidate_features(searcher, query, searcher.search(query))
+        sessions = [real_assistant.index.passages[s.position].session for s in searcher.search(query).scored]
+        return dict(zip(sessions, rows[:, column], strict=True))
+
+    named = matches("¿Qué acordó la XX Asamblea Plenaria sobre la Medalla al Mérito Policial?")
+    assert named.get("XX") == 1.0
+    assert {value for session, value in named.items() if session != "XX"} <= {0.0}
+    assert set(matches("¿Qué se acordó sobre la Medalla al Mérito Policial?").values()) == {-1.0}  # none named
+
+
 def test_what_was_decided_about_the_conversations_subject_is_not_a_listing(real_assistant):
     assert listed(real_assistant, "¿Qué acuerdos se tomaron en la XVIII Asamblea?") == "XVIII"
     assert listed(real_assistant, "¿Y en la XVII?", ["¿Qué acuerdos se tomaron en la XV Asamblea?"]) == "XVII"

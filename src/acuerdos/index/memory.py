@@ -166,10 +166,11 @@ def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], en
     if shared := [q.set_name for q in questions if SHARED in q.set_name]:
         raise CorpusError(f"a labelled set's name holds {SHARED!r}: {shared[0]}", hint="rename it in sets.json")
     position = {pid: i for i, pid in enumerate(passage_ids)}
+    alike = {q.question: written_alike(q.question) for q in questions}
     holders: dict[str, set[str]] = {}
     for q in questions:
-        holders.setdefault(written_alike(q.question), set()).add(q.set_name)
-    sets = {q.question: SHARED.join(sorted(holders[written_alike(q.question)])) for q in questions}
+        holders.setdefault(alike[q.question], set()).add(q.set_name)
+    sets = {text: SHARED.join(sorted(holders[key])) for text, key in alike.items()}
     answered = [(q.question, position[pid]) for q in questions for pid in q.passage_ids if pid in position]
     unanswered = [(q.question, UNANSWERED) for q in questions if not q.passage_ids]
     rows = list(dict.fromkeys(answered + unanswered))  # a question written alike in two sets: one row

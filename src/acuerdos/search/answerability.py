@@ -42,6 +42,7 @@ FEATURES = (
     "bm25_share",  # its BM25 against the best candidate's
     "coverage",  # share of the question's content words found in the passage or its translation
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
+    "metadata_match",  # share of the session, year, place, number or speaker the question names that it has (-1: none)
     "unknown_name",  # the question names something the corpus never mentions
     "unknown_share",  # share of its content words no passage uses
     "missing_answer",  # the first passage lacks what the question asks for (Query.asks)
@@ -196,6 +197,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
+    named = query.metadata
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
@@ -209,6 +211,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             coverage,
             _share(earlier, words) if earlier else coverage,
+            named.matches(searcher.index.passages[s.position]) if named else -1.0,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(number), float(number and not quantities(view, question)),
             float(query.outcome),
