@@ -412,7 +412,9 @@ def render(records, assistant) -> str:
         "0.825 to 0.829, hit@1 0.916 both, false abstention 0.026 to 0.028 and abstention 0.685 to 0.681 (the "
         "trees refitted on the changed rows). After an agreement named by its number, \"¿y el siguiente?\" is "
         "the next agreement (`lang/numbers.json`, `next_words`, `previous_words`); \"and the one after that?\" "
-        "and \"¿y el que sigue?\" were not read so until `after`, `before` and `sigue` joined those lists: 3 "
+        "and \"¿y el que sigue?\" were not read so until `next_phrases` and `previous_phrases` (\"one after\", "
+        "\"que sigue\", \"before that\") joined them, as phrases, and only for a follow-up that names no session, "
+        "year, month or place of its own (\"Was this done before?\" and \"¿Y sigue en la XIX?\" step nowhere): 3 "
         "follow-ups of final17 and final18 went from no answer in the first ten to first, and no other rank of "
         "the 6,218 questions of the 44 sets changed.",
         "",

@@ -672,8 +672,9 @@ def test_each_candidate_carries_how_much_of_the_named_session_it_matches(real_as
 
     def matches(question: str) -> dict[str, float]:
         query = searcher.understand(question, [])
-        rows = candidate_features(searcher, query, searcher.search(query))
-        sessions = [real_assistant.index.passages[s.position].session for s in searcher.search(query).scored]
+        result = searcher.search(query)
+        rows = candidate_features(searcher, query, result)
+        sessions = [real_assistant.index.passages[s.position].session for s in result.scored]
         return dict(zip(sessions, rows[:, column], strict=True))
 
     named = matches("¿Qué acordó la XX Asamblea Plenaria sobre la Medalla al Mérito Policial?")

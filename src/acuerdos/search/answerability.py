@@ -1,8 +1,9 @@
 """Answerability: the probability that a passage answers the question, from evidence the search computed.
 
 Each candidate passage is described by named features (its cosine, its BM25, how much of what the question
-asks it covers, whether it states the kind of answer asked for, and the question's own evidence: names and
-words the corpus never uses, a number or results asked for and not stated). Shallow gradient-boosted trees,
+asks it covers, whether it has the session, place or number the question names, whether it states the kind of
+answer asked for, and the question's own evidence: names and words the corpus never uses, a number or results
+asked for and not stated). Shallow gradient-boosted trees,
 fitted by `acuerdos eval --fit` on labelled question sets, turn them into a probability. The model, its abstention
 threshold and its top-label threshold live in `answerability.json` beside this module, stamped with the
 embedding model's fingerprint; nothing here is set by hand.
@@ -42,7 +43,9 @@ FEATURES = (
     "bm25_share",  # its BM25 against the best candidate's
     "coverage",  # share of the question's content words found in the passage or its translation
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
-    "metadata_match",  # share of the session, year, place, number or speaker the question names that it has (-1: none)
+    # share of the session, year, month, place, number or speaker the question's own turn names that it has (-1:
+    # none); "¿y el 11?" names the session of the agreement before it, "¿Y en la sesión anterior?" names none
+    "metadata_match",
     "unknown_name",  # the question names something the corpus never mentions
     "unknown_share",  # share of its content words no passage uses
     "missing_answer",  # the first passage lacks what the question asks for (Query.asks)

@@ -114,9 +114,10 @@ def _numbered_like_before(question: str, named: list[QuestionMetadata]) -> Quest
     if meta.agreements or before is None or subject_words(question, meta) - _STEP_WORDS:
         return meta  # it says more than a number: "¿Qué se acordó sobre el 911?" names no agreement
     bare = {m.value for m in numbers.mentions(question) if m.kind == "bare" and not m.roman}
-    if not bare and not meta.step and len(before.agreements) == 1 and numbers.LAST not in before.agreements:
-        words = set(re.findall(r"[a-z]+", fold(question)))
-        step = bool(words & numbers.word_list("next_words")) - bool(words & numbers.word_list("previous_words"))
+    where = meta.sessions or meta.years or meta.months or meta.places  # "¿Y sigue en la XIX?" steps nowhere
+    one = len(before.agreements) == 1 and numbers.LAST not in before.agreements
+    if not bare and not meta.step and not where and one:
+        step = _steps(fold(question), "next") - _steps(fold(question), "previous")
         bare = {next(iter(before.agreements)) + step} if step else set()
     bare = {number for number in bare if number >= 1}
     if not bare:
@@ -156,8 +157,16 @@ def subject_words(question: str, meta: QuestionMetadata) -> set[str]:
     return {w for w in words - places - _NUMBER_WORDS if not _NUMBERISH.fullmatch(w)}
 
 
+def _steps(folded: str, direction: str) -> bool:
+    """The question says "next" ("siguiente") or one of the phrases ("the one after that", "el que sigue")."""
+    words = set(re.findall(r"[a-z]+", folded))
+    return bool(words & numbers.word_list(f"{direction}_words")) or any(
+        re.search(rf"\b{re.escape(phrase)}\b", folded) for phrase in numbers.data()[f"{direction}_phrases"])
+
+
 _STEP_WORDS = frozenset(tokenize(" ".join(
-    word for table in ("next_words", "previous_words", "one", "agreement_nouns") for word in numbers.data()[table])))
+    word for table in ("next_words", "previous_words", "next_phrases", "previous_phrases", "one", "agreement_nouns")
+    for word in numbers.data()[table])))
 _NUMBERISH = re.compile(r"\d{1,2}[a-z°º]*|[ivxl]{2,7}(?:th)?")
 _NUMBER_WORDS = frozenset(tokenize(" ".join(
     word for table in ("ordinal_units", "ordinal_tens", "ordinal_teens", "cardinal_units", "cardinal_tens",
