@@ -19,8 +19,13 @@ def data() -> dict:
 
 @cache
 def _pattern(name: str) -> re.Pattern:
-    phrases = sorted(set(data()[name]), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b")
+    return pattern_of(data()[name])
+
+
+def pattern_of(phrases: list[str]) -> re.Pattern:
+    """Any of the folded phrases, on word boundaries, the longest first."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ordered) + r")\b")
 
 
 def has(name: str, text: str) -> bool:

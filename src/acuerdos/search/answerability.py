@@ -200,7 +200,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
-    named = query.metadata
+    named = query.metadata.shares(searcher.table) if query.metadata else None
     links = WordLinks(searcher, result.asked, [s.position for s in scored])
     remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
@@ -214,7 +214,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             coverage,
             _share(earlier, words) if earlier else coverage,
-            named.matches(searcher.index.passages[s.position]) if named else -1.0,
+            float(named[s.position]) if named is not None else -1.0,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(number), float(number and not quantities(view, question)),
             float(query.outcome),

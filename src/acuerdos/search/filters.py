@@ -166,25 +166,8 @@ class QuestionMetadata:
         return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
                                 self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
 
-    def matches(self, passage: Passage) -> float:
-        """The share of the named metadata this passage agrees with (0 when nothing is named)."""
-        checks = []
-        if self.sessions:
-            checks.append(passage.session in self.sessions)
-        if self.years:
-            checks.append(passage.year in self.years)
-        if self.months:
-            checks.append(bool(passage.date_start) and int(passage.date_start[5:7]) in self.months)
-        if self.places:
-            checks.append(any(p in fold(passage.place) for p in self.places))
-        if self.points:
-            checks.append(point_number(passage) in self.points)
-        if self.speakers:
-            checks.append(passage.speaker in self.speakers)
-        return sum(checks) / len(checks) if checks else 0.0
-
     def shares(self, table: PassageTable) -> np.ndarray:
-        """`matches` for every passage of the table at once (float64, as the sum over the count of checks)."""
+        """The share of the named metadata each passage of the table agrees with (0 when nothing is named)."""
         checks = []
         if self.sessions:
             checks.append(table.session.among(self.sessions))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 
 from acuerdos.corpus.spanish import fold
 from acuerdos.index.lexical import tokenize
@@ -117,7 +118,8 @@ def _numbered_like_before(question: str, named: list[QuestionMetadata]) -> Quest
     where = meta.sessions or meta.years or meta.months or meta.places  # "¿Y sigue en la XIX?" steps nowhere
     one = len(before.agreements) == 1 and numbers.LAST not in before.agreements
     if not bare and not meta.step and not where and one:
-        step = _steps(fold(question), "next") - _steps(fold(question), "previous")
+        folded = fold(question)
+        step = _steps(folded, "next") - _steps(folded, "previous")
         bare = {next(iter(before.agreements)) + step} if step else set()
     bare = {number for number in bare if number >= 1}
     if not bare:
@@ -159,9 +161,12 @@ def subject_words(question: str, meta: QuestionMetadata) -> set[str]:
 
 def _steps(folded: str, direction: str) -> bool:
     """The question says "next" ("siguiente") or one of the phrases ("the one after that", "el que sigue")."""
-    words = set(re.findall(r"[a-z]+", folded))
-    return bool(words & numbers.word_list(f"{direction}_words")) or any(
-        re.search(rf"\b{re.escape(phrase)}\b", folded) for phrase in numbers.data()[f"{direction}_phrases"])
+    return bool(_step_pattern(direction).search(folded))
+
+
+@cache
+def _step_pattern(direction: str) -> re.Pattern:
+    return phrases.pattern_of([*numbers.data()[f"{direction}_words"], *numbers.data()[f"{direction}_phrases"]])
 
 
 _STEP_WORDS = frozenset(tokenize(" ".join(
@@ -177,7 +182,7 @@ def asks_for_agreements(question: str) -> bool:
     """"¿Qué acuerdos se tomaron en…?", "List the agreements of…": a session's agreements, perhaps all of them;
     not "What did the XVIII decide about it?", which asks about the conversation's subject."""
     listing = asks_what_was_agreed(question) and not phrases.has("about", question)
-    return listing or bool(_LIST.search(question))
+    return listing or phrases.has("list", question)
 
 
 def _intent(question: str, named: list[QuestionMetadata], earlier: list[str], periods: tuple[str, ...]) -> str:
@@ -323,7 +328,6 @@ _HELD = re.compile(
     r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
 
 
-_LIST = re.compile(r"\b(list|lista|enumera|enlista|all the agreements|todos los acuerdos)\b", re.I)
 
 
 # Stems that only say "the agreements" in a listing question; anything else is a subject to search for
@@ -352,27 +356,15 @@ def _about_a_session(question: str) -> bool:
                for after in phrases.following("about", question))
 
 
-# A follow-up that moves along the story asks for another passage than the one the conversation found
-_ANOTHER_STEP = re.compile(
-    r"\b(later|afterwards|after that|next|following|subsequent|finally|eventually|actually|before|earlier"
-    r"|previously|prior|follow(?:ed)? up|m[aá]s tarde|despu[eé]s|posteriormente|siguiente|pr[oó]xim[ao]s?"
-    r"|finalmente|antes|anterior|previamente|segunda edici[oó]n|otra edici[oó]n)\b", re.I)
-
-
-_DETAIL = re.compile(
-    r"\b(en qu[eé] (?:sesi[oó]n|asamblea|reuni[oó]n|fecha|a[nñ]o|lugar|ciudad)|cu[aá]ndo|d[oó]nde|qui[eé]n(?:es)?"
-    r"|which (?:session|assembly|meeting|year|city|plenary)|what (?:session|year|date)|when|where|who)\b", re.I)
-
-
 def asks_a_detail(question: str) -> bool:
     """"¿Y en qué sesión?", "Who presented it?", "When was that?": a detail of what the conversation found."""
-    return len(question.split()) <= 6 and bool(_DETAIL.search(question))
+    return len(question.split()) <= 6 and phrases.has("detail_asked", question)
 
 
 def asks_another_step(question: str) -> bool:
     """Does the follow-up ask what came before or after ("¿Y se aprobó finalmente?", "And the assembly
     before?") rather than a detail of what the conversation found ("Who presented it?")?"""
-    return bool(_ANOTHER_STEP.search(question))
+    return phrases.has("another_step", question)
 
 
 def is_follow_up(question: str) -> bool:
