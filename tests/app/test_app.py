@@ -41,6 +41,13 @@ def test_only_ask_is_a_public_endpoint(demo):
     assert ask.concurrency_limit == app_module.CONCURRENCY
 
 
+def test_a_question_sent_while_an_answer_finishes_is_kept(demo):
+    """Enter pressed while the answer before is still pending runs after it instead of being dropped."""
+    asks = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "respond"]
+    assert len(asks) == 4  # Enter, the send button, an example, a shared link
+    assert {f.trigger_mode for f in asks} == {"always_last"}
+
+
 def test_chatbot_renders_sanitized_html_only(demo):
     chatbot = [b for b in demo.blocks.values() if isinstance(b, gr.Chatbot)][0]
     assert chatbot.sanitize_html is True

@@ -534,8 +534,10 @@ def build_app(assistant: Any) -> gr.Blocks:
 
         ask_inputs = [question, turns, lang, *filter_inputs]
         ask_outputs = [chatbot, turns, question, download_md, download_json]
+        # "always_last": a question sent while the answer before it is still finishing runs after it; Gradio's
+        # default ("once") drops it, and the question is lost without a word (seen under load in the browser test)
         ask_options = {"concurrency_limit": CONCURRENCY, "concurrency_id": "ask", "api_visibility": "private",
-                       "show_progress": "minimal"}
+                       "show_progress": "minimal", "trigger_mode": "always_last"}
         question.submit(respond, ask_inputs, ask_outputs, **ask_options)
         send.click(respond, ask_inputs, ask_outputs, **ask_options)
 
