@@ -318,16 +318,12 @@ _WHAT_WAS_AGREED = re.compile(
     r"(?:agreed|approved|adopted|decided)|what did .{0,80}\b(?:agree|approve|adopt|decide))\b", re.I)
 
 
-
-
 _HELD = re.compile(
     r"\b(?:cu[aá]ndo|d[oó]nde|en qu[eé] (?:fecha|ciudad|lugar|estado|sede)|qu[eé] d[ií]as?)\b.{0,40}"
     r"\b(?:se (?:celebr|realiz|llev)\w*|tuvo lugar|sesion\w*|reuni\w*|sede"
     r"|(?:fue|ser[aá]) (?:la )?(?:\w+ )?(?:asamblea|sesi[oó]n|reuni[oó]n|plenaria))"
     r"|\b(?:when|where|what date|which (?:city|state|place|dates?)|in what (?:city|state|place))\b.{0,60}"
     r"\b(?:held|take place|took place|convene|convened|meet|met|hosted|host)\b", re.I)
-
-
 
 
 # Stems that only say "the agreements" in a listing question; anything else is a subject to search for
