@@ -709,3 +709,17 @@ def test_a_step_from_the_answer_keeps_what_the_conversation_named(real_corpus):
     named = [question_metadata(q, real_corpus.passages) for q in turns]
     meta = Searcher._metadata(named, answered=lambda: "XVIII")
     assert meta.sessions == {"XVII"} and meta.speakers == named[0].speakers != set()
+
+
+def test_a_tables_rows_hold_those_passages_metadata_in_order(small_index):
+    from acuerdos.search.filters import PassageTable
+
+    table = PassageTable.of(small_index.passages)
+    positions = [len(small_index.passages) - 1, 0]
+    some = table.rows(positions)
+    assert some.size == 2
+    for name in ("session", "place", "point"):
+        whole, part = getattr(table, name), getattr(some, name)
+        assert [part.values[c] for c in part.codes] == [whole.values[whole.codes[p]] for p in positions]
+    named = question_metadata("¿Qué se acordó en la XV Asamblea?", small_index.passages)
+    assert list(named.shares(some)) == list(named.shares(table)[positions])

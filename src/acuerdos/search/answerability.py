@@ -200,11 +200,12 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
-    named = query.metadata.shares(searcher.table) if query.metadata else None
-    links = WordLinks(searcher, result.asked, [s.position for s in scored])
+    positions = [s.position for s in scored]
+    named = query.metadata.shares(searcher.table.rows(positions)) if query.metadata else None
+    links = WordLinks(searcher, result.asked, positions)
     remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
-    for s in scored:
+    for i, s in enumerate(scored):
         view = searcher.views[s.position]
         nearest = links.nearest(s.position)
         words = searcher.view_words.stems(s.position) | links.bridged(nearest)
@@ -214,7 +215,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             coverage,
             _share(earlier, words) if earlier else coverage,
-            float(named[s.position]) if named is not None else -1.0,
+            float(named[i]) if named is not None else -1.0,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(number), float(number and not quantities(view, question)),
             float(query.outcome),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -434,6 +434,16 @@ class PassageTable:
                    column(lambda p: p.speaker), column(lambda p: p.agreement), column(point_number),
                    column(point_list), np.fromiter((opens_point(p) for p in passages), bool, len(passages)),
                    np.fromiter((not p.date_provenance for p in passages), bool, len(passages)))
+
+    def rows(self, positions: Sequence[int]) -> PassageTable:
+        """The table of these passages alone, in this order: a few candidates tested, not the whole index."""
+        taken = np.asarray(positions, dtype=np.int64)
+
+        def take(value: Column | np.ndarray) -> Column | np.ndarray:
+            return Column(value.values, value.codes[taken]) if isinstance(value, Column) else value[taken]
+
+        return replace(self, size=len(taken),
+                       **{f.name: take(getattr(self, f.name)) for f in fields(self) if f.name != "size"})
 
 
 @dataclass(frozen=True)
