@@ -1,7 +1,7 @@
 """Write corpus/aids/questions.jsonl, the question memory (src/acuerdos/index/memory.py): every answerable
 question of the training sets (tests/eval/sets.json) that stands alone, with the ids of the passages its gold
-names, and every unanswerable one, with none. Answerable follow-ups are left out: their words name a passage
-only after the turns before them.
+names, and every unanswerable one, with none. Answerable follow-ups are kept for their wording alone: their
+words name a passage only after the turns before them, but how they are worded counts in the cues.
 
     python -m tools.memory          then `acuerdos eval <training sets> --fit` (the index rebuilds itself)
 """
@@ -27,7 +27,9 @@ def remembered(passages, sets: list[str]) -> list[dict]:
                 out.append({"set": name, "question": q["question"], "passages": []})
                 continue
             ids = [p.id for p in passages if any(g in p.text for g in q["gold"])]
-            if ids and not q.get("history"):
+            if ids and q.get("history"):
+                out.append({"set": name, "question": q["question"], "passages": ids, "wording_only": True})
+            elif ids:
                 out.append({"set": name, "question": q["question"], "passages": ids})
     return out
 

@@ -15,10 +15,12 @@ from acuerdos.index.memory import (
     ALL_FAMILIAR,
     QUESTIONS_FILE,
     UNANSWERED,
+    CueCounts,
     QuestionMemory,
     Remembered,
     _nearest_distinct,
     build_memory,
+    cue_terms,
     read_remembered,
 )
 from acuerdos.index.store import MEMORY_ROWS, load_index
@@ -95,6 +97,48 @@ def test_familiarity_counts_the_answered_questions_using_the_least_used_word_out
     assert QuestionMemory.empty(2).familiarity([drones]) == 0.0
 
 
+def test_cue_terms_are_the_folded_words_and_their_neighbouring_pairs():
+    assert cue_terms("¿Por qué, Sí?") == {"por", "que", "si", "por que", "que si"}
+    assert cue_terms("") == set()
+
+
+CUED = [Remembered("a", "why was it agreed", ()), Remembered("b", "why was it signed", ()),
+        Remembered("a", "which session agreed it", ("p",)), Remembered("b", "which session signed it", ("p",)),
+        Remembered("c", "¿y el siguiente?", ("p",), wording_only=True), Remembered("c", "why so", ())]
+
+
+def test_a_wording_only_question_counts_in_the_cues_but_is_not_embedded():
+    memory = build_memory(CUED, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    assert len(memory) == 5 and memory.sets == ("a", "b", "a", "b", "c")
+    assert memory.cues["c"] == CueCounts((1, 1), {t: (1, 0) for t in cue_terms("¿y el siguiente?")}
+                                         | {"why": (0, 1), "so": (0, 1), "why so": (0, 1)})
+
+
+def test_the_unanswered_odds_add_the_log_odds_of_the_terms_used_often_enough_outside_the_measured_sets():
+    memory = build_memory(CUED, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    # outside c: 2 answered, 2 unanswered questions; "why", "was" and "why was" in the 2 unanswered, "session" in
+    # the 2 answered, "signed" in one of each (even), "it" in all four (even); "the", "so", "why so" unused
+    odds = memory.unanswered_odds("Why was the session...", frozenset({"c"}))
+    assert odds == pytest.approx(3 * math.log(3) - math.log(3))
+    assert memory.unanswered_odds("signed it", frozenset({"c"})) == pytest.approx(0.0)
+    assert memory.unanswered_odds("why so", frozenset({"c"})) == pytest.approx(math.log(3 / 1))
+    # with c counted too, "why" is in 3 of 3 unanswered questions and in none of the 3 answered
+    assert memory.unanswered_odds("why") == pytest.approx(math.log(4 / 5) - math.log(1 / 5))
+    assert QuestionMemory.empty().unanswered_odds("why") == 0.0
+
+
+def test_leaving_a_set_out_moves_only_the_counts_of_the_terms_it_uses():
+    # z holds only answered questions without "why": leaving it out must not move "why"'s weight, or the trees
+    # would learn which set a question comes from
+    questions = [Remembered("x", f"why {n}", ()) for n in "abc"] + [Remembered("z", f"which {n}", ("p",))
+                                                                    for n in "defgh"]
+    memory = build_memory(questions, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    prior = math.log((3 + 2) / (5 + 2))
+    assert memory.unanswered_odds("why") == memory.unanswered_odds("why", frozenset({"z"}))
+    assert memory.unanswered_odds("why") == pytest.approx(math.log(4 / 1) - prior)
+    assert memory.unanswered_odds("which", frozenset({"x"})) == pytest.approx(math.log(1 / 6) - prior)
+
+
 def test_questions_file_is_optional_and_a_broken_line_is_named(tmp_path):
     assert read_remembered(tmp_path) == []
     (tmp_path / "aids").mkdir()
@@ -125,6 +169,7 @@ def test_the_index_keeps_the_memory_and_rebuilds_when_it_changes(remembering_cor
     assert index.manifest["remembered_questions"] == 2
     assert loaded.memory.positions.tolist() == [0, UNANSWERED] and loaded.memory.sets == ("dev", "nm")
     assert loaded.memory.words == index.memory.words == {"dev": {tokenize("acordó")[0]: 1}}
+    assert loaded.memory.cues == index.memory.cues and loaded.memory.cues["nm"].questions == (0, 1)
     assert np.allclose(loaded.memory.vectors, encoder.encode_queries(["¿Qué se acordó?", "What is the salary?"]))
 
 
@@ -135,13 +180,16 @@ def test_a_damaged_memory_file_is_refused(small_index, tmp_path):
         load_index(tmp_path / "embeddings")
 
 
-@pytest.mark.parametrize("words", [None, [], {"dev": ["drone"]}, {"dev": {"drone": "many"}}])
-def test_memory_words_of_the_wrong_shape_are_refused(small_index, tmp_path, words):
+@pytest.mark.parametrize(("key", "value"), [
+    ("words", None), ("words", []), ("words", {"dev": ["drone"]}), ("words", {"dev": {"drone": "many"}}),
+    ("cues", None), ("cues", {"dev": {"questions": [1], "terms": {}}}),
+    ("cues", {"dev": {"questions": [1, 0], "terms": {"why": "often"}}})])
+def test_memory_words_or_cues_of_the_wrong_shape_are_refused(small_index, tmp_path, key, value):
     from acuerdos.index.store import _read_memory
 
     build = tmp_path / "embeddings" / small_index.manifest["build"]
     rows = json.loads((build / MEMORY_ROWS).read_text(encoding="utf-8"))
-    rows = {k: v for k, v in rows.items() if k != "words"} | ({} if words is None else {"words": words})
+    rows = {k: v for k, v in rows.items() if k != key} | ({} if value is None else {key: value})
     (build / MEMORY_ROWS).write_text(json.dumps(rows), encoding="utf-8")
     with pytest.raises(IndexFileError, match="unreadable question memory"):
         _read_memory(build, len(small_index.passages), small_index.manifest["dimension"])

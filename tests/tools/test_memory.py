@@ -15,9 +15,12 @@ def test_committed_memory_matches_the_training_sets():
     assert committed == expected, "run `python -m tools.memory`, then `acuerdos eval <training sets> --fit`"
 
 
-def test_a_follow_up_is_remembered_only_when_the_documents_do_not_answer_it():
+def test_an_answered_follow_up_is_remembered_for_its_wording_only():
     records = memory.remembered(load_corpus(config.corpus_dir()).passages, ["paraphrase4"])
     follow_ups = {q["question"] for q in map(json.loads, (memory.EVAL / "paraphrase4.jsonl").read_text(
         encoding="utf-8").splitlines()) if q.get("history")}
     kept = [r for r in records if r["question"] in follow_ups]
-    assert kept and all(r["passages"] == [] for r in kept)
+    answered = [r for r in kept if r["passages"]]
+    assert answered and all(r.get("wording_only") for r in answered)
+    assert any(not r["passages"] for r in kept) and not any(r.get("wording_only") for r in kept if not r["passages"])
+    assert not any(r.get("wording_only") for r in records if r["question"] not in follow_ups)

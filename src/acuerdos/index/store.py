@@ -40,15 +40,15 @@ from acuerdos.embed.model import file_sha256
 from acuerdos.errors import IndexFileError, StaleIndexError
 from acuerdos.index.lexical import VIEWS as LEXICAL_VIEWS
 from acuerdos.index.lexical import Glossary, LexicalIndex, build_lexical, passage_texts
-from acuerdos.index.memory import UNANSWERED, QuestionMemory, Remembered, build_memory
+from acuerdos.index.memory import UNANSWERED, CueCounts, QuestionMemory, Remembered, build_memory
 from acuerdos.index.threads import Thread, build_threads, load_threads, save_threads
 from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no_words
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 9  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+FORMAT_VERSION = 10  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
 # 6: the lexicon; 7: the memory's words; 8: a question shared by sets is owned by all of them;
-# 9: questions alike whatever their case and punctuation
+# 9: questions alike whatever their case and punctuation; 10: the memory's cue counts
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -170,7 +170,8 @@ def build_index(corpus: Corpus, encoder: Encoder, directory: Path, progress: boo
     np.save(build / VOCABULARY_VECTORS, np.asarray(vocabulary.vectors, np.float32))
     (build / LEXICON_WORDS).write_text(json.dumps(common, ensure_ascii=False), encoding="utf-8")
     np.save(build / LEXICON_VECTORS, np.asarray(lexicon_vectors, np.float32))
-    memory_rows = {"sets": list(memory.sets), "positions": memory.positions.tolist(), "words": memory.words}
+    memory_rows = {"sets": list(memory.sets), "positions": memory.positions.tolist(), "words": memory.words,
+                   "cues": {names: counts.to_dict() for names, counts in memory.cues.items()}}
     (build / MEMORY_ROWS).write_text(json.dumps(memory_rows, ensure_ascii=False), encoding="utf-8")
     np.save(build / MEMORY_VECTORS, memory.vectors)
     references = find_references(corpus.passages, translations or {})
@@ -344,6 +345,7 @@ def _read_memory(build: Path, passages: int, dimension: Any) -> QuestionMemory:
         vectors = np.load(build / MEMORY_VECTORS, allow_pickle=False)
         sets, positions = tuple(map(str, rows["sets"])), np.asarray(rows["positions"], np.int64)
         words = {str(name): {str(w): int(n) for w, n in counts.items()} for name, counts in rows["words"].items()}
+        cues = {str(name): CueCounts.from_dict(counts) for name, counts in rows["cues"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise IndexFileError(f"{build} has an unreadable question memory: {error}") from None
     in_range = not len(positions) or (positions.min() >= UNANSWERED and positions.max() < passages)
@@ -351,7 +353,7 @@ def _read_memory(build: Path, passages: int, dimension: Any) -> QuestionMemory:
     if len(sets) != len(positions) or len(vectors) != len(positions) or not (in_range and shaped):
         raise IndexFileError(f"{build} has a question memory of {len(vectors)} vectors for {len(positions)} rows "
                              f"over {passages} passages", hint="acuerdos build --force")
-    return QuestionMemory(vectors.astype(np.float32), positions, sets, words)
+    return QuestionMemory(vectors.astype(np.float32), positions, sets, words, cues)
 
 
 def _read_faiss(path: Path) -> Any:

@@ -3,9 +3,9 @@
 Each candidate passage is described by named features (its cosine, its BM25, how much of what the question
 asks it covers, whether it has the session, place or number the question names, whether it states the kind of
 answer asked for, and the question's own evidence: names and words the corpus never uses, a number or results
-asked for and not stated). Shallow gradient-boosted trees,
-fitted by `acuerdos eval --fit` on labelled question sets, turn them into a probability. The model, its abstention
-threshold and its top-label threshold live in `answerability.json` beside this module, stamped with the
+asked for and not stated, how often labelled questions worded like it went unanswered). Shallow gradient-boosted
+trees, fitted by `acuerdos eval --fit` on labelled question sets, turn them into a probability. The model, its
+abstention threshold and its top-label threshold live in `answerability.json` beside this module, stamped with the
 embedding model's fingerprint; nothing here is set by hand.
 """
 from __future__ import annotations
@@ -59,6 +59,7 @@ FEATURES = (
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
     "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
     "unanswered_vote",  # share of unanswered questions among the labelled questions nearest it (memory.py)
+    "unanswered_words",  # log-odds that labelled questions using its words and word pairs go unanswered (memory.py)
 )
 
 
@@ -221,7 +222,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(query.outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.familiarity,
             float(remembered[s.position]) if remembered is not None else 0.0,
-            evidence.unanswered_vote,
+            evidence.unanswered_vote, evidence.unanswered_odds,
         ])
     return np.asarray(rows, dtype=np.float64)
 

@@ -140,6 +140,7 @@ class Evidence:
     unanswered_likeness: float = 0.0  # cosine to the nearest remembered question no passage answers (index/memory.py)
     familiarity: float = 0.0  # log(1 + remembered answered questions using its least used uncommon unknown word)
     unanswered_vote: float = 0.0  # share of unanswered questions among the remembered questions nearest it
+    unanswered_odds: float = 0.0  # log-odds that remembered questions worded like it go unanswered (cue counts)
 
 
 @dataclass
@@ -560,8 +561,9 @@ class Searcher:
             vote = self.index.memory.unanswered_vote(vector, settings.memory_without)
         uncommon = [w for w in unknown if w not in self.common_words]
         familiarity = self.index.memory.familiarity(uncommon, settings.memory_without) if settings.memory else 0.0
+        odds = self.index.memory.unanswered_odds(question, settings.memory_without) if settings.memory else 0.0
         return Evidence(dense, lexical, names, missing_answer, out_of_range, unknown_share, held, exact,
-                        ranking.missing_agreement, ranking.bridged, likeness, familiarity, vote)
+                        ranking.missing_agreement, ranking.bridged, likeness, familiarity, vote, odds)
 
     @cached_property
     def common_words(self) -> frozenset[str]:
