@@ -17,7 +17,7 @@ SETS = tuple(json.loads((PROJECT / "tests" / "eval" / "sets.json").read_text(enc
 # docs/quality.md measures it): hit@1 0.912, hit@5 0.959, MRR 0.933, abstention 0.745, false abstention 0.029,
 # confidently wrong 0.143, top label on unanswerable 0.022. The margins allow about twenty-five questions to move
 # (hit@1), forty-five (abstention) and eighty (confidently wrong). The abstention floor was raised from 0.68 and
-# the confidently-wrong ceiling lowered from 0.175 when the feature unanswered_words came in (over the 47 sets
+# the confidently-wrong ceiling lowered from 0.175 when the feature unanswered_odds came in (over the 47 sets
 # before it: abstention 0.694 to 0.740, confidently wrong 0.167 to 0.146). The targets are above several
 # of these.
 FLOOR = {"hit@1": 0.905, "hit@5": 0.95, "mrr@10": 0.925, "abstention": 0.73}

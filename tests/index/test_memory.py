@@ -18,6 +18,7 @@ from acuerdos.index.memory import (
     CueCounts,
     QuestionMemory,
     Remembered,
+    Uses,
     _nearest_distinct,
     build_memory,
     cue_terms,
@@ -107,15 +108,53 @@ CUED = [Remembered("a", "why was it agreed", ()), Remembered("b", "why was it si
         Remembered("c", "¿y el siguiente?", ("p",), wording_only=True), Remembered("c", "why so", ())]
 
 
+def constant(seen=None):
+    def encode(texts):
+        (seen if seen is not None else []).extend(texts)
+        return np.ones((len(texts), 2), np.float32)
+    return encode
+
+
 def test_a_wording_only_question_counts_in_the_cues_but_is_not_embedded():
-    memory = build_memory(CUED, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
-    assert len(memory) == 5 and memory.sets == ("a", "b", "a", "b", "c")
-    assert memory.cues["c"] == CueCounts((1, 1), {t: (1, 0) for t in cue_terms("¿y el siguiente?")}
-                                         | {"why": (0, 1), "so": (0, 1), "why so": (0, 1)})
+    seen = []
+    memory = build_memory(CUED, ["p"], constant(seen), 2)
+    assert "¿y el siguiente?" not in seen and len(memory) == 5 and memory.sets == ("a", "b", "a", "b", "c")
+    assert not any(tokenize("siguiente")[0] in words for words in memory.words.values())
+    assert memory.cues["c"] == CueCounts(Uses(1, 1), {t: Uses(1, 0) for t in cue_terms("¿y el siguiente?")}
+                                         | {"why": Uses(0, 1), "so": Uses(0, 1), "why so": Uses(0, 1)})
+
+
+def test_a_wording_only_question_does_not_join_its_sets_to_an_embedded_question_written_alike():
+    questions = [Remembered("a", "who gave it", ()), Remembered("b", "Who gave it?", ("p",), wording_only=True)]
+    memory = build_memory(questions, ["p"], constant(), 2)
+    assert memory.sets == ("a",) and set(memory.cues) == {"a+b"}
+
+
+def test_a_question_written_alike_in_two_sets_is_counted_once_and_left_out_when_either_is_measured():
+    questions = [Remembered("a", "why drones", ()), Remembered("b", "Why drones?", ()),
+                 Remembered("c", "why not", ()), Remembered("c", "which drones", ("p",))]
+    memory = build_memory(questions, ["p"], constant(), 2)
+    assert memory.cues["a+b"].questions == Uses(0, 1) and memory.cues["a+b"].terms["drones"] == Uses(0, 1)
+    prior = math.log((2 + 2) / (1 + 2))  # two unanswered questions, one answered, whatever is measured
+    assert memory.unanswered_odds("why") == pytest.approx(math.log(3 / 1) - prior)
+    # measuring either a or b leaves "why drones" out: every term left is used by one question only
+    assert memory.unanswered_odds("why drones", frozenset({"a"})) == 0.0
+    assert memory.unanswered_odds("why", frozenset({"b"})) == 0.0
+
+
+def test_a_question_two_sets_label_differently_is_counted_once_per_label():
+    questions = [Remembered("a", "y en la xix", ("p",)), Remembered("b", "¿Y en la XIX?", ()),
+                 Remembered("c", "y en la xix", ("p",))]
+    assert build_memory(questions, ["p"], constant(), 2).cues["a+b+c"].questions == Uses(1, 1)
+
+
+def test_a_question_naming_only_lost_passages_is_not_counted():
+    memory = build_memory([Remembered("a", "why", ("gone",)), Remembered("a", "what", ())], ["p"], constant(), 2)
+    assert memory.cues["a"].questions == Uses(0, 1) and "why" not in memory.cues["a"].terms
 
 
 def test_the_unanswered_odds_add_the_log_odds_of_the_terms_used_often_enough_outside_the_measured_sets():
-    memory = build_memory(CUED, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    memory = build_memory(CUED, ["p"], constant(), 2)
     # outside c: 2 answered, 2 unanswered questions; "why", "was" and "why was" in the 2 unanswered, "session" in
     # the 2 answered, "signed" in one of each (even), "it" in all four (even); "the", "so", "why so" unused
     odds = memory.unanswered_odds("Why was the session...", frozenset({"c"}))
@@ -132,7 +171,7 @@ def test_leaving_a_set_out_moves_only_the_counts_of_the_terms_it_uses():
     # would learn which set a question comes from
     questions = [Remembered("x", f"why {n}", ()) for n in "abc"] + [Remembered("z", f"which {n}", ("p",))
                                                                     for n in "defgh"]
-    memory = build_memory(questions, ["p"], lambda texts: np.ones((len(texts), 2), np.float32), 2)
+    memory = build_memory(questions, ["p"], constant(), 2)
     prior = math.log((3 + 2) / (5 + 2))
     assert memory.unanswered_odds("why") == memory.unanswered_odds("why", frozenset({"z"}))
     assert memory.unanswered_odds("why") == pytest.approx(math.log(4 / 1) - prior)
@@ -145,6 +184,15 @@ def test_questions_file_is_optional_and_a_broken_line_is_named(tmp_path):
     (tmp_path / QUESTIONS_FILE).write_text('{"set": "dev", "question": "q", "passages": ["a"]}\n\n{"set": 1}\n',
                                            encoding="utf-8")
     with pytest.raises(CorpusError, match=r"questions.jsonl:3 "):
+        read_remembered(tmp_path)
+
+
+@pytest.mark.parametrize("line", ['{"set": "a", "question": "q", "passages": ["p"], "wording_only": "false"}',
+                                  '{"set": "a", "question": "q", "passages": [], "wording_only": true}'])
+def test_a_wording_only_flag_that_is_not_a_boolean_or_names_no_passage_is_refused(tmp_path, line):
+    (tmp_path / "aids").mkdir()
+    (tmp_path / QUESTIONS_FILE).write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"questions.jsonl:1 .*wording"):
         read_remembered(tmp_path)
 
 
@@ -183,7 +231,11 @@ def test_a_damaged_memory_file_is_refused(small_index, tmp_path):
 @pytest.mark.parametrize(("key", "value"), [
     ("words", None), ("words", []), ("words", {"dev": ["drone"]}), ("words", {"dev": {"drone": "many"}}),
     ("cues", None), ("cues", {"dev": {"questions": [1], "terms": {}}}),
-    ("cues", {"dev": {"questions": [1, 0], "terms": {"why": "often"}}})])
+    ("cues", {"dev": {"questions": [1, 0], "terms": {"why": "often"}}}),
+    ("cues", {"dev": {"questions": [1, 0], "terms": {"why": [5, -1]}}}),
+    ("cues", {"dev": {"questions": "12", "terms": {}}}), ("cues", {"dev": {"questions": [1.7, 0], "terms": {}}}),
+    ("cues", {"dev": {"questions": [True, 0], "terms": {}}}), ("cues", {"dev": {"questions": [1, 0], "terms": []}}),
+    ("cues", {"dev": []})])
 def test_memory_words_or_cues_of_the_wrong_shape_are_refused(small_index, tmp_path, key, value):
     from acuerdos.index.store import _read_memory
 

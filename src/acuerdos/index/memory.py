@@ -22,8 +22,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +38,8 @@ ALL_FAMILIAR = math.log1p(10**6)  # no unknown word to judge: as if a million an
 NEAREST_VOTERS = 10  # the remembered questions that vote (chosen before measuring; no other count was tried)
 VOTE_POOL = 4  # the nearest voters are looked for among this many times as many highest cosines
 SHARED = "+"  # joins the names of the sets that hold one question's text
-CUE_MIN_USES = 2  # a word or word pair fewer remembered questions use says nothing of the question
+CUE_MIN_USES = 2  # words or word pairs fewer remembered questions use are ignored
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,22 @@ def read_remembered(corpus_dir: Path) -> list[Remembered]:
             continue
         try:
             record = json.loads(line)
-            out.append(Remembered(str(record["set"]), str(record["question"]), tuple(map(str, record["passages"])),
-                                  bool(record.get("wording_only", False))))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            out.append(_remembered(record))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise CorpusError(f"{path}:{number} is not a remembered question: {error}",
                               hint="python -m tools.memory") from None
     return out
+
+
+def _remembered(record: dict) -> Remembered:
+    wording_only = record.get("wording_only", False)
+    if not isinstance(wording_only, bool):
+        raise ValueError(f"wording_only is {wording_only!r}, not true or false")
+    remembered = Remembered(str(record["set"]), str(record["question"]), tuple(map(str, record["passages"])),
+                            wording_only)
+    if wording_only and not remembered.passage_ids:
+        raise ValueError("a wording-only question names the passages that answer it")
+    return remembered
 
 
 @dataclass
@@ -76,15 +88,14 @@ class QuestionMemory:
     sets: tuple[str, ...]  # the labelled sets each row's question comes from, joined by SHARED
     words: dict[str, dict[str, int]] = field(default_factory=dict)  # per such sets, answered questions using a stem
     cues: dict[str, CueCounts] = field(default_factory=dict)  # per such sets, the questions' words and word pairs
-    _cue_weights: tuple[frozenset[str] | None, dict[str, float]] = field(default=(None, {}), init=False, repr=False,
-                                                                        compare=False)
+    _odds: dict[frozenset[str], dict[str, float]] = field(default_factory=dict, repr=False, compare=False)
     _kept: dict[tuple[frozenset[str], bool], np.ndarray] = field(default_factory=dict, repr=False)
     _last: tuple[bytes, np.ndarray] = field(default=(b"", np.zeros(0, np.float32)), init=False, repr=False,
                                             compare=False)
 
     @classmethod
-    def empty(cls, dimension: int = 0) -> QuestionMemory:
-        return cls(np.zeros((0, dimension), np.float32), np.zeros(0, np.int64), ())
+    def empty(cls, dimension: int = 0, cues: dict[str, CueCounts] | None = None) -> QuestionMemory:
+        return cls(np.zeros((0, dimension), np.float32), np.zeros(0, np.int64), (), cues=cues or {})
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -132,31 +143,28 @@ class QuestionMemory:
     def unanswered_odds(self, question: str, without: frozenset[str] = frozenset()) -> float:
         """How much more often the question's words and word pairs occur in remembered questions the documents
         do not answer than in answered ones ("why", "how much", "drones" against "which session", "911"): the
-        sum of their log-odds, each pair or word counted by the questions outside the measured sets that use
-        it (naive Bayes, add-one); those fewer than CUE_MIN_USES questions use add nothing."""
-        weights = self._cue_weights_without(without)
-        return float(sum(weights.get(term, 0.0) for term in cue_terms(question)))
+        sum of their log-odds (naive Bayes, add-one), each counted over the questions outside the measured sets."""
+        odds = self._odds_without(without)
+        return float(sum(odds.get(term, 0.0) for term in cue_terms(question)))
 
-    def _cue_weights_without(self, without: frozenset[str]) -> dict[str, float]:
-        """The log-odds of every term, counted outside `without`, against the share of unanswered questions among
-        all the remembered ones: a share taken without the measured set would differ with it, and trees would
-        learn which set a question comes from. The last set left out is kept (measuring goes set by set)."""
-        kept_for, weights = self._cue_weights
-        if kept_for == without:
-            return weights
-        answered, unanswered = Counter(), Counter()
-        for names, counts in self.cues.items():
-            if not _measured(names, without):
-                for term, (yes, no) in counts.terms.items():
-                    answered[term] += yes
-                    unanswered[term] += no
-        questions = np.sum([counts.questions for counts in self.cues.values()], axis=0) if self.cues else (0, 0)
-        prior = math.log((questions[1] + 2) / (questions[0] + 2))
-        weights = {term: math.log((unanswered[term] + 1) / (answered[term] + 1)) - prior
-                   for term in answered.keys() | unanswered.keys()
-                   if answered[term] + unanswered[term] >= CUE_MIN_USES}
-        self._cue_weights = (without, weights)
-        return weights
+    def _odds_without(self, without: frozenset[str]) -> dict[str, float]:
+        """Each term's log-odds, counted outside `without`, against the share of unanswered questions among all
+        the remembered ones: a share taken without the measured set would differ with it, and trees would learn
+        which set a question comes from."""
+        if without not in self._odds:
+            answered, unanswered = Counter(), Counter()
+            for names, counts in self.cues.items():
+                if not _measured(names, without):
+                    for term, uses in counts.terms.items():
+                        answered[term] += uses.answered
+                        unanswered[term] += uses.unanswered
+            questions = Uses(sum(c.questions.answered for c in self.cues.values()),
+                             sum(c.questions.unanswered for c in self.cues.values()))
+            prior = math.log((questions.unanswered + 2) / (questions.answered + 2))
+            self._odds[without] = {term: math.log((unanswered[term] + 1) / (answered[term] + 1)) - prior
+                                   for term in answered.keys() | unanswered.keys()
+                                   if answered[term] + unanswered[term] >= CUE_MIN_USES}
+        return self._odds[without]
 
     def _similarities(self, query: np.ndarray) -> np.ndarray:
         """The query's cosine to every row, read only. An ask reads them three times (best, unanswered_likeness,
@@ -179,46 +187,68 @@ class QuestionMemory:
         return self._kept[without, answered]
 
 
+class Uses(NamedTuple):
+    answered: int
+    unanswered: int
+
+
 @dataclass(frozen=True)
 class CueCounts:
-    """One group of sets' questions: how many are answered and unanswered, and per word or word pair, how many
-    of each use it."""
+    """One group of sets' questions: how many are answered and unanswered, and how many of each use every folded
+    word and pair of neighbouring words."""
 
-    questions: tuple[int, int]  # (answered, unanswered)
-    terms: dict[str, tuple[int, int]]
+    questions: Uses
+    terms: dict[str, Uses]
 
     def to_dict(self) -> dict:
-        return {"questions": list(self.questions), "terms": {t: list(n) for t, n in self.terms.items()}}
+        return {"questions": list(self.questions), "terms": {term: list(uses) for term, uses in self.terms.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> CueCounts:
-        yes, no = data["questions"]
-        return cls((int(yes), int(no)), {str(t): (int(a), int(u)) for t, (a, u) in data["terms"].items()})
+        """Raises ValueError unless every count is a pair of whole numbers, none negative."""
+        if not isinstance(data.get("terms"), dict):
+            raise ValueError("cue terms are not a mapping")
+        return cls(_uses(data["questions"]), {str(term): _uses(uses) for term, uses in data["terms"].items()})
+
+
+def _uses(value) -> Uses:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)):
+        raise ValueError(f"{value!r} is not a pair of counts")
+    return Uses(*value)
 
 
 def cue_terms(text: str) -> set[str]:
     """A question's words, folded, and its pairs of neighbouring words: "por que", "how much"."""
-    words = _CUE_WORD.findall(fold(text))
+    words = _WORD.findall(fold(text))
     return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
 
 
-_CUE_WORD = re.compile(r"\w+")
-
-
-def count_cues(texts: dict[str, bool], sets: dict[str, str]) -> dict[str, CueCounts]:
-    """Per group of sets, the cue counts of its questions (text -> answered), each text once."""
-    groups: dict[str, tuple[list[int], Counter, Counter]] = {}
-    for text, answered in texts.items():
-        questions, yes, no = groups.setdefault(sets[text], ([0, 0], Counter(), Counter()))
-        questions[0 if answered else 1] += 1
+def count_cues(questions: Sequence[Remembered]) -> dict[str, CueCounts]:
+    """Per group of sets, the cue counts of its questions. A question written alike in several sets is counted
+    once, under all of them (once per label, when they label it differently)."""
+    holders = _holders(questions)
+    once = {(written_alike(q.question), bool(q.passage_ids)): q.question for q in questions}
+    groups: dict[str, tuple[Counter, Counter, Counter]] = {}
+    for (key, answered), text in once.items():
+        counted, yes, no = groups.setdefault(holders[key], (Counter(), Counter(), Counter()))
+        counted[answered] += 1
         (yes if answered else no).update(cue_terms(text))
-    return {names: CueCounts((questions[0], questions[1]), {t: (yes[t], no[t]) for t in yes.keys() | no.keys()})
-            for names, (questions, yes, no) in groups.items()}
+    return {names: CueCounts(Uses(n[True], n[False]), {t: Uses(yes[t], no[t]) for t in yes.keys() | no.keys()})
+            for names, (n, yes, no) in groups.items()}
+
+
+def _holders(questions: Sequence[Remembered]) -> dict[str, str]:
+    """Per question as written alike, the names of the sets that hold it, joined by SHARED."""
+    holders: dict[str, set[str]] = {}
+    for q in questions:
+        holders.setdefault(written_alike(q.question), set()).add(q.set_name)
+    return {key: SHARED.join(sorted(names)) for key, names in holders.items()}
 
 
 def written_alike(text: str) -> str:
     """What two questions written alike share: their words, whatever the case and punctuation."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def _measured(names: str, without: frozenset[str]) -> bool:
@@ -239,24 +269,21 @@ def _nearest_distinct(values: np.ndarray, count: int, pool: int) -> np.ndarray:
 def build_memory(questions: Sequence[Remembered], passage_ids: Sequence[str], encode,
                  dimension: int) -> QuestionMemory:
     """Embed the questions (`encode`: texts -> query vectors), one row per passage each text answers, one for a
-    question none answers; questions naming only passages the corpus no longer has are left out. Every question,
-    the wording-only ones too, counts in the cues."""
+    question none answers; questions naming only passages the corpus no longer has are left out. The cues count
+    the wording-only questions too; the rows, their sets and the words do not."""
     if shared := [q.set_name for q in questions if SHARED in q.set_name]:
         raise CorpusError(f"a labelled set's name holds {SHARED!r}: {shared[0]}", hint="rename it in sets.json")
     position = {pid: i for i, pid in enumerate(passage_ids)}
-    alike = {q.question: written_alike(q.question) for q in questions}
-    holders: dict[str, set[str]] = {}
-    for q in questions:
-        holders.setdefault(alike[q.question], set()).add(q.set_name)
-    sets = {text: SHARED.join(sorted(holders[key])) for text, key in alike.items()}
-    wording = {alike[q.question]: q for q in questions}  # a question written alike in two sets: counted once
-    cues = count_cues({q.question: bool(q.passage_ids) for q in wording.values()}, sets)
+    questions = [q for q in questions if not q.passage_ids or any(pid in position for pid in q.passage_ids)]
+    cues = count_cues(questions)
     embedded = [q for q in questions if not q.wording_only]
+    holders = _holders(embedded)
+    sets = {q.question: holders[written_alike(q.question)] for q in embedded}
     answered = [(q.question, position[pid]) for q in embedded for pid in q.passage_ids if pid in position]
     unanswered = [(q.question, UNANSWERED) for q in embedded if not q.passage_ids]
     rows = list(dict.fromkeys(answered + unanswered))  # a question written alike in two sets: one row
     if not rows:
-        return replace(QuestionMemory.empty(dimension), cues=cues)
+        return QuestionMemory.empty(dimension, cues)
     words: dict[str, Counter] = {}
     for text in dict.fromkeys(text for text, position in rows if position != UNANSWERED):
         words.setdefault(sets[text], Counter()).update(set(tokenize(text, drop_boilerplate=True)))

@@ -46,9 +46,10 @@ from acuerdos.index.vocabulary import Vocabulary, corpus_words, encode_words, no
 from acuerdos.records import Passage
 
 T = TypeVar("T")
-FORMAT_VERSION = 10  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
+FORMAT_VERSION = 11  # 2: vocabulary files; 3: threads and references; 4: the BM25 indexes; 5: question memory;
 # 6: the lexicon; 7: the memory's words; 8: a question shared by sets is owned by all of them;
-# 9: questions alike whatever their case and punctuation; 10: the memory's cue counts
+# 9: questions alike whatever their case and punctuation; 10: the memory's cue counts; 11: cue counts once per
+# label, and wording-only questions kept out of the rows' sets
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"

@@ -59,7 +59,7 @@ FEATURES = (
     "familiarity",  # log(1 + answered labelled questions using its least used uncommon unknown word): "drones" 0
     "remembered",  # the question's cosine to the nearest labelled question the candidate answers (0: none known)
     "unanswered_vote",  # share of unanswered questions among the labelled questions nearest it (memory.py)
-    "unanswered_words",  # log-odds that labelled questions using its words and word pairs go unanswered (memory.py)
+    "unanswered_odds",  # log-odds that labelled questions using its words and word pairs go unanswered (memory.py)
 )
 
 
