@@ -30,7 +30,7 @@ import numpy as np
 
 from acuerdos.corpus.spanish import fold
 from acuerdos.errors import CorpusError
-from acuerdos.index.lexical import tokenize
+from acuerdos.index.lexical import WORD, tokenize
 
 QUESTIONS_FILE = Path("aids") / "questions.jsonl"
 UNANSWERED = -1  # the position of a question no passage answers
@@ -39,7 +39,6 @@ NEAREST_VOTERS = 10  # the remembered questions that vote (chosen before measuri
 VOTE_POOL = 4  # the nearest voters are looked for among this many times as many highest cosines
 SHARED = "+"  # joins the names of the sets that hold one question's text
 CUE_MIN_USES = 2  # words or word pairs fewer remembered questions use are ignored
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -220,7 +219,7 @@ def _uses(value) -> Uses:
 
 def cue_terms(text: str) -> set[str]:
     """A question's words, folded, and its pairs of neighbouring words: "por que", "how much"."""
-    words = _WORD.findall(fold(text))
+    words = WORD.findall(fold(text))
     return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
 
 
@@ -248,7 +247,7 @@ def _holders(questions: Sequence[Remembered]) -> dict[str, str]:
 
 def written_alike(text: str) -> str:
     """What two questions written alike share: their words, whatever the case and punctuation."""
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def _measured(names: str, without: frozenset[str]) -> bool:
