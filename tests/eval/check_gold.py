@@ -40,7 +40,8 @@ SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen
           "nearmiss6", "nearmiss7", "final10", "nearmiss8", "final11", "nearmiss9", "final12", "final13",
           "nearmiss10", "nearmiss11", "final14", "nearmiss12", "nearmiss13", "final15", "final16", "final17",
           "final18", "nearmiss14", "final19", "nearmiss15", "final20",
-          "nearmiss16", "final21", "nearmiss17", "final22", "final23"}
+          "nearmiss16", "final21", "nearmiss17", "final22", "final23",
+          "nearmiss18", "final24"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")
