@@ -62,6 +62,15 @@ def test_a_follow_up_keeps_its_topic_and_says_when_the_session_has_nothing_on_it
     assert "XIX" in answer.answer and "fentanilo" in answer.answer
 
 
+def test_a_follow_up_that_restates_its_topic_for_a_session_without_it_says_so(real_assistant):
+    """The XV has nothing on fentanyl: its best passage comes from another session, which the follow-up did not
+    ask about (nearmiss14 nm14-128). The word shown is the topic it shares with the conversation, not "habló"."""
+    answer = real_assistant.ask("¿Y en la XV Asamblea Plenaria también se habló de fentanilo?",
+                                history=["¿Qué acordó la XVIII Asamblea sobre el fentanilo?"])
+    assert answer.abstained and answer.reason == "lost_topic"
+    assert "XV" in answer.answer and "fentanilo" in answer.answer
+
+
 def test_a_follow_up_whose_session_covers_most_of_the_topic_is_answered(real_assistant):
     """The XVI passage on the use of force lacks the topic's rarest word ("protocol"), but most of the topic
     is there: it answers (paraphrase4 p4-138)."""

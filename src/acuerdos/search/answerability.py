@@ -369,27 +369,37 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     """A follow-up that only moves the conversation ("¿Y en la XIX?" after a question on fentanyl) keeps its
     topic. When the best passage lacks more than half the topic's words, or is not from the session the
     follow-up names, the session has nothing on it: [the session, the rarest topic word the passage lacks (any
-    topic word when it lacks none), as the conversation wrote it]."""
+    topic word when it lacks none), as the conversation wrote it]. A follow-up that restates its topic ("¿Y en
+    la XIX se habló de fentanilo?") loses it only when the best passage is not from the session it names; the
+    word shown is then one it shares with the conversation ("fentanilo", not "habló") when it has one."""
     if (not query.conversation or not result.scored or not result.follow_up or query.follow_up == "ordinal"
-            or query.intent in KEPT_INTENTS or subject_words(query.text, query.metadata)):
-        return []
-    topic = set()
-    for text, meta in zip(query.conversation, query.turns, strict=False):
-        topic |= subject_words(text, meta)
-    topic = {w for w in topic - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
-    if not topic:
+            or query.intent in KEPT_INTENTS):
         return []
     top = searcher.index.passages[result.scored[0].position]
     elsewhere = bool(query.sessions) and top.session not in query.sessions
+    restated = bool(subject_words(query.text, query.metadata))
+    if restated and not elsewhere:
+        return []
+    earlier = _topic(searcher, query.conversation, query.turns)
+    own = _topic(searcher, [query.text], [query.metadata]) if restated else set()
+    topic = ((own & earlier) or own) if restated else earlier
+    if not topic:
+        return []
     missing = topic - searcher.view_words.stems(result.scored[0].position)
     if 2 * len(missing) <= len(topic) and not elsewhere:
         return []
     named = missing or topic
     rarity = _rarity(searcher, named)
     rarest = max(sorted(named), key=rarity.__getitem__)
-    written = next((w for text in query.conversation for w in _WORD.findall(text)
+    written = next((w for text in (query.text, *query.conversation) for w in _WORD.findall(text)
                     if tokenize(w, drop_boilerplate=True) == [rarest]), rarest)
     return [", ".join(sorted(query.sessions)), written]
+
+
+def _topic(searcher: Searcher, texts, metadata) -> set[str]:
+    """The stems the turns are about that the corpus uses, but the words that ask for a listing or a date."""
+    words = set().union(*(subject_words(text, meta) for text, meta in zip(texts, metadata, strict=False)))
+    return {w for w in words - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
 
 
 KEPT_INTENTS = ("when_where_held", "list_session", "count")  # these follow-ups ask the session itself
