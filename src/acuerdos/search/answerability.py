@@ -42,6 +42,7 @@ FEATURES = (
     "bm25",  # log(1 + BM25) of the candidate
     "bm25_share",  # its BM25 against the best candidate's
     "coverage",  # share of the question's content words found in the passage or its translation
+    "rarest_missing",  # the rarity of the rarest content word the passage lacks (0: it lacks none)
     "conversation_coverage",  # for a follow-up, share of the earlier turns' words found (else = coverage)
     # share of the session, year, month, place, number or speaker the question's own turn names that it has (-1:
     # none); "¿y el 11?" names the session of the agreement before it, "¿Y en la sesión anterior?" names none
@@ -204,6 +205,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     positions = [s.position for s in scored]
     named = query.metadata.shares(searcher.table.rows(positions)) if query.metadata else None
     links = WordLinks(searcher, result.asked, positions)
+    rarity = _rarity(searcher, asked)
     remembered = result.ranking.remembered if result.ranking is not None else None
     rows = []
     for i, s in enumerate(scored):
@@ -214,7 +216,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
         rows.append([
             s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
-            coverage,
+            coverage, max((rarity[w] for w in asked - words), default=0.0),
             _share(earlier, words) if earlier else coverage,
             float(named[i]) if named is not None else -1.0,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
