@@ -38,7 +38,7 @@ MODEL_FILE = Path(__file__).with_name("answerability.json")  # fitted for onnx-m
 
 FEATURES = (
     "cosine",  # the candidate's cosine to the question (in its conversation)
-    "cosine_gap",  # best cosine among the candidates minus this one's
+    "cosine_margin",  # its cosine minus the best cosine among the other candidates
     "bm25",  # log(1 + BM25) of the candidate
     "bm25_share",  # its BM25 against the best candidate's
     "coverage",  # share of the question's content words found in the passage or its translation
@@ -198,7 +198,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     evidence = result.evidence
     asked = set(tokenize(result.asked, drop_boilerplate=True))
     earlier = set(tokenize(result.earlier, drop_boilerplate=True)) - asked
-    best_cosine = max(s.dense for s in scored)
+    cosines = [s.dense for s in scored]
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
@@ -214,7 +214,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
         words = searcher.view_words.stems(s.position) | links.bridged(nearest)
         coverage = _share(asked, words)
         rows.append([
-            s.dense, best_cosine - s.dense, math.log1p(max(s.lexical, 0.0)),
+            s.dense, s.dense - _best_other(cosines, i), math.log1p(max(s.lexical, 0.0)),
             s.lexical / best_lexical if best_lexical > 0 else 0.0,
             coverage, max((rarity[w] for w in asked - words), default=0.0),
             _share(earlier, words) if earlier else coverage,
@@ -283,6 +283,12 @@ class WordLinks:
 
 def _share(wanted: set[str], found: set[str]) -> float:
     return len(wanted & found) / len(wanted) if wanted else 1.0
+
+
+def _best_other(values: list[float], i: int) -> float:
+    """The largest of the values but the i-th (the i-th itself when it is the only one)."""
+    others = values[:i] + values[i + 1:]
+    return max(others) if others else values[i]
 
 
 def _rarity(searcher: Searcher, words: set[str]) -> dict[str, float]:
