@@ -125,7 +125,8 @@ class _TopicSearcher:
         self.lexical = SimpleNamespace(size=150, document_frequency=lambda word: frequency.get(word, 0))
 
 
-def _lost(history: str, session: str, has: list[str], frequency: dict[str, int]) -> list[str]:
+def _lost(history: str, session: str, has: list[str], frequency: dict[str, int],
+          question: str = "¿Y en la XIX?") -> list[str]:
     from pathlib import Path
     from types import SimpleNamespace
 
@@ -136,7 +137,7 @@ def _lost(history: str, session: str, has: list[str], frequency: dict[str, int])
     from acuerdos.search.query import understand
 
     facts = CorpusFacts.of(load_corpus(Path(__file__).resolve().parents[2] / "corpus").passages)
-    query = understand("¿Y en la XIX?", [history], facts)
+    query = understand(question, [history], facts)
     stems = {tokenize(word)[0]: count for word, count in frequency.items()}
     searcher = _TopicSearcher(session, {tokenize(word)[0] for word in has}, stems)
     result = SimpleNamespace(scored=[SimpleNamespace(position=0)], follow_up=True)
@@ -162,3 +163,15 @@ def test_a_topic_half_of_which_the_passage_states_is_kept():
     two_words = "¿Qué se acordó sobre fentanilo y opioides?"
     assert _lost(two_words, "XIX", ["opioides"], {"fentanilo": 2, "opioides": 5}) == []
     assert _lost(two_words, "XIX", [], {"fentanilo": 2, "opioides": 5}) == ["XIX", "fentanilo"]
+
+
+RESTATED = "¿Y en la XIX se habló del protocolo?"  # its own topic: "protocolo" (and "habló", unknown here)
+
+
+@pytest.mark.parametrize("session, has, lost", [
+    ("XIX", [], []),  # the session it names: the probability decides, not the half rule
+    ("XVIII", ["protocolo", "uso", "fuerza"], ["XIX", "protocolo"]),  # another session's passage: lost, named
+    ("XVIII", ["uso"], ["XIX", "protocolo"]),  # by the word it shares with the conversation
+])
+def test_a_follow_up_that_restates_its_topic_loses_it_only_to_another_sessions_passage(session, has, lost):
+    assert _lost(USE_OF_FORCE, session, has, RARITY, question=RESTATED) == lost
