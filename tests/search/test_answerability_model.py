@@ -175,3 +175,11 @@ RESTATED = "¿Y en la XIX se habló del protocolo?"  # its own topic: "protocolo
 ])
 def test_a_follow_up_that_restates_its_topic_loses_it_only_to_another_sessions_passage(session, has, lost):
     assert _lost(USE_OF_FORCE, session, has, RARITY, question=RESTATED) == lost
+
+
+def test_another_sessions_passage_names_the_topic_by_a_word_it_states():
+    """An English conversation shares no word with the Spanish follow-up: of its own words, the one the other
+    session's passage states names the topic ("protocolo"), not the rarer verb it lacks ("habló")."""
+    rarity = {**RARITY, "habló": 1}
+    history = "What was agreed on the use of force?"
+    assert _lost(history, "XVIII", ["protocolo"], rarity, question=RESTATED) == ["XIX", "protocolo"]

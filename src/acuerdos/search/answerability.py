@@ -376,10 +376,10 @@ def _fitted_from(fingerprint: str, path: Path) -> tuple[AnswerModel | None, str]
 def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[str]:
     """A follow-up that only moves the conversation ("¿Y en la XIX?" after a question on fentanyl) keeps its
     topic. When the best passage lacks more than half the topic's words, or is not from the session the
-    follow-up names, the session has nothing on it: [the session, the rarest topic word the passage lacks (any
-    topic word when it lacks none), as the conversation wrote it]. A follow-up that restates its topic ("¿Y en
-    la XIX se habló de fentanilo?") loses it only when the best passage is not from the session it names; the
-    word shown is then one it shares with the conversation ("fentanilo", not "habló") when it has one."""
+    follow-up names, the session has nothing on it: [the session, the rarest topic word the passage lacks (of
+    another session's passage, the rarest it has), as the conversation wrote it]. A follow-up that restates its
+    topic ("¿Y en la XIX se habló de fentanilo?") loses it only when the best passage is not from the session it
+    names; its topic is then the words it shares with the conversation, when it has some."""
     if (not query.conversation or not result.scored or not result.follow_up or query.follow_up == "ordinal"
             or query.intent in KEPT_INTENTS):
         return []
@@ -393,10 +393,12 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     topic = ((own & earlier) or own) if restated else earlier
     if not topic:
         return []
-    missing = topic - searcher.view_words.stems(result.scored[0].position)
+    stated = searcher.view_words.stems(result.scored[0].position)
+    missing = topic - stated
     if 2 * len(missing) <= len(topic) and not elsewhere:
         return []
-    named = missing or topic
+    # another session's passage is where the topic is: its words name it ("fentanilo", not "habló")
+    named = ((topic & stated) or topic) if elsewhere else (missing or topic)
     rarity = _rarity(searcher, named)
     rarest = max(sorted(named), key=rarity.__getitem__)
     written = next((w for text in (query.text, *query.conversation) for w in _WORD.findall(text)
