@@ -26,6 +26,7 @@ from acuerdos.embed.encoder import DEFAULT_BACKEND
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, word_vectors
 from acuerdos.lang import phrases
+from acuerdos.search.filters import QuestionMetadata
 from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import (
     Searcher,
@@ -406,7 +407,7 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     return [", ".join(sorted(query.sessions)), written]
 
 
-def _topic(searcher: Searcher, texts, metadata) -> set[str]:
+def _topic(searcher: Searcher, texts: Sequence[str], metadata: Sequence[QuestionMetadata]) -> set[str]:
     """The stems the turns are about that the corpus uses, but the words that ask for a listing or a date."""
     words = set().union(*(subject_words(text, meta) for text, meta in zip(texts, metadata, strict=False)))
     return {w for w in words - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
