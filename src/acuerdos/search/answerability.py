@@ -26,7 +26,6 @@ from acuerdos.embed.encoder import DEFAULT_BACKEND
 from acuerdos.index.lexical import tokenize
 from acuerdos.index.vocabulary import MIN_SIMILARITY, word_vectors
 from acuerdos.lang import phrases
-from acuerdos.search.filters import QuestionMetadata
 from acuerdos.search.query import Query, subject_words
 from acuerdos.search.rank import (
     Searcher,
@@ -386,12 +385,13 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
         return []
     top = searcher.index.passages[result.scored[0].position]
     elsewhere = bool(query.sessions) and top.session not in query.sessions
-    restated = bool(subject_words(query.text, query.metadata))
-    if restated and not elsewhere:
+    own = subject_words(query.text, query.metadata)
+    if own and not elsewhere:
         return []
-    earlier = _topic(searcher, query.conversation, query.turns)
-    own = _topic(searcher, [query.text], [query.metadata]) if restated else set()
-    topic = ((own & earlier) or own) if restated else earlier
+    earlier = _known_topic(searcher, set().union(*(
+        subject_words(text, meta) for text, meta in zip(query.conversation, query.turns, strict=False))))
+    restated = _known_topic(searcher, own)
+    topic = ((restated & earlier) or restated) if own else earlier
     if not topic:
         return []
     stated = searcher.view_words.stems(result.scored[0].position)
@@ -407,9 +407,8 @@ def lost_topic(searcher: Searcher, query: Query, result: SearchResult) -> list[s
     return [", ".join(sorted(query.sessions)), written]
 
 
-def _topic(searcher: Searcher, texts: Sequence[str], metadata: Sequence[QuestionMetadata]) -> set[str]:
-    """The stems the turns are about that the corpus uses, but the words that ask for a listing or a date."""
-    words = set().union(*(subject_words(text, meta) for text, meta in zip(texts, metadata, strict=False)))
+def _known_topic(searcher: Searcher, words: set[str]) -> set[str]:
+    """The subject stems the corpus uses, but the words that ask for a listing or a date."""
     return {w for w in words - phrases.stems("listing") - phrases.stems("held") if w in searcher.known_words}
 
 
