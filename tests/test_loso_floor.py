@@ -14,7 +14,7 @@ SETS = tuple(json.loads((PROJECT / "tests" / "eval" / "sets.json").read_text(enc
 # Measured (2026-12-07, 53 training sets, 7,588 questions, onnx-mixed, each set searched without its own
 # questions in the question memory, nor fitted on another set's copy of them, fitted lever weights, the abstention
 # decided by the first-passage trees (300 iterations, 22 features), thresholds chosen out of fold at a 2.5% budget;
-# scratch leave one set out, to be confirmed by docs/quality.md): hit@1 0.912, hit@5 0.959, MRR 0.933, abstention
+# scratch leave one set out, confirmed by docs/quality.md): hit@1 0.912, hit@5 0.959, MRR 0.933, abstention
 # 0.777, false abstention 0.029, confidently wrong 0.130, top label on unanswerable 0.019. The margins allow about
 # thirty questions to move (hit@1), sixty (abstention) and seventy-five (confidently wrong). The abstention floor
 # was raised from 0.75 and the confidently-wrong ceiling lowered from 0.145 when two sets joined, a follow-up
