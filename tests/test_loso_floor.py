@@ -82,16 +82,7 @@ def ranking_mrr(records):
     return {kind: grouped[f"kind={kind}"]["mrr@10"] for kind in ANSWERABLE_KINDS}
 
 
-# Since final24 joined the training sets (2026-12-07), keyword questions are ranked level with dense alone, not
-# better (MRR 0.983 against 0.984 over 289): "modelo policial Michoacán" (in dev, final21 and final24) ranks the
-# XVII's passages first (understand reads the state as a place, and the XVII met in Morelia, Michoacán), where
-# dense alone ranks the XIX's Michoacán police model first. Strict: when keyword ranking beats dense again, the
-# marker must go.
-KEYWORD_LEVEL_WITH_DENSE = pytest.mark.xfail(strict=True, reason="keyword MRR level with dense alone (0.983, 0.984)")
-
-
-@pytest.mark.parametrize("kind", [pytest.param(kind, marks=KEYWORD_LEVEL_WITH_DENSE) if kind == "keyword" else kind
-                                  for kind in ANSWERABLE_KINDS])
+@pytest.mark.parametrize("kind", ANSWERABLE_KINDS)
 def test_every_kind_is_ranked_better_than_both_baselines(ranking_mrr, baseline_mrr, kind):
     """Each set searched without its own questions in the memory, a better MRR than BM25 alone and dense alone
     for every kind of question."""

@@ -111,6 +111,18 @@ def test_a_follow_up_naming_where_a_session_met_no_longer_means_the_session_befo
     assert (meta.sessions, meta.places) == (sessions, places)
 
 
+@pytest.mark.parametrize("question, sessions", [
+    ("modelo policial Michoacán", {"XVII", "XIX"}),  # the session held there, and the XIX's passage about it
+    ("¿Qué se acordó en Michoacán?", {"XVII"}),  # "en Michoacán": where a session met, only
+])
+def test_a_place_named_as_a_subject_matches_the_passages_that_name_it(real_corpus, question, sessions):
+    from acuerdos.search.filters import PassageTable
+
+    passages = real_corpus.passages
+    shares = question_metadata(question, passages).shares(PassageTable.of(passages))
+    assert {p.session for p, share in zip(passages, shares, strict=True) if share == 1.0} == sessions
+
+
 @pytest.mark.parametrize("earlier, follow_up, expected", [
     ("What did the XVIII plenary say about the national protocol on the use of force?", "And in the 16th?",
      "cnssp-xvi-11"),

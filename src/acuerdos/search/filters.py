@@ -144,6 +144,7 @@ class QuestionMetadata:
     years: set[int] = field(default_factory=set)
     months: set[int] = field(default_factory=set)
     places: set[str] = field(default_factory=set)
+    venues: set[str] = field(default_factory=set)  # the places named as where a session met: "en Morelia"
     points: set[int] = field(default_factory=set)  # "his second point", "el acuerdo quinto"
     bodies: set[str] = field(default_factory=set)  # "the Council", "la Conferencia": cut out, not boosted
     speakers: set[str] = field(default_factory=set)  # "¿Qué advirtió Peña Nieto …?"
@@ -159,12 +160,19 @@ class QuestionMetadata:
         a month, or a place where a session met ("¿Y en Morelia?" after the XV asks about the XVII)."""
         if self.step and earlier.sessions:
             sessions = {_step_session(s, self.step) for s in earlier.sessions}
-            return QuestionMetadata(sessions - {""}, set(), set(), self.places or earlier.places, self.points,
-                                    self.bodies or earlier.bodies, self.speakers or earlier.speakers, self.step)
+            return replace(self._places_or(earlier), sessions=sessions - {""}, years=set(), months=set(),
+                           points=self.points, step=self.step)
         if self.sessions or self.years or self.months or self.places:
             return self
-        return QuestionMetadata(earlier.sessions, earlier.years, earlier.months, self.places or earlier.places,
-                                self.points, self.bodies or earlier.bodies, self.speakers or earlier.speakers)
+        return replace(self._places_or(earlier), sessions=earlier.sessions, years=earlier.years,
+                       months=earlier.months, points=self.points, step=0)
+
+    def _places_or(self, earlier: QuestionMetadata) -> QuestionMetadata:
+        """This question's places, bodies and speakers, else the earlier question's; nothing else named."""
+        mine = bool(self.places)
+        return QuestionMetadata(places=self.places if mine else earlier.places,
+                                venues=self.venues if mine else earlier.venues,
+                                bodies=self.bodies or earlier.bodies, speakers=self.speakers or earlier.speakers)
 
     def shares(self, table: PassageTable) -> np.ndarray:
         """The share of the named metadata each passage of the table agrees with (0 when nothing is named)."""
@@ -176,7 +184,11 @@ class QuestionMetadata:
         if self.months:
             checks.append(table.date.where(lambda date: bool(date) and int(date[5:7]) in self.months))
         if self.places:
-            checks.append(table.place.where(lambda place: any(p in fold(place) for p in self.places)))
+            met_there = table.place.where(lambda place: any(p in fold(place) for p in self.places))
+            subjects = self.places - self.venues  # "modelo policial Michoacán": the passage may be about it
+            if subjects:
+                met_there |= table.mentions.where(lambda named: bool(named & subjects))
+            checks.append(met_there)
         if self.points:
             checks.append(table.point.among(self.points))
         if self.speakers:
@@ -207,6 +219,11 @@ def _step_session(roman: str, step: int) -> str:
         return ""
 
 
+def corpus_places(passages: Iterable[Passage]) -> set[str]:
+    """The folded names of the cities and states where the sessions met."""
+    return {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
+
+
 @dataclass(frozen=True)
 class CorpusFacts:
     """What question metadata is matched against: computed once per index, not per question."""
@@ -231,7 +248,7 @@ class CorpusFacts:
 
     @classmethod
     def of(cls, passages: list[Passage]) -> CorpusFacts:
-        places = {fold(part) for p in passages for part in (p.city, p.state) if part and len(part) > 3}
+        places = corpus_places(passages)
         bodies = tuple((body, _body_patterns(body)) for body in sorted({p.body for p in passages} - {""}))
         speakers = tuple((name, _speaker_pattern(name)) for name in sorted({p.speaker for p in passages} - {""}))
         ranges = frozenset(_range(m) for p in passages for m in _YEAR_RANGE.finditer(p.text))
@@ -300,6 +317,7 @@ def question_metadata(question: str, passages: list[Passage], facts: CorpusFacts
     words = set(re.findall(r"[a-z]+", text))
     meta.months = {MONTHS[w] for w in words if w in MONTHS} | {ENGLISH_MONTHS[w] for w in words if w in ENGLISH_MONTHS}
     meta.places = {place for place, named, _ in facts.place_patterns if named.search(text)}
+    meta.venues = {place for place, _, venue in facts.place_patterns if place in meta.places and venue.search(text)}
     short = len(text.split()) <= SHORT_QUESTION_WORDS
     meta.agreements = {m.value for m in found if m.kind == "agreement"}
     meta.points = {m.value for m in found if m.kind in ("agreement", "point")}
@@ -417,6 +435,7 @@ class PassageTable:
     year: Column
     date: Column  # date_start, for the month
     place: Column
+    mentions: Column  # the places (cities, states) a passage's own title and text name
     speaker: Column
     agreement: Column
     point: Column  # point_number: an agreement's number, or a report's numbered point
@@ -431,8 +450,9 @@ class PassageTable:
 
         return cls(len(passages), column(lambda p: p.source), column(lambda p: p.session),
                    column(lambda p: p.year), column(lambda p: p.date_start), column(lambda p: p.place),
-                   column(lambda p: p.speaker), column(lambda p: p.agreement), column(point_number),
-                   column(point_list), np.fromiter((opens_point(p) for p in passages), bool, len(passages)),
+                   column(_place_mentions(passages)), column(lambda p: p.speaker), column(lambda p: p.agreement),
+                   column(point_number), column(point_list),
+                   np.fromiter((opens_point(p) for p in passages), bool, len(passages)),
                    np.fromiter((not p.date_provenance for p in passages), bool, len(passages)))
 
     def rows(self, positions: Sequence[int]) -> PassageTable:
@@ -444,6 +464,12 @@ class PassageTable:
 
         return replace(self, size=len(taken),
                        **{f.name: take(getattr(self, f.name)) for f in fields(self) if f.name != "size"})
+
+
+def _place_mentions(passages: Sequence[Passage]) -> Callable[[Passage], frozenset[str]]:
+    places = sorted(corpus_places(passages), key=len, reverse=True)  # "baja california sur" before its prefix
+    named = re.compile(rf"\b(?:{'|'.join(map(re.escape, places))})\b") if places else None
+    return lambda p: frozenset(named.findall(fold(f"{p.title} {p.text}"))) if named else frozenset()
 
 
 @dataclass(frozen=True)
