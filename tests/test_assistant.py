@@ -71,6 +71,17 @@ def test_a_follow_up_that_restates_its_topic_for_a_session_without_it_says_so(re
     assert "XV" in answer.answer and "fentanilo" in answer.answer
 
 
+def test_a_why_question_is_answered_only_by_a_passage_that_gives_a_reason(real_assistant):
+    """The XVIII's passage on gender-focused police units says who proposed them, not why (nearmiss13 nm13-060);
+    the report says why the president thanked Congress ("so that they…")."""
+    unstated = real_assistant.ask("Why did Tabasco's security secretary propose gender-focused preventive police "
+                                  "units?")
+    assert unstated.abstained and unstated.reason == "no_reason"
+    assert "does not say why" in unstated.answer
+    stated = real_assistant.ask("Why did Peña Nieto thank the heads of both houses of Congress for attending?")
+    assert not stated.abstained and stated.results[0].id == "cnsp40-p020"
+
+
 def test_a_follow_up_whose_session_covers_most_of_the_topic_is_answered(real_assistant):
     """The XVI passage on the use of force lacks the topic's rarest word ("protocol"), but most of the topic
     is there: it answers (paraphrase4 p4-138)."""

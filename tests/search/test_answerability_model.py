@@ -64,7 +64,7 @@ def test_the_first_passage_trees_decide_the_abstention_and_the_card_trees_the_la
     assert plain.first_probability(rows[:3]) == plain.probabilities(rows[:1])[0] and plain.abstention_threshold() == 0.2
 
 
-def _cause(question: str, nearest: str, known: set[str], bridged: bool = False):
+def _cause(question: str, nearest: str, known: set[str], bridged: bool = False, **first: float):
     from types import SimpleNamespace
 
     from acuerdos.index.lexical import tokenize
@@ -74,7 +74,8 @@ def _cause(question: str, nearest: str, known: set[str], bridged: bool = False):
                                bridged=bridged)
     searcher = SimpleNamespace(views=[nearest], known_words=frozenset(w for k in known for w in tokenize(k)))
     result = SimpleNamespace(evidence=evidence, asked=question, scored=[SimpleNamespace(position=0)])
-    return abstention_cause(searcher, SimpleNamespace(intent="lookup"), result, np.zeros((1, len(FEATURES))))
+    rows = np.array([[first.get(name, 0.0) for name in FEATURES]])
+    return abstention_cause(searcher, SimpleNamespace(intent="lookup"), result, rows)
 
 
 def test_no_passage_uses_a_word_only_when_the_corpus_never_uses_it_nor_a_word_near_it():
@@ -84,6 +85,25 @@ def test_no_passage_uses_a_word_only_when_the_corpus_never_uses_it_nor_a_word_ne
     assert _cause("¿Qué se acordó sobre los caballos?", nearest, {"caballos"}) == ("not_in_nearest", ["caballos"])
     # a word bridged to a near corpus word ("cybersecurity", "ciberseguridad")
     assert _cause("What about cybersecurity?", nearest, set(), bridged=True) == ("not_in_nearest", ["cybersecurity"])
+
+
+def test_a_why_question_the_nearest_passage_gives_no_reason_for_says_so():
+    nearest = "Los miembros aprueban el modelo de policía cibernética."
+    assert _cause("¿Por qué se aprobó el modelo?", nearest, {"modelo"}, reason_missing=1.0) == ("no_reason", [])
+    assert _cause("¿Por qué se aprobó el modelo?", nearest, {"modelo"}) == ("weak", [])
+
+
+def test_a_question_word_the_passage_uses_links_fully_though_the_vocabulary_never_embedded_it():
+    from types import SimpleNamespace
+
+    from acuerdos.search.answerability import WordLinks
+
+    links = object.__new__(WordLinks)  # "apoyen": no vector, so no similarity, but the passage says "apoyar"
+    links.stems, links.similarities = [["polici"], ["apoy"], ["incendi"]], np.array([[0.99, 0.2], [0, 0], [0.3, 0.89]])
+    links.column_of = {7: np.array([0, 1])}
+    links.view_words = SimpleNamespace(stems=lambda position: {"polici", "apoy", "peric"})
+    nearest = links.nearest(7)
+    assert nearest.tolist() == [1.0, 1.0, 0.89] and links.of(nearest)[0] == 0.89
 
 
 def test_the_fitted_model_is_found_by_its_embedding_fingerprint(tmp_path):

@@ -35,6 +35,7 @@ def reading(query: Query, covered: set[str]) -> dict:
         "out_of_range": sorted(query.out_of_range(covered)),
         "intent": query.intent,
         "answer_type": query.answer_type,
+        "asks": sorted(query.asks),
         "follow_up": query.follow_up,
         "keyword": query.keyword,
     }

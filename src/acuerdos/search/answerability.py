@@ -52,6 +52,7 @@ FEATURES = (
     "missing_answer",  # the first passage lacks what the question asks for (Query.asks)
     "asks_number",
     "number_missing",  # a number of what is asked is not in the passage
+    "reason_missing",  # the question asks why, and the passage gives no reason or purpose
     "asks_outcome",  # "actually", "finalmente", "se cumplió": what came of it
     "content_words",  # log(1 + number of content words asked)
     "weakest_link",  # over the question's words, the lowest similarity to the passage's nearest word
@@ -202,6 +203,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
     best_lexical = max(s.lexical for s in scored)
     question = query.text
     number = "number" in query.asks  # read once, in understand
+    reason = "reason" in query.asks
     positions = [s.position for s in scored]
     named = query.metadata.shares(searcher.table.rows(positions)) if query.metadata else None
     links = WordLinks(searcher, result.asked, positions)
@@ -221,6 +223,7 @@ def candidate_features(searcher: Searcher, query: Query, result: SearchResult) -
             float(named[i]) if named is not None else -1.0,
             float(bool(evidence.unknown_names)), evidence.unknown_share, float(bool(evidence.missing_answer)),
             float(number), float(number and not quantities(view, question)),
+            float(reason and not phrases.has("reason_stated", view)),
             float(query.outcome),
             math.log1p(len(asked)), *links.of(nearest), evidence.unanswered_likeness, evidence.familiarity,
             float(remembered[s.position]) if remembered is not None else 0.0,
@@ -264,11 +267,13 @@ class WordLinks:
                                            np.zeros((len(unlinked), len(vectors)))])
 
     def nearest(self, position: int) -> np.ndarray:
-        """For each question word, its similarity to the passage's nearest word."""
+        """For each question word, its similarity to the passage's nearest word: 1 for a word the passage uses."""
         columns = self.column_of[position]
         if not len(self.similarities) or not len(columns):
             return np.ones(len(self.similarities))
-        return self.similarities[:, columns].max(axis=1)
+        nearest = self.similarities[:, columns].max(axis=1)
+        used = self.view_words.stems(position)
+        return np.where([bool(stems) and set(stems) <= used for stems in self.stems], 1.0, nearest)
 
     def of(self, nearest: np.ndarray) -> tuple[float, float]:
         if not len(nearest):
@@ -461,6 +466,8 @@ def abstention_cause(searcher: Searcher, query: Query, result: SearchResult, row
         return "no_person", []
     if first.get("number_missing"):
         return "no_number", []
+    if first.get("reason_missing"):
+        return "no_reason", []
     if _MARKUP.search(result.asked):
         return "weak", []  # never echo what looks like markup or code
     missing = _uncovered_words(result.asked, searcher.views[result.scored[0].position]) if result.scored else []
