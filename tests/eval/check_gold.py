@@ -41,7 +41,8 @@ SPLITS = {"tune", "holdout", "validation", "validation2", "validation3", "unseen
           "nearmiss10", "nearmiss11", "final14", "nearmiss12", "nearmiss13", "final15", "final16", "final17",
           "final18", "nearmiss14", "final19", "nearmiss15", "final20",
           "nearmiss16", "final21", "nearmiss17", "final22", "final23",
-          "nearmiss18", "final24", "nearmiss19", "final25", "final26", "nearmiss21", "nearmiss20", "nearmiss22", "nearmiss23"}
+          "nearmiss18", "final24", "nearmiss19", "final25", "nearmiss20",
+          "final26", "nearmiss21", "nearmiss22", "nearmiss23"}
 REQUIRED = ("id", "question", "lang", "kind", "gold", "split")
 
 TAG_RE = re.compile(r"<[^>]+>")
