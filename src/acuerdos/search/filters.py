@@ -168,10 +168,11 @@ class QuestionMetadata:
                        months=earlier.months, points=self.points, step=0)
 
     def _places_or(self, earlier: QuestionMetadata) -> QuestionMetadata:
-        """This question's places, bodies and speakers, else the earlier question's; nothing else named."""
+        """This question's places, bodies and speakers, else the earlier question's; nothing else named. A
+        place carried from the conversation means where a session met: the conversation's words carry its topic."""
         mine = bool(self.places)
         return QuestionMetadata(places=self.places if mine else earlier.places,
-                                venues=self.venues if mine else earlier.venues,
+                                venues=self.venues if mine else earlier.places,
                                 bodies=self.bodies or earlier.bodies, speakers=self.speakers or earlier.speakers)
 
     def shares(self, table: PassageTable) -> np.ndarray:
