@@ -5,7 +5,7 @@ import pytest
 
 from acuerdos.errors import QuestionError
 from acuerdos.index.memory import ALL_FAMILIAR
-from acuerdos.search.filters import Filters, parse_filters, question_metadata
+from acuerdos.search.filters import Filters, PassageTable, parse_filters, question_metadata
 from acuerdos.search.rank import Searcher, Settings
 
 
@@ -116,8 +116,6 @@ def test_a_follow_up_naming_where_a_session_met_no_longer_means_the_session_befo
     ("¿Qué se acordó en Michoacán?", {"XVII"}),  # "en Michoacán": where a session met, only
 ])
 def test_a_place_named_as_a_subject_matches_the_passages_that_name_it(real_corpus, question, sessions):
-    from acuerdos.search.filters import PassageTable
-
     passages = real_corpus.passages
     shares = question_metadata(question, passages).shares(PassageTable.of(passages))
     assert {p.session for p, share in zip(passages, shares, strict=True) if share == 1.0} == sessions
